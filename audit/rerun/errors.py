@@ -1,0 +1,39 @@
+"""User-facing errors of the rerun engine (each prints as one line)."""
+
+from __future__ import annotations
+
+from ..errors import AuditError
+
+
+class RerunError(AuditError):
+    """Any problem the rerun engine reports to the user."""
+
+
+class RatioError(RerunError):
+    """A pruning ratio (or ratio list) that does not fit the network."""
+
+
+class DatasetMissing(RerunError):
+    """A dataset that is not where the recipe says."""
+
+
+class CheckpointError(RerunError):
+    """A corrupt, foreign or unfitting checkpoint."""
+
+
+class RecipeError(RerunError):
+    """A recipe that cannot be run (problems printed as ``file:line: field: message``)."""
+
+
+class TorchMissing(RerunError):
+    """The ``rerun`` extra (torch, torchvision, scikit-learn) is not installed."""
+
+
+def require_torch() -> None:
+    """Raise :class:`TorchMissing` with the install hint when torch cannot be imported."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise TorchMissing(
+            "the rerun engine needs torch: install the 'rerun' extra (pip install 'prune-audit[rerun]')"
+        ) from None

@@ -1,0 +1,187 @@
+"""The networks the rerun engine trains and prunes.
+
+* CIFAR ResNets of He et al. (``resnet20/32/44/56/110``): 3 stages of basic blocks with 16/32/64
+  channels and the parameter-free identity shortcut with zero padding ("option A").
+* VGG-19 with BatchNorm for CIFAR (the variant of Liu et al.'s "rethinking" code): 16 convs, no
+  bias, four max-pools, global average pooling and a single ``Linear(512, classes)``.
+* torchvision's ``resnet18/34/50`` with any number of classes.
+
+Each network is described by a :class:`NetworkInfo` (family, default input size, the layout of
+its stage-wise ratio list).  ``init_weights`` is the family's own initialisation; it is also what
+gives a pruned architecture trained from scratch its fresh weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import UnknownName
+from ..names import did_you_mean
+
+__all__ = ["NETWORKS", "NetworkInfo", "build_model", "init_weights", "network_info"]
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    name: str
+    family: str  # "cifar-resnet", "tv-resnet", "vgg"
+    input_size: int  # the customary input resolution (for FLOPs)
+    num_classes: int  # the customary number of classes (for FLOPs)
+    ratio_layout: tuple[str, ...]  # what each entry of a stage-wise ratio list indexes
+    depth: int = 0
+
+
+_CIFAR_LAYOUT = ("stem", "layer1", "layer2", "layer3", "fc")
+_TV_LAYOUT = ("stem", "layer1", "layer2", "layer3", "layer4", "fc")
+VGG19_CFG: tuple[int | str, ...] = (
+    64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512,
+)
+
+NETWORKS: dict[str, NetworkInfo] = {
+    **{f"resnet{d}": NetworkInfo(f"resnet{d}", "cifar-resnet", 32, 10, _CIFAR_LAYOUT, d) for d in (20, 32, 44, 56, 110)},
+    **{f"resnet{d}": NetworkInfo(f"resnet{d}", "tv-resnet", 224, 1000, _TV_LAYOUT, d) for d in (18, 34, 50)},
+    "vgg19": NetworkInfo("vgg19", "vgg", 32, 100, tuple(f"conv{i}" for i in range(16)) + ("fc",), 19),
+}
+
+
+def network_info(name: str) -> NetworkInfo:
+    """The :class:`NetworkInfo` of ``name``; an unknown name is an error with "Did you mean"."""
+    if name not in NETWORKS:
+        raise UnknownName(f"unknown network {name!r} for the rerun engine.{did_you_mean(name, NETWORKS)}"
+                          f" (known: {', '.join(NETWORKS)})")
+    return NETWORKS[name]
+
+
+# ---------------------------------------------------------------------- CIFAR ResNets
+class ShortcutA(nn.Module):
+    """Option A: subsample spatially and zero-pad the new channels (no parameters)."""
+
+    def __init__(self, stride: int, in_planes: int, planes: int):
+        super().__init__()
+        self.stride = stride
+        self.pad_lo = (planes - in_planes) // 2
+        self.pad_hi = planes - in_planes - self.pad_lo
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride != 1:
+            x = x[:, :, :: self.stride, :: self.stride]
+        return F.pad(x, (0, 0, 0, 0, self.pad_lo, self.pad_hi))
+
+
+class CifarBasicBlock(nn.Module):
+    def __init__(self, in_planes: int, planes: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or in_planes != planes:
+            self.shortcut = ShortcutA(stride, in_planes, planes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class CifarResNet(nn.Module):
+    def __init__(self, depth: int, num_classes: int = 10):
+        super().__init__()
+        if (depth - 2) % 6:
+            raise ValueError(f"a CIFAR ResNet has depth 6n+2, not {depth}")
+        n = (depth - 2) // 6
+        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        in_planes = 16
+        for i, (planes, stride) in enumerate(((16, 1), (32, 2), (64, 2)), start=1):
+            blocks = []
+            for b in range(n):
+                blocks.append(CifarBasicBlock(in_planes, planes, stride if b == 0 else 1))
+                in_planes = planes
+            setattr(self, f"layer{i}", nn.Sequential(*blocks))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(64, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+# ---------------------------------------------------------------------- VGG-19 (CIFAR)
+class CifarVGG(nn.Module):
+    def __init__(self, cfg: tuple[int | str, ...] = VGG19_CFG, num_classes: int = 100):
+        super().__init__()
+        layers: list[nn.Module] = []
+        in_ch = 3
+        for v in cfg:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                assert isinstance(v, int)
+                layers += [nn.Conv2d(in_ch, v, 3, padding=1, bias=False), nn.BatchNorm2d(v), nn.ReLU(inplace=True)]
+                in_ch = v
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(in_ch, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
+# ---------------------------------------------------------------------- building
+def init_weights(model: nn.Module, family: str) -> None:
+    """The family's own initialisation, applied in module order (deterministic under a seed)."""
+    for m in model.modules():
+        if family == "cifar-resnet":
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(m.weight)
+                if m.bias is not None:
+                    bound = 1 / (m.weight.shape[1] ** 0.5)
+                    nn.init.uniform_(m.bias, -bound, bound)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        elif family == "vgg":  # Liu et al.'s CIFAR VGG
+            if isinstance(m, nn.Conv2d):
+                n = m.kernel_size[0] * m.kernel_size[1] * m.out_channels
+                m.weight.data.normal_(0, (2.0 / n) ** 0.5)
+            elif isinstance(m, nn.BatchNorm2d):
+                m.weight.data.fill_(0.5)
+                m.bias.data.zero_()
+            elif isinstance(m, nn.Linear):
+                m.weight.data.normal_(0, 0.01)
+                m.bias.data.zero_()
+        else:  # torchvision's ResNet initialisation
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                m.reset_parameters()
+        if isinstance(m, nn.BatchNorm2d):
+            m.reset_running_stats()
+
+
+def build_model(name: str, num_classes: int | None = None) -> nn.Module:
+    """A freshly initialised dense network (seed the global RNG first for determinism)."""
+    info = network_info(name)
+    classes = info.num_classes if num_classes is None else int(num_classes)
+    if classes < 1:
+        raise ValueError(f"num_classes must be positive (got {classes})")
+    if info.family == "cifar-resnet":
+        model: nn.Module = CifarResNet(info.depth, classes)
+    elif info.family == "vgg":
+        model = CifarVGG(VGG19_CFG, classes)
+    else:
+        import torchvision.models as tvm
+
+        model = getattr(tvm, name)(weights=None, num_classes=classes)
+    init_weights(model, info.family)
+    return model

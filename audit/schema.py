@@ -1,0 +1,376 @@
+"""The typed schema of the registry: one :class:`PaperFile` per YAML file under ``registry/``.
+
+Conventions that hold for every field:
+
+* ``null`` (or an absent optional field) means **not reported** by the source; it is never a
+  default guess.  A value that the source implies but does not state is entered as a value and
+  listed in the result's ``inferred`` map with the justification, so *stated*, *inferred* and
+  *not reported* stay distinguishable all the way to the setup classifier.
+* Accuracies are percentages in [0, 100].  A speedup is ``dense FLOPs / pruned FLOPs`` (>= 1);
+  a reduction is the fraction removed, in percent.  FLOP counts name their convention: ``MACs``
+  (multiply-accumulates) or ``2xMACs`` (the seed prints MACs in Tab. 4 and 2xMACs in Tab. 6/7).
+* Every result names the table/figure and paper each of its numbers comes from (``sources``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationInfo,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+
+from . import schedule as _sched
+from .names import DATASETS, NETWORKS, did_you_mean
+
+__all__ = [
+    "BaseModelInfo",
+    "Compression",
+    "FlopsCount",
+    "MethodDecl",
+    "Metric",
+    "Paper",
+    "PaperFile",
+    "Result",
+    "ScheduleField",
+    "Source",
+    "Stage",
+]
+
+
+class Strict(BaseModel):
+    """Base: unknown fields are errors (a typo must not pass silently); attribute docstrings are descriptions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, validate_default=True)
+
+
+def _to_schedule(value: Any) -> Any:
+    if isinstance(value, _sched.Schedule):
+        return value
+    try:
+        return _sched.schedule_from_data(value)
+    except _sched.ScheduleError as exc:
+        raise ValueError(str(exc)) from None
+
+
+ScheduleField = Annotated[
+    _sched.Schedule,
+    PlainValidator(_to_schedule),
+    PlainSerializer(lambda s: _sched.format_schedule(s), return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "string",
+                    "description": "the seed's notation '0:1e-2,30:1e-3,60:1e-4,75:1e-5', the canonical form "
+                    "'0:1e-2,30:1e-3; total=60', or a Tab. 3 phrase '0.01, step decay (30/60/75)'",
+                },
+                {
+                    "type": "object",
+                    "description": "{type: step|fixed|cosine|piecewise|initial-only, lr, milestones, gamma, min_lr, "
+                    "points, total, warmup_epochs, warmup_start_lr}",
+                },
+            ]
+        }
+    ),
+]
+"""An LR schedule: the seed's notation, the canonical form, a Tab. 3 phrase or a mapping (see audit.schedule)."""
+
+
+Percent = Annotated[float, Field(ge=0, le=100)]
+NonNegInt = Annotated[int, Field(ge=0, strict=True)]
+
+
+class Paper(Strict):
+    """Bibliographic identity of the paper a file describes."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    """Registry id; must equal the file name without ``.yaml`` (e.g. ``wang2021-greg``)."""
+    title: str
+    """Full title."""
+    authors: list[str] = Field(min_length=1)
+    """Author names in publication order."""
+    venue: str
+    """Venue as commonly cited (e.g. ``ICLR``, ``NeurIPS``, ``arXiv``)."""
+    year: int = Field(ge=1980, le=2100)
+    """Publication year."""
+    url: str | None = None
+    """Where the paper can be read; ``null`` = not recorded."""
+    code_url: str | None = None
+    """Official code repository; ``null`` = none known."""
+    notes: str | None = None
+    """Free-text caveats about the paper as a source."""
+
+
+class MethodDecl(Strict):
+    """A pruning method (or training baseline) introduced by this paper."""
+
+    name: str = Field(min_length=1)
+    """Display name, unique in the registry (e.g. ``GReg-2``)."""
+    aliases: list[str] = []
+    """Other spellings that resolve to this method (matching ignores case, spaces, punctuation, and folds ``ℓ`` to ``l``)."""
+    description: str | None = None
+    """One line on what the method does."""
+    runnable: str | None = None
+    """Name of the rerun-engine implementation, when the engine can run this method."""
+
+
+class Metric(Strict):
+    """An accuracy as reported: mean, optional std and number of runs."""
+
+    mean: Percent
+    """Mean accuracy in percent."""
+    std: Annotated[float, Field(ge=0)] | None = None
+    """Standard deviation over runs in percentage points; ``null`` = not reported."""
+    runs: Annotated[int, Field(ge=1, strict=True)] | None = None
+    """Number of runs the mean is over; ``null`` = not reported."""
+
+
+class BaseModelInfo(Strict):
+    """The dense model the pipeline starts from."""
+
+    identity: str | None = None
+    """Which weights: e.g. ``torchvision/resnet50/IMAGENET1K_V1``, or ``own training`` (describe it in
+    ``description``); ``null`` = not reported."""
+    description: str | None = None
+    """How the base model was obtained, in the paper's words."""
+    top1: Percent | None = None
+    """Base top-1 accuracy as the paper reports it; ``null`` = not reported."""
+    top5: Percent | None = None
+    """Base top-5 accuracy as the paper reports it; ``null`` = not reported."""
+
+
+class FlopsCount(Strict):
+    """Absolute FLOP counts with their convention."""
+
+    dense: Annotated[float, Field(gt=0)] | None = None
+    """FLOPs of the dense model, in ``scale`` units."""
+    pruned: Annotated[float, Field(gt=0)] | None = None
+    """FLOPs of the pruned model, in ``scale`` units."""
+    scale: Literal["G", "M"] = "G"
+    """Unit prefix of ``dense``/``pruned`` (10^9 or 10^6)."""
+    convention: Literal["MACs", "2xMACs"] | None = None
+    """What one "FLOP" counts: a multiply-accumulate (``MACs``) or two operations (``2xMACs``); ``null`` = not stated."""
+
+    @model_validator(mode="after")
+    def _order(self) -> "FlopsCount":
+        if self.dense is not None and self.pruned is not None and self.pruned > self.dense:
+            raise ValueError(f"pruned FLOPs {self.pruned} exceed dense FLOPs {self.dense}")
+        return self
+
+
+class Compression(Strict):
+    """How much was removed. Each quantity has one direction and unit; ``null`` = not reported."""
+
+    speedup: Annotated[float, Field(ge=1)] | None = None
+    """Theoretical FLOPs speedup = dense FLOPs / pruned FLOPs (>= 1)."""
+    flops_reduction_pct: Percent | None = None
+    """FLOPs removed, percent of the dense FLOPs (speedup = 1 / (1 - pct/100))."""
+    params_reduction_pct: Percent | None = None
+    """Parameters removed, percent of the dense parameters."""
+    flops: FlopsCount | None = None
+    """Absolute FLOP counts, when printed."""
+    pruning_ratio: Annotated[float, Field(ge=0, lt=1)] | None = None
+    """Uniform per-layer filter pruning ratio (fraction of filters removed in each pruned layer)."""
+    layerwise_ratios: list[Annotated[float, Field(ge=0, lt=1)]] | None = None
+    """Published layer-wise (stage-wise) ratios, e.g. ``[0, 0.60, 0.60, 0.60, 0.21, 0]``."""
+    ratio_layout: str | None = None
+    """What the entries of ``layerwise_ratios`` index, e.g. ``[stem, layer1, layer2, layer3, layer4, fc]``."""
+
+    @model_validator(mode="after")
+    def _layout(self) -> "Compression":
+        if self.layerwise_ratios is not None and not self.ratio_layout:
+            raise ValueError("layerwise_ratios needs ratio_layout (what each entry indexes)")
+        return self
+
+    def effective_speedup(self) -> float | None:
+        """The speedup, from ``speedup``, else from the FLOPs reduction or absolute counts."""
+        if self.speedup is not None:
+            return self.speedup
+        if self.flops_reduction_pct is not None and self.flops_reduction_pct < 100:
+            return 1.0 / (1.0 - self.flops_reduction_pct / 100.0)
+        if self.flops is not None and self.flops.dense and self.flops.pruned:
+            return self.flops.dense / self.flops.pruned
+        return None
+
+
+class Stage(Strict):
+    """One stage of the pipeline (pretraining, pruning, finetuning or scratch training)."""
+
+    epochs: NonNegInt | None = None
+    """Epochs of this stage; for the pruning stage, 0 = one-shot. ``null`` = not reported."""
+    lr_schedule: ScheduleField | None = None
+    """The full LR schedule of the stage; its length is the stage's ``epochs``. ``null`` = not reported."""
+    optimizer: str | None = None
+    """Optimizer, e.g. ``sgd``."""
+    batch_size: Annotated[int, Field(ge=1, strict=True)] | None = None
+    """Total batch size."""
+    weight_decay: Annotated[float, Field(ge=0)] | None = None
+    """Weight decay."""
+    momentum: Annotated[float, Field(ge=0, lt=1)] | None = None
+    """Momentum."""
+    nesterov: bool | None = None
+    """Nesterov momentum."""
+    notes: str | None = None
+    """Caveats about this stage."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _epochs_from_schedule(cls, data: Any) -> Any:
+        """A schedule that states its own total (``...; total=90``) supplies unreported epochs."""
+        if isinstance(data, dict) and data.get("epochs") is None and data.get("lr_schedule") is not None:
+            try:
+                sched = _sched.schedule_from_data(data["lr_schedule"])
+            except (_sched.ScheduleError, TypeError):
+                return data  # reported by the field validator
+            if sched.total_epochs is not None:
+                data = {**data, "epochs": sched.total_epochs}
+        return data
+
+    @field_validator("lr_schedule", mode="after")
+    @classmethod
+    def _schedule_length(cls, value: _sched.Schedule | None, info: ValidationInfo) -> _sched.Schedule | None:
+        epochs = info.data.get("epochs")
+        if value is None or epochs is None:
+            return value
+        if epochs == 0:
+            raise ValueError("a stage of 0 epochs has no LR schedule")
+        try:
+            return _sched.schedule_from_data(value, epochs)
+        except _sched.ScheduleError as exc:
+            raise ValueError(str(exc)) from None
+
+
+RESULT_ID = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+
+
+class Source(Strict):
+    """Where numbers of a result come from."""
+
+    where: str = Field(min_length=1)
+    """Table, figure, section or file, e.g. ``Tab. 1``, ``Appendix A``, ``README``."""
+    paper: str | None = None
+    """Registry id (or citation) of the document; ``null`` = the paper of this file."""
+    fields: list[str] = ["*"]
+    """Dotted paths of the fields this source backs (``*`` = all, ``base.*`` = a subtree)."""
+    secondary: bool = False
+    """True when the number is transcribed by a later document rather than read in the original."""
+    note: str | None = None
+    """Qualifiers: derivations, conflicts between sources, caveats."""
+
+
+class Result(Strict):
+    """One published number: a method's accuracy at one operating point on one dataset and network."""
+
+    id: str = Field(pattern=RESULT_ID)
+    """Unique within the file (e.g. ``resnet50-2.31x``)."""
+    method: str = Field(min_length=1)
+    """Method name or alias; must resolve to a method declared somewhere in the registry."""
+    variant: str | None = None
+    """Variant or operating-point label used by the paper (e.g. ``P30F90, 1e-1``)."""
+    granularity: Literal["filter", "unstructured", "n:m"] = "filter"
+    """Sparsity granularity."""
+    pipeline: Literal["pruning", "scratch", "scratch-e", "scratch-b"] = "pruning"
+    """A pruning pipeline, or scratch training of the pruned architecture (plain, Scratch-E or Scratch-B)."""
+    reimplementation_of: str | None = None
+    """Paper id of the method's original paper when this file's paper reports its own reimplementation."""
+    dataset: str
+    """Canonical dataset id (``imagenet-1k``, ``imagenet-100``, ``cifar-10``, ``cifar-100``, ...)."""
+    network: str
+    """Canonical network id (``resnet50``, ``resnet34``, ``resnet56``, ``vgg19``, ...)."""
+    top1: Metric
+    """Top-1 accuracy of the final (pruned) model."""
+    top5: Metric | None = None
+    """Top-5 accuracy, when given."""
+    trainability_acc: Percent | None = None
+    """Trainability accuracy (the seed's Eq. 1), when reported."""
+    base: BaseModelInfo = BaseModelInfo()
+    """The base (dense) model."""
+    compression: Compression = Compression()
+    """Speedup / FLOPs / parameter reduction and layer-wise ratios."""
+    pretrain: Stage | None = None
+    """Dense training before pruning (for a public checkpoint, its training recipe)."""
+    prune: Stage | None = None
+    """The pruning method's own stage (0 epochs = one-shot)."""
+    finetune: Stage | None = None
+    """Retraining of the pruned model."""
+    scratch: Stage | None = None
+    """Scratch training of the pruned architecture (pipelines ``scratch*`` only)."""
+    setup_tag: Literal["S1", "S2", "S3.1", "S3.2", "S4.1", "S4.2", "SX-A", "SX-B"] | None = None
+    """The comparison setup the paper itself assigns to this row (the seed's Tab. 4 legend)."""
+    inferred: dict[str, str] = {}
+    """Dotted field paths whose values are inferred, not stated, mapped to the justification."""
+    sources: list[Source] = Field(min_length=1)
+    """Provenance of the numbers."""
+    notes: str | None = None
+    """Free-text caveats."""
+
+    @field_validator("dataset")
+    @classmethod
+    def _dataset(cls, v: str) -> str:
+        if v not in DATASETS:
+            raise ValueError(f"unknown dataset {v!r}.{did_you_mean(v, DATASETS)}")
+        return v
+
+    @field_validator("network")
+    @classmethod
+    def _network(cls, v: str) -> str:
+        if v not in NETWORKS:
+            raise ValueError(f"unknown network {v!r}.{did_you_mean(v, NETWORKS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistency(self) -> "Result":
+        if self.pipeline == "pruning" and self.scratch is not None:
+            raise ValueError("a pruning pipeline has no 'scratch' stage (use pipeline: scratch)")
+        if self.pipeline != "pruning" and (self.prune is not None or self.finetune is not None):
+            raise ValueError(f"a {self.pipeline} result has no prune/finetune stage")
+        for path in self.inferred:
+            if self.get_path(path) is None:
+                raise ValueError(f"inferred path {path!r} names no value of this result")
+        return self
+
+    def get_path(self, path: str) -> Any:
+        """The value at a dotted path (``base.identity``, ``finetune.lr_schedule``), ``None`` if absent."""
+        obj: Any = self
+        for part in path.split("."):
+            if obj is None:
+                return None
+            if isinstance(obj, BaseModel):
+                if part not in type(obj).model_fields:
+                    return None
+                obj = getattr(obj, part)
+            else:
+                return None
+        return obj
+
+    def is_inferred(self, path: str) -> str | None:
+        """The justification when the value at ``path`` (or a parent of it) is inferred."""
+        parts = path.split(".")
+        for i in range(len(parts), 0, -1):
+            key = ".".join(parts[:i])
+            if key in self.inferred:
+                return self.inferred[key]
+        return None
+
+    @property
+    def speedup(self) -> float | None:
+        """Effective FLOPs speedup."""
+        return self.compression.effective_speedup()
+
+
+class PaperFile(Strict):
+    """The content of one ``registry/<paper-id>.yaml`` file."""
+
+    paper: Paper
+    """The paper."""
+    methods: list[MethodDecl] = []
+    """Methods this paper introduces."""
+    results: list[Result] = []
+    """Results this paper reports (its own and its reimplementations of others')."""
