@@ -106,11 +106,13 @@ def _mount_optional() -> None:
     app.add_typer(rerun_app, name="rerun")
 
 
+_mount_optional()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the app, turn project errors into one line and an exit code."""
     from .errors import AuditError
 
-    _mount_optional()
     try:
         app(args=argv, prog_name="prune-audit", standalone_mode=True)
     except AuditError as exc:
