@@ -116,8 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="prune-audit", standalone_mode=True)
     except AuditError as exc:
-        text = str(exc)
-        print(text if "\n" in text else f"prune-audit: error: {text}", file=sys.stderr)
+        print(f"prune-audit: error: {exc}" if exc.prefixed else str(exc), file=sys.stderr)
         return exc.exit_code
     except SystemExit as exc:
         code = exc.code

@@ -9,6 +9,8 @@ class AuditError(Exception):
     """A user-facing error: the CLI prints ``str(err)`` and exits with ``exit_code``."""
 
     exit_code = 1
+    prefixed = True
+    """Printed as ``prune-audit: error: <message>``; False for messages that are already located lines."""
 
 
 class UnknownName(AuditError):
@@ -33,6 +35,8 @@ class Problem:
 
 class ValidationFailed(AuditError):
     """All problems found in one pass over one or more files."""
+
+    prefixed = False
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(set(problems), key=lambda p: (p.file, p.line, p.path, p.message))

@@ -98,12 +98,13 @@ def _message(err: dict[str, Any], loc: tuple[Any, ...], root: type[BaseModel]) -
     if kind == "extra_forbidden":
         parent = _model_at(root, loc[:-1])
         hint = did_you_mean(str(loc[-1]), parent.model_fields) if parent is not None else ""
-        return f"unknown field{hint}"
+        return f"unknown field ({hint.strip().replace('Did', 'did').rstrip('?')}?)" if hint else "unknown field"
     if kind == "missing":
         return "required field is missing"
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             msg = msg[len(prefix):]
+    msg = msg.replace("Input should be", "must be")
     if kind in ("string_type", "int_type", "float_type", "bool_type", "model_type", "list_type", "dict_type",
                 "int_from_float", "float_parsing", "int_parsing", "literal_error", "string_pattern_mismatch",
                 "greater_than_equal", "less_than_equal", "greater_than", "less_than", "too_short", "too_long",
@@ -180,6 +181,7 @@ def check_file(path: Path, display: str | None = None) -> FileCheck:
                     seen[rid] = i
     if fc.problems:
         fc.model = None
+        fc.problems.sort(key=lambda p: (p.line, p.path, p.message))
     return fc
 
 

@@ -168,7 +168,7 @@ class FlopsCount(Strict):
 class Compression(Strict):
     """How much was removed. Each quantity has one direction and unit; ``null`` = not reported."""
 
-    speedup: Annotated[float, Field(ge=1)] | None = None
+    speedup: float | None = None
     """Theoretical FLOPs speedup = dense FLOPs / pruned FLOPs (>= 1)."""
     flops_reduction_pct: Percent | None = None
     """FLOPs removed, percent of the dense FLOPs (speedup = 1 / (1 - pct/100))."""
@@ -182,6 +182,16 @@ class Compression(Strict):
     """Published layer-wise (stage-wise) ratios, e.g. ``[0, 0.60, 0.60, 0.60, 0.21, 0]``."""
     ratio_layout: str | None = None
     """What the entries of ``layerwise_ratios`` index, e.g. ``[stem, layer1, layer2, layer3, layer4, fc]``."""
+
+    @field_validator("speedup")
+    @classmethod
+    def _speedup(cls, v: float | None) -> float | None:
+        if v is not None and not v >= 1:
+            raise ValueError(
+                f"speedup {v:g} is below 1: a speedup is dense/pruned FLOPs (>= 1); "
+                "put a fraction of FLOPs saved in flops_reduction_pct (percent)"
+            )
+        return v
 
     @model_validator(mode="after")
     def _layout(self) -> "Compression":

@@ -52,19 +52,23 @@ def load(text: str, display: str) -> tuple[Any, dict[Path_, int]]:
     """Parse one YAML document; return the data and the line (1-based) of every path."""
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise YamlProblems([Problem(display, 1, "", "empty file")])
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        return _reader_problem(text, exc, display)
     try:
         try:
             node = loader.get_single_node()
-        except yaml.composer.ComposerError as exc:
-            if "expected a single document" in str(exc.problem or ""):
-                line = exc.problem_mark.line + 1 if exc.problem_mark else 1
-                raise YamlProblems([Problem(display, line, "", "more than one YAML document in the file")]) from None
-            raise
+        except yaml.reader.ReaderError as exc:
+            _reader_problem(text, exc, display)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 1
+            if isinstance(exc, yaml.composer.ComposerError) and "expected a single document" in str(exc):
+                raise YamlProblems([Problem(display, line, "", "more than one YAML document in the file")]) from None
             what = (exc.problem or exc.context or "invalid YAML").strip()
+            if exc.problem and exc.context and exc.context_mark is not None:
+                what += f" ({exc.context.strip()} at line {exc.context_mark.line + 1})"
             raise YamlProblems([Problem(display, line, "", f"YAML syntax error: {what}")]) from None
         except yaml.YAMLError as exc:
             raise YamlProblems([Problem(display, 1, "", f"YAML error: {exc}")]) from None
@@ -80,6 +84,11 @@ def load(text: str, display: str) -> tuple[Any, dict[Path_, int]]:
     if problems:
         raise YamlProblems(problems)
     return data, lines
+
+
+def _reader_problem(text: str, exc: yaml.reader.ReaderError, display: str):
+    line = text[: exc.position].count("\n") + 1
+    raise YamlProblems([Problem(display, line, "", f"YAML syntax error: unacceptable character #x{exc.character:04x}")])
 
 
 def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict[Path_, int],

@@ -1,0 +1,424 @@
+"""L1-norm filter pruning (Li et al., ICLR'17) as physical surgery, with the seed's conventions.
+
+* ResNet basic blocks (resnet18/34, CIFAR ResNets): only the first conv of each block is pruned; its
+  BN and the second conv's input channels follow.  Stem, second convs, downsample convs and the
+  classifier are never pruned.
+* ResNet-50 bottlenecks: conv1 and conv2 of each block, with the stage's ratio; conv3, downsample,
+  stem and fc never.
+* VGG-19: any of the 16 convs by index (``conv0`` .. ``conv15``); the uniform shorthand prunes
+  ``1-15`` (the first conv is kept); the last conv's consumer is the classifier.
+
+Ratios are exact fractions of their decimal text: a layer of ``C`` filters at ratio ``r`` loses
+``min(ceil(r * C), C - 1)`` filters (0.7 of 10 is 7, never 8).  Filters are ranked by their L1
+norm (computed in float64); ties keep the lower index.  The random-filter baseline shares all of
+this except the ranking.  The result is a small-dense network of new Conv/BN/Linear modules.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+import zlib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Iterable, Mapping
+
+import torch
+from torch import nn
+
+from ..names import did_you_mean
+from .errors import RatioError
+from .models import NetworkInfo, build_model, init_weights, network_info
+
+__all__ = [
+    "PruneGroup",
+    "PruneReport",
+    "kept_count",
+    "masked_copy",
+    "prune_groups",
+    "prune_model",
+    "pruned_architecture",
+    "resolve_ratios",
+    "select_filters",
+    "to_ratio",
+]
+
+METHODS = ("l1", "random")
+
+
+@dataclass(frozen=True)
+class PruneGroup:
+    """One prunable conv: its BN and the modules that consume its output channels."""
+
+    name: str  # module path of the conv, e.g. "layer1.0.conv1" or "features.3"
+    bn: str
+    consumers: tuple[str, ...]
+    stage: str  # the ratio-list entry it belongs to ("layer1", ..., or "conv3" for VGG)
+    block: str | None  # "layer1.0" for ResNets
+    label: str  # display name ("layer1.0.conv1", "conv1")
+    channels: int
+
+
+@dataclass
+class PruneReport:
+    """What a pruning did: per group, the ratio, the channels before and the kept filter indices."""
+
+    network: str
+    method: str
+    ratios: dict[str, Fraction]
+    kept: dict[str, list[int]] = field(default_factory=dict)
+    channels: dict[str, int] = field(default_factory=dict)
+
+    def plan(self) -> dict[str, int]:
+        return {k: len(v) for k, v in self.kept.items()}
+
+
+# ---------------------------------------------------------------------- ratios
+def to_ratio(value: Any, where: str) -> Fraction:
+    """An exact pruning ratio in [0, 1) from a number or its decimal text."""
+    if isinstance(value, bool) or value is None:
+        raise RatioError(f"pruning ratio for {where} must be a number in [0, 1), not {value!r}")
+    if isinstance(value, Fraction):
+        r = value
+    elif isinstance(value, int):
+        r = Fraction(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise RatioError(f"pruning ratio {value!r} for {where} is outside [0, 1)")
+        r = Fraction(repr(value))  # the shortest decimal text of the float: 0.7 -> 7/10
+    elif isinstance(value, str):
+        text = value.strip()
+        if not re.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", text):
+            raise RatioError(f"pruning ratio {value!r} for {where} is not a number")
+        r = Fraction(text)
+    else:
+        raise RatioError(f"pruning ratio for {where} must be a number in [0, 1), not {type(value).__name__}")
+    if not 0 <= r < 1:
+        raise RatioError(f"pruning ratio {_fmt(r)} for {where} is outside [0, 1)")
+    return r
+
+
+def _fmt(r: Fraction) -> str:
+    if r.denominator == 1:
+        return str(r.numerator)
+    return format(float(r), "g") if Fraction(format(float(r), "g")) == r else str(r)
+
+
+def kept_count(channels: int, ratio: Fraction) -> int:
+    """Filters kept of ``channels`` at ``ratio``: ``C - min(ceil(r*C), C-1)`` (exact arithmetic)."""
+    removed = min(math.ceil(Fraction(ratio) * channels), channels - 1)
+    return channels - max(removed, 0)
+
+
+def _get(model: nn.Module, path: str) -> nn.Module:
+    return model.get_submodule(path)
+
+
+def _set(model: nn.Module, path: str, module: nn.Module) -> None:
+    parent, _, leaf = path.rpartition(".")
+    setattr(model.get_submodule(parent) if parent else model, leaf, module)
+
+
+def prune_groups(model: nn.Module, network: str) -> list[PruneGroup]:
+    """The prunable convs of ``model`` under the conventions above, in forward order."""
+    info = network_info(network)
+    groups: list[PruneGroup] = []
+    if info.family == "vgg":
+        convs = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+        mods = dict(model.named_modules())
+        for k, (name, conv) in enumerate(convs):
+            prefix, _, idx = name.rpartition(".")
+            bn = f"{prefix}.{int(idx) + 1}"
+            assert isinstance(mods[bn], nn.BatchNorm2d)
+            consumer = convs[k + 1][0] if k + 1 < len(convs) else "classifier"
+            groups.append(PruneGroup(name, bn, (consumer,), f"conv{k}", None, f"conv{k}", conv.out_channels))
+        return groups
+    stages = [s for s in info.ratio_layout if s.startswith("layer")]
+    for stage in stages:
+        for b, block in enumerate(_get(model, stage)):  # type: ignore[arg-type]
+            path = f"{stage}.{b}"
+            if hasattr(block, "conv3"):  # bottleneck
+                groups.append(PruneGroup(f"{path}.conv1", f"{path}.bn1", (f"{path}.conv2",), stage, path,
+                                         f"{path}.conv1", block.conv1.out_channels))
+                groups.append(PruneGroup(f"{path}.conv2", f"{path}.bn2", (f"{path}.conv3",), stage, path,
+                                         f"{path}.conv2", block.conv2.out_channels))
+            else:
+                groups.append(PruneGroup(f"{path}.conv1", f"{path}.bn1", (f"{path}.conv2",), stage, path,
+                                         f"{path}.conv1", block.conv1.out_channels))
+    return groups
+
+
+def _vgg_keys(key: str, groups: list[PruneGroup]) -> list[PruneGroup] | None:
+    k = key.strip()
+    m = re.fullmatch(r"(?:conv)?(\d+)\s*-\s*(?:conv)?(\d+)", k)
+    if m:
+        lo, hi = int(m[1]), int(m[2])
+        if lo > hi or hi >= len(groups):
+            raise RatioError(f"conv index range {key!r} is outside 0-{len(groups) - 1} of vgg19")
+        return groups[lo: hi + 1]
+    m = re.fullmatch(r"(?:conv)?(\d+)", k)
+    if m:
+        i = int(m[1])
+        if i >= len(groups):
+            raise RatioError(f"conv index {i} is outside 0-{len(groups) - 1} of vgg19")
+        return [groups[i]]
+    sel = [g for g in groups if g.name == k]
+    return sel or None
+
+
+def _select(key: Any, info: NetworkInfo, groups: list[PruneGroup]) -> list[PruneGroup]:
+    """The groups a ratio key names: a stage, a block, a layer path; for VGG a conv index or range."""
+    key = str(key)
+    if key in ("stem", "fc"):
+        return []
+    if info.family == "vgg":
+        sel = _vgg_keys(key, groups)
+    else:
+        sel = [g for g in groups if g.stage == key or g.block == key or g.name == key]
+    if not sel:
+        known = ["stem", "fc"] + sorted({g.stage for g in groups} | {g.block or g.name for g in groups}
+                                        | {g.name for g in groups})
+        raise RatioError(f"{key!r} names no prunable layer of {info.name}.{did_you_mean(key, known)}")
+    return sel
+
+
+def _check_unprunable(key: str, r: Fraction, info: NetworkInfo) -> None:
+    if r != 0 and key in ("stem", "fc"):
+        raise RatioError(
+            f"the {key} of {info.name} is never pruned under the L1-norm conventions (its ratio must be 0, got {_fmt(r)})"
+        )
+
+
+def resolve_ratios(
+    network: str,
+    spec: Any,
+    groups: list[PruneGroup] | None = None,
+    overrides: Mapping[Any, Any] | None = None,
+    skip: Iterable[str] = (),
+) -> dict[str, Fraction]:
+    """Per-group ratios from a uniform ratio, a stage-wise list, or a mapping of keys to ratios.
+
+    ``spec`` forms: ``0.5`` (uniform; VGG: convs 1-15), ``"0,0.6,0.6,0.6,0.21,0"`` or a list
+    (one entry per item of the network's ratio layout), ``{"layer1": 0.6, "layer4.2": 0}`` or for
+    VGG ``{"1-15": 0.5}``.  ``overrides`` (same key forms) apply after; ``skip`` lists blocks or
+    layers left unpruned (Li et al.'s ResNet-34 "pruned-B").
+    """
+    info = network_info(network)
+    if groups is None:
+        with torch.device("meta"):
+            groups = prune_groups(build_model(network, info.num_classes), network)
+    ratios: dict[str, Fraction] = {g.name: Fraction(0) for g in groups}
+    layout = info.ratio_layout
+    if isinstance(spec, str) and ("," in spec or spec.strip().startswith("[")):
+        spec = [s for s in spec.strip().strip("[]").split(",")]
+    if isinstance(spec, (list, tuple)):
+        if len(spec) != len(layout):
+            raise RatioError(
+                f"a ratio list for {network} has {len(layout)} entries [{', '.join(layout)}], got {len(spec)}"
+            )
+        for key, value in zip(layout, spec):
+            r = to_ratio(value, f"{network} {key}")
+            _check_unprunable(key, r, info)
+            for g in _select(key, info, groups):
+                ratios[g.name] = r
+    elif isinstance(spec, Mapping):
+        _apply_mapping(spec, info, groups, ratios)
+    elif spec is not None:
+        r = to_ratio(spec, network)
+        for g in groups:
+            if info.family == "vgg" and g.stage == "conv0":
+                continue
+            ratios[g.name] = r
+    if overrides:
+        _apply_mapping(overrides, info, groups, ratios)
+    for key in skip:
+        for g in _select(key, info, groups):
+            ratios[g.name] = Fraction(0)
+    return ratios
+
+
+def _apply_mapping(spec: Mapping[Any, Any], info: NetworkInfo, groups: list[PruneGroup],
+                   ratios: dict[str, Fraction]) -> None:
+    for key, value in spec.items():
+        r = to_ratio(value, f"{info.name} {key}")
+        _check_unprunable(str(key), r, info)
+        for g in _select(key, info, groups):
+            ratios[g.name] = r
+
+
+# ---------------------------------------------------------------------- selection and surgery
+def l1_norms(weight: torch.Tensor) -> list[float]:
+    """L1 norm of each output filter, in float64."""
+    return weight.detach().to("cpu", torch.float64).abs().flatten(1).sum(1).tolist()
+
+
+def select_filters(weight: torch.Tensor, n_keep: int, method: str = "l1",
+                   generator: torch.Generator | None = None) -> list[int]:
+    """Indices (ascending) of the ``n_keep`` filters to keep: largest L1 norm, ties to the lower index."""
+    c = weight.shape[0]
+    if not 1 <= n_keep <= c:
+        raise ValueError(f"cannot keep {n_keep} of {c} filters")
+    if method == "l1":
+        norms = l1_norms(weight)
+        order = sorted(range(c), key=lambda i: (-norms[i], i))
+    elif method == "random":
+        order = torch.randperm(c, generator=generator).tolist()
+    else:
+        raise ValueError(f"unknown filter-ranking method {method!r} (known: {', '.join(METHODS)})")
+    return sorted(order[:n_keep])
+
+
+def _idx(indices: list[int], device: torch.device) -> torch.Tensor:
+    return torch.tensor(indices, dtype=torch.long, device=device)
+
+
+def slice_conv(conv: nn.Conv2d, out_idx: list[int] | None = None, in_idx: list[int] | None = None) -> nn.Conv2d:
+    """A new Conv2d holding the kept output filters / input channels of ``conv``."""
+    if conv.groups != 1:
+        raise ValueError("grouped convolutions are not supported")
+    w = conv.weight.detach()
+    if out_idx is not None:
+        w = w.index_select(0, _idx(out_idx, w.device))
+    if in_idx is not None:
+        w = w.index_select(1, _idx(in_idx, w.device))
+    new = nn.Conv2d(w.shape[1], w.shape[0], conv.kernel_size, conv.stride, conv.padding, conv.dilation,  # type: ignore[arg-type]
+                    bias=conv.bias is not None, padding_mode=conv.padding_mode, device=w.device, dtype=w.dtype)
+    with torch.no_grad():
+        new.weight.copy_(w)
+        if conv.bias is not None:
+            b = conv.bias.detach()
+            new.bias.copy_(b.index_select(0, _idx(out_idx, b.device)) if out_idx is not None else b)  # type: ignore[union-attr]
+    return new
+
+
+def slice_bn(bn: nn.BatchNorm2d, idx: list[int]) -> nn.BatchNorm2d:
+    new = nn.BatchNorm2d(len(idx), eps=bn.eps, momentum=bn.momentum, affine=bn.affine,
+                         track_running_stats=bn.track_running_stats, device=bn.weight.device, dtype=bn.weight.dtype)
+    i = _idx(idx, bn.weight.device)
+    with torch.no_grad():
+        if bn.affine:
+            new.weight.copy_(bn.weight.detach().index_select(0, i))
+            new.bias.copy_(bn.bias.detach().index_select(0, i))
+        if bn.track_running_stats:
+            new.running_mean.copy_(bn.running_mean.index_select(0, i))  # type: ignore[union-attr]
+            new.running_var.copy_(bn.running_var.index_select(0, i))  # type: ignore[union-attr]
+            new.num_batches_tracked.copy_(bn.num_batches_tracked)  # type: ignore[union-attr]
+    return new
+
+
+def slice_linear(lin: nn.Linear, in_idx: list[int]) -> nn.Linear:
+    w = lin.weight.detach().index_select(1, _idx(in_idx, lin.weight.device))
+    new = nn.Linear(w.shape[1], w.shape[0], bias=lin.bias is not None, device=w.device, dtype=w.dtype)
+    with torch.no_grad():
+        new.weight.copy_(w)
+        if lin.bias is not None:
+            new.bias.copy_(lin.bias.detach())
+    return new
+
+
+def _apply_kept(model: nn.Module, groups: list[PruneGroup], kept: Mapping[str, list[int]]) -> None:
+    for g in groups:
+        idx = kept[g.name]
+        if len(idx) == g.channels:
+            continue
+        conv = _get(model, g.name)
+        assert isinstance(conv, nn.Conv2d)
+        _set(model, g.name, slice_conv(conv, out_idx=idx))
+        bn = _get(model, g.bn)
+        assert isinstance(bn, nn.BatchNorm2d)
+        _set(model, g.bn, slice_bn(bn, idx))
+        for c in g.consumers:
+            mod = _get(model, c)
+            if isinstance(mod, nn.Conv2d):
+                _set(model, c, slice_conv(mod, in_idx=idx))
+            elif isinstance(mod, nn.Linear):
+                _set(model, c, slice_linear(mod, idx))
+            else:  # pragma: no cover - the conventions name only convs and linears
+                raise TypeError(f"cannot slice the input of {type(mod).__name__} {c}")
+
+
+def _generator(seed: int, name: str) -> torch.Generator:
+    g = torch.Generator()
+    g.manual_seed(((seed & 0xFFFFFFFF) << 32) | zlib.crc32(name.encode()))
+    return g
+
+
+def prune_model(
+    model: nn.Module,
+    network: str,
+    ratios: Mapping[str, Fraction],
+    method: str = "l1",
+    seed: int = 0,
+) -> tuple[nn.Module, PruneReport]:
+    """A small-dense copy of ``model`` with the selected filters physically removed.
+
+    ``ratios`` maps group names (see :func:`prune_groups`) to ratios (:func:`resolve_ratios`).
+    ``method`` is ``l1`` or ``random`` (seeded by ``seed`` and the layer name).  ``model`` is not
+    modified.
+    """
+    if method not in METHODS:
+        raise RatioError(f"unknown filter-ranking method {method!r}.{did_you_mean(method, METHODS)}")
+    groups = prune_groups(model, network)
+    unknown = set(ratios) - {g.name for g in groups}
+    if unknown:
+        raise RatioError(f"ratios name layers that {network} does not prune: {', '.join(sorted(unknown))}")
+    report = PruneReport(network, method, {g.name: Fraction(ratios.get(g.name, 0)) for g in groups})
+    for g in groups:
+        n_keep = kept_count(g.channels, report.ratios[g.name])
+        weight = _get(model, g.name).weight  # type: ignore[union-attr]
+        report.channels[g.name] = g.channels
+        report.kept[g.name] = select_filters(weight, n_keep, method, _generator(seed, g.name) if method == "random" else None)
+    pruned = copy.deepcopy(model)
+    _apply_kept(pruned, groups, report.kept)
+    return pruned, report
+
+
+def pruned_architecture(network: str, num_classes: int, plan: Mapping[str, int]) -> nn.Module:
+    """A freshly initialised small-dense network with ``plan[name]`` filters kept in each group.
+
+    This is what scratch training of a pruned architecture starts from (the family's own
+    initialisation applied to the small shapes), and the skeleton a pruned checkpoint loads into.
+    """
+    model = build_model(network, num_classes)
+    groups = prune_groups(model, network)
+    unknown = set(plan) - {g.name for g in groups}
+    if unknown:
+        raise RatioError(f"plan names layers that {network} does not prune: {', '.join(sorted(unknown))}")
+    kept = {}
+    for g in groups:
+        n = int(plan.get(g.name, g.channels))
+        if not 1 <= n <= g.channels:
+            raise RatioError(f"cannot keep {n} of {g.channels} filters of {g.name}")
+        kept[g.name] = list(range(n))
+    _apply_kept(model, groups, kept)
+    init_weights(model, network_info(network).family)
+    return model
+
+
+def plan_from_ratios(model: nn.Module, network: str, ratios: Mapping[str, Fraction]) -> dict[str, int]:
+    """Kept filters per group for ``ratios`` (no weights needed)."""
+    return {g.name: kept_count(g.channels, Fraction(ratios.get(g.name, 0))) for g in prune_groups(model, network)}
+
+
+def masked_copy(model: nn.Module, report: PruneReport) -> nn.Module:
+    """The large model with the pruned filters zeroed (conv filter, BN weight and bias).
+
+    In eval mode it computes the same function as the small-dense model of ``report``: a zeroed
+    channel leaves BN as 0, ReLU as 0, and contributes nothing to its consumer.
+    """
+    masked = copy.deepcopy(model)
+    for g in prune_groups(masked, report.network):
+        keep = set(report.kept[g.name])
+        drop = [i for i in range(g.channels) if i not in keep]
+        if not drop:
+            continue
+        i = torch.tensor(drop, dtype=torch.long)
+        conv, bn = _get(masked, g.name), _get(masked, g.bn)
+        with torch.no_grad():
+            conv.weight[i] = 0  # type: ignore[index]
+            if conv.bias is not None:  # type: ignore[union-attr]
+                conv.bias[i] = 0  # type: ignore[index]
+            bn.weight[i] = 0  # type: ignore[index]
+            bn.bias[i] = 0  # type: ignore[index]
+    return masked

@@ -1,0 +1,327 @@
+"""Rerun recipes: the YAML that says what to train, prune and finetune.
+
+A recipe is validated like the registry (unknown fields are errors; every problem is reported as
+``recipe.yaml:LINE: field.path: message``).  Its *resolved* form -- every default filled in, every
+schedule in the canonical string form with its total, the base checkpoint's SHA-256 -- is what a
+run is addressed by: ``recipe_hash`` is the SHA-256 of its canonical JSON.
+
+Example (``reruns/recipes/digits-resnet20-l1-50.yaml``)::
+
+    name: digits-resnet20-l1-50
+    model: {network: resnet20}
+    dataset: {name: digits}
+    pretrain: {epochs: 12, lr_schedule: "0:1e-1,6:1e-2,9:1e-3"}
+    pruning: {method: l1, ratio: 0.5}
+    finetune: {epochs: 8, lr_schedule: "0:1e-2,4:1e-3"}
+    optimizer: {momentum: 0.9, weight_decay: 5e-4}
+    batch_size: 64
+    seed: 0
+
+This module does not import torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .. import schedule as _sched
+from ..errors import Problem
+from ..names import did_you_mean
+from ..schema import ScheduleField
+from ..yamlio import YamlProblems, dotted_path, line_of, load, read_text
+from .errors import RecipeError
+
+__all__ = ["Recipe", "load_recipe", "recipe_from_data", "recipe_hash", "resolved"]
+
+DATASET_NAMES = ("digits", "cifar-10", "cifar-100", "imagenet-1k", "imagenet-100")
+RERUN_NETWORKS = ("resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet18", "resnet34", "resnet50",
+                  "vgg19")
+RatioValue = Union[float, int, str]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class ModelCfg(Strict):
+    network: str
+    """Network id: resnet20/32/44/56/110 (CIFAR), resnet18/34/50 (torchvision), vgg19 (CIFAR, BN)."""
+    num_classes: Annotated[int, Field(ge=1, strict=True)] | None = None
+    """Number of classes; ``null`` = the dataset's."""
+
+    @field_validator("network")
+    @classmethod
+    def _network(cls, v: str) -> str:
+        if v not in RERUN_NETWORKS:
+            raise ValueError(f"unknown network {v!r}.{did_you_mean(v, RERUN_NETWORKS)}")
+        return v
+
+
+class DatasetCfg(Strict):
+    name: str
+    """``digits`` (scikit-learn's bundled digits, no download), ``cifar-10``, ``cifar-100`` (local
+    python-format folder), ``imagenet-1k`` / ``imagenet-100`` (ImageFolder root with train/ and val/)."""
+    root: str | None = None
+    """Folder holding the dataset (not used by ``digits``)."""
+    image_size: Annotated[int, Field(ge=4, le=1024, strict=True)] | None = None
+    """Input resolution; ``null`` = 16 for digits (8x8 upsampled), 32 for CIFAR, 224 for ImageNet."""
+    augment: bool = True
+    """Standard training augmentation (digits: random shift; CIFAR: pad-4 crop + flip; ImageNet: RRC + flip)."""
+    train_limit: Annotated[int, Field(ge=1, strict=True)] | None = None
+    """Use only the first N training images (of a fixed order), for quick runs."""
+    test_limit: Annotated[int, Field(ge=1, strict=True)] | None = None
+    """Use only the first N test images."""
+    workers: Annotated[int, Field(ge=0, strict=True)] = 0
+    """Data-loading worker processes (ImageFolder datasets only)."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if v not in DATASET_NAMES:
+            raise ValueError(f"unknown dataset {v!r}.{did_you_mean(v, DATASET_NAMES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _root(self) -> "DatasetCfg":
+        if self.name != "digits" and not self.root:
+            raise ValueError(f"dataset {self.name} needs 'root': the local folder that holds it (nothing is downloaded)")
+        return self
+
+
+class BaseCfg(Strict):
+    checkpoint: str | None = None
+    """Local path of the dense model's weights (a state_dict saved with torch.save); ``null`` = the
+    engine trains the base model itself (the ``pretrain`` stage)."""
+    checkpoint_sha256: str | None = None
+    """Filled in on resolution: the checkpoint's SHA-256 (a changed file is a different run)."""
+
+
+class PruningCfg(Strict):
+    method: Literal["l1", "random"] = "l1"
+    """Filter ranking: ``l1`` (Li et al.) or ``random`` (the random-filter baseline)."""
+    ratio: RatioValue | list[RatioValue] | dict[str, RatioValue]
+    """Uniform ratio, stage-wise list (``[stem, layer1, ..., fc]``), or mapping (``{"1-15": 0.5}``, ``{layer2: 0.3}``)."""
+    overrides: dict[str, RatioValue] = {}
+    """Per-layer/block/stage ratios applied after ``ratio``."""
+    skip: list[str] = []
+    """Blocks or layers left unpruned (e.g. ``layer2.0``)."""
+
+    @field_validator("ratio", "overrides", mode="before")
+    @classmethod
+    def _no_bool(cls, v: Any) -> Any:
+        vals = v.values() if isinstance(v, dict) else v if isinstance(v, list) else [v]
+        for x in vals:
+            if isinstance(x, bool) or x is None:
+                raise ValueError(f"a ratio must be a number in [0, 1), not {x!r}")
+        return v
+
+
+class StageCfg(Strict):
+    epochs: Annotated[int, Field(ge=1, strict=True)]
+    """Epochs of the stage."""
+    lr_schedule: ScheduleField
+    """LR schedule over the stage (audit.schedule notation: ``0:1e-2,30:1e-3``, ``cosine 1e-2->0``, ...)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _length(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("epochs"), int) and not isinstance(data.get("epochs"), bool) \
+                and data.get("epochs", 0) >= 1 and data.get("lr_schedule") is not None:
+            try:
+                sched = _sched.schedule_from_data(data["lr_schedule"], data["epochs"])
+            except _sched.ScheduleError:
+                return data
+            data = dict(data, lr_schedule=sched)
+        return data
+
+    @field_validator("lr_schedule")
+    @classmethod
+    def _complete(cls, v: _sched.Schedule) -> _sched.Schedule:
+        if not v.is_complete:
+            raise ValueError(f"schedule {_sched.format_schedule(v)!r} does not give the LR of every epoch")
+        return v
+
+
+class OptimizerCfg(Strict):
+    name: Literal["sgd"] = "sgd"
+    """Only SGD."""
+    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.9
+    weight_decay: Annotated[float, Field(ge=0)] = 1e-4
+    nesterov: bool = False
+
+    @model_validator(mode="after")
+    def _nesterov(self) -> "OptimizerCfg":
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("nesterov needs a positive momentum")
+        return self
+
+
+class Recipe(Strict):
+    name: str | None = None
+    """A label for the recipe (it is part of the resolved recipe)."""
+    pipeline: Literal["pruning", "scratch"] = "pruning"
+    """``pruning``: (pretrain or base checkpoint) -> prune -> finetune; ``scratch``: train the pruned
+    architecture from a fresh initialisation."""
+    model: ModelCfg
+    dataset: DatasetCfg
+    base: BaseCfg = BaseCfg()
+    pretrain: StageCfg | None = None
+    """Dense training up to the pruning epoch P = ``pretrain.epochs``."""
+    pruning: PruningCfg
+    finetune: StageCfg | None = None
+    scratch: StageCfg | None = None
+    optimizer: OptimizerCfg = OptimizerCfg()
+    batch_size: Annotated[int, Field(ge=1, strict=True)] = 128
+    eval_batch_size: Annotated[int, Field(ge=1, strict=True)] = 500
+    seed: Annotated[int, Field(ge=0, lt=2**31, strict=True)] = 0
+    amp: bool = False
+    """Mixed precision (CUDA only; ignored on CPU)."""
+    channels_last: bool = False
+    """channels_last memory format (CUDA only; ignored on CPU)."""
+
+    @model_validator(mode="after")
+    def _stages(self) -> "Recipe":
+        if self.pipeline == "pruning":
+            if self.finetune is None:
+                raise ValueError("a pruning pipeline needs a 'finetune' stage")
+            if self.scratch is not None:
+                raise ValueError("a pruning pipeline has no 'scratch' stage (use pipeline: scratch)")
+            if self.pretrain is None and self.base.checkpoint is None:
+                raise ValueError("a pruning pipeline needs a 'pretrain' stage or base.checkpoint")
+            if self.pretrain is not None and self.base.checkpoint is not None:
+                raise ValueError("give either a 'pretrain' stage or base.checkpoint, not both")
+        else:
+            if self.scratch is None:
+                raise ValueError("a scratch pipeline needs a 'scratch' stage")
+            for s in ("pretrain", "finetune"):
+                if getattr(self, s) is not None:
+                    raise ValueError(f"a scratch pipeline has no {s!r} stage")
+        return self
+
+    def stages(self) -> list[tuple[str, StageCfg]]:
+        out = [(n, getattr(self, n)) for n in ("pretrain", "finetune", "scratch")]
+        return [(n, s) for n, s in out if s is not None]
+
+
+# ---------------------------------------------------------------------- loading
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model class whose fields the last element of ``loc`` names."""
+    cls: type[BaseModel] = Recipe
+    for part in loc[:-1]:
+        if not isinstance(part, str) or part not in cls.model_fields:
+            return None
+        nxt = _unwrap(cls.model_fields[part].annotation)
+        if nxt is None:
+            return None
+        cls = nxt
+    return cls
+
+
+def _unwrap(ann: Any) -> type[BaseModel] | None:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    if typing.get_origin(ann) in (Union, types.UnionType):
+        for a in typing.get_args(ann):
+            if isinstance(a, type) and issubclass(a, BaseModel):
+                return a
+    return None
+
+
+def _problems(exc: ValidationError, lines: dict, display: str) -> list[Problem]:
+    out: list[Problem] = []
+    seen: set[tuple[Any, ...]] = set()
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        # drop pydantic's union-branch labels ("float", "list[...]") from the location
+        clean: list[Any] = []
+        for part in loc:
+            if isinstance(part, str) and ("[" in part or part in ("float", "int", "str", "function-after")):
+                continue
+            clean.append(part)
+        key = tuple(clean)
+        if key in seen and err["type"] != "extra_forbidden":
+            continue
+        seen.add(key)
+        if err["type"] == "extra_forbidden":
+            cls = _model_at(key)
+            known = list(cls.model_fields) if cls else []
+            msg = f"unknown field {key[-1]!r}.{did_you_mean(str(key[-1]), known)}"
+            if known:
+                msg += f" (allowed: {', '.join(known)})"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        else:
+            msg = err["msg"]
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, "):]
+        out.append(Problem(display, line_of(lines, key), dotted_path(key), msg))
+    return out
+
+
+def recipe_from_data(data: Any, display: str = "<recipe>", lines: dict | None = None) -> Recipe:
+    """Validate recipe data; problems raise :class:`RecipeError` (one ``file:line: field: message`` a line)."""
+    lines = lines or {}
+    if not isinstance(data, dict):
+        raise RecipeError(str(Problem(display, 1, "", "a recipe is a YAML mapping")))
+    try:
+        recipe = Recipe.model_validate(data)
+    except ValidationError as exc:
+        raise RecipeError("\n".join(str(p) for p in sorted(_problems(exc, lines, display)))) from None
+    _check_ratios(recipe, display, lines)
+    return recipe
+
+
+def _check_ratios(recipe: Recipe, display: str, lines: dict) -> None:
+    """Resolve the ratios against the network (needs torch; skipped without it)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return
+    from .errors import RatioError
+    from .prune import resolve_ratios
+
+    p = recipe.pruning
+    try:
+        resolve_ratios(recipe.model.network, p.ratio, overrides=p.overrides, skip=p.skip)
+    except RatioError as exc:
+        raise RecipeError(str(Problem(display, line_of(lines, ("pruning", "ratio")), "pruning.ratio", str(exc)))) from None
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and validate a recipe file."""
+    p = Path(path)
+    display = str(path)
+    try:
+        text = read_text(p, display)
+        data, lines = load(text, display)
+    except YamlProblems as exc:
+        raise RecipeError("\n".join(str(x) for x in exc.problems)) from None
+    return recipe_from_data(data, display, lines)
+
+
+def resolved(recipe: Recipe, base_dir: Path | None = None) -> dict[str, Any]:
+    """The resolved recipe: defaults filled in, schedules canonical, base checkpoint hashed."""
+    data = recipe.model_dump(mode="json")
+    ck = recipe.base.checkpoint
+    if ck is not None:
+        path = Path(ck)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        if not path.is_file():
+            raise RecipeError(f"base.checkpoint: {ck}: no such file")
+        data["base"]["checkpoint"] = str(path.resolve())
+        data["base"]["checkpoint_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return data
+
+
+def recipe_hash(resolved_data: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a resolved recipe."""
+    text = json.dumps(resolved_data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()

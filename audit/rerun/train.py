@@ -1,0 +1,98 @@
+"""One epoch of SGD training and one evaluation pass (the loops the engine and the benchmark use)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["evaluate", "make_optimizer", "set_lr", "train_epoch"]
+
+
+def make_optimizer(model: nn.Module, lr: float, momentum: float, weight_decay: float,
+                   nesterov: bool) -> torch.optim.SGD:
+    """SGD over all parameters (weight decay on all of them, as in the seed's PyTorch example)."""
+    return torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay,
+                           nesterov=nesterov)
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def _autocast(device: torch.device, amp: bool):
+    if amp and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.float16)
+    return contextlib.nullcontext()
+
+
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, batches, device: torch.device,
+                amp: bool = False, channels_last: bool = False, scaler=None,
+                on_batch: Callable[[int], None] | None = None) -> dict[str, float]:
+    """Train over ``batches`` (an iterable of (x, y)); running loss and accuracy over the epoch."""
+    model.train()
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.long, device=device)
+    seen = 0
+    start = time.perf_counter()
+    for x, y in batches:
+        x = x.to(device, non_blocking=True)
+        y = y.to(device, non_blocking=True)
+        if channels_last and device.type == "cuda":
+            x = x.contiguous(memory_format=torch.channels_last)
+        with _autocast(device, amp):
+            out = model(x)
+            loss = F.cross_entropy(out, y)
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+        n = y.shape[0]
+        loss_sum += loss.detach().double() * n
+        correct += (out.detach().argmax(1) == y).sum()
+        seen += n
+        if on_batch is not None:
+            on_batch(n)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    seconds = time.perf_counter() - start
+    return {
+        "train_loss": float(loss_sum) / max(seen, 1),
+        "train_acc": 100.0 * int(correct) / max(seen, 1),
+        "seconds": seconds,
+        "images_per_s": seen / seconds if seconds > 0 else 0.0,
+        "images": seen,
+    }
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, batches, device: torch.device, amp: bool = False,
+             channels_last: bool = False) -> dict[str, float]:
+    """Test loss, top-1 and top-5 accuracy (percent) over ``batches``."""
+    model.eval()
+    loss_sum, top1, top5, seen = 0.0, 0, 0, 0
+    for x, y in batches:
+        x, y = x.to(device), y.to(device)
+        if channels_last and device.type == "cuda":
+            x = x.contiguous(memory_format=torch.channels_last)
+        with _autocast(device, amp):
+            out = model(x)
+        out = out.float()
+        loss_sum += float(F.cross_entropy(out, y, reduction="sum"))
+        k = min(5, out.shape[1])
+        pred = out.topk(k, dim=1).indices
+        hit = pred == y.unsqueeze(1)
+        top1 += int(hit[:, 0].sum())
+        top5 += int(hit.any(1).sum())
+        seen += y.shape[0]
+    return {"test_loss": loss_sum / max(seen, 1), "top1": 100.0 * top1 / max(seen, 1),
+            "top5": 100.0 * top5 / max(seen, 1)}
