@@ -49,11 +49,25 @@ def read_text(path: Path, display: str) -> str:
 
 
 def load(text: str, display: str) -> tuple[Any, dict[Path_, int]]:
-    """Parse one YAML document; return the data and the line (1-based) of every path."""
+    """Parse one YAML document; return the data and the line (1-based) of every path.
+
+    libyaml's parser is used when available (fast); on any error the file is parsed again with the
+    pure-Python parser, so that messages are the same on every installation.
+    """
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise YamlProblems([Problem(display, 1, "", "empty file")])
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return _load_with(fast, text, display)
+        except YamlProblems:
+            pass
+    return _load_with(yaml.SafeLoader, text, display)
+
+
+def _load_with(loader_class: Any, text: str, display: str) -> tuple[Any, dict[Path_, int]]:
     try:
-        loader = yaml.SafeLoader(text)
+        loader = loader_class(text)
     except yaml.reader.ReaderError as exc:
         return _reader_problem(text, exc, display)
     try:
@@ -148,7 +162,7 @@ def _scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode, path: Path_, problem
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
         problems.append(Problem(display, line, dotted_path(path), f"bad value: {exc}"))
         return _BAD
-    if isinstance(value, str) and node.style is None and _FLOAT_12.match(value):
+    if isinstance(value, str) and not node.style and _FLOAT_12.match(value):
         # YAML 1.1 reads 1e-4 as a string; it is a number (YAML 1.2), never a string here.
         value = float(value)
     return value

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from .models import build_model, network_info
-from .prune import kept_count, prune_groups, pruned_architecture, resolve_ratios
+from .prune import _fmt, kept_count, prune_groups, pruned_architecture, resolve_ratios
 
 __all__ = ["Count", "FlopsReport", "count", "flops_report"]
 
@@ -95,7 +95,7 @@ class FlopsReport:
             "dense_params_no_bn": self.dense.params_no_bn,
             "pruned_params_no_bn": self.pruned.params_no_bn,
             "params_reduction_pct": 100.0 * (1 - self.pruned.params / self.dense.params),
-            "layers": [{**row, "ratio": str(row["ratio"])} for row in self.layers],
+            "layers": [{**row, "ratio": _fmt(row["ratio"])} for row in self.layers],
         }
 
 
