@@ -14,7 +14,7 @@ Conventions that hold for every field:
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -258,6 +258,26 @@ class Stage(Strict):
 
 
 RESULT_ID = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+_NOT_DATA = {"sources", "inferred", "notes", "id", "method", "variant", "granularity", "pipeline", "dataset",
+             "network", "reimplementation_of", "setup_tag", "description", "optimizer", "ratio_layout",
+             "scale", "convention", "nesterov"}
+
+
+def _is_schema_path(model: type[BaseModel], pattern: str) -> bool:
+    """True when ``pattern`` (``*``, ``a.b``, ``a.*``) names a field (or subtree) of ``model``."""
+    if pattern == "*":
+        return True
+    parts = pattern.split(".")
+    current: Any = model
+    for i, part in enumerate(parts):
+        if part == "*" and i == len(parts) - 1:
+            return isinstance(current, type) and issubclass(current, BaseModel)
+        if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
+            return False
+        annotation = current.model_fields[part].annotation
+        current = next((a for a in (annotation, *get_args(annotation))
+                        if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return True
 
 
 class Source(Strict):
@@ -273,6 +293,17 @@ class Source(Strict):
     """True when the number is transcribed by a later document rather than read in the original."""
     note: str | None = None
     """Qualifiers: derivations, conflicts between sources, caveats."""
+
+    def covers(self, path: str) -> bool:
+        """True when this source backs the value at ``path``."""
+        for pattern in self.fields:
+            if pattern == "*" or pattern == path:
+                return True
+            if pattern.endswith(".*") and path.startswith(pattern[:-1]):
+                return True
+            if path.startswith(pattern + "."):
+                return True
+        return False
 
 
 class Result(Strict):
@@ -344,7 +375,34 @@ class Result(Strict):
         for path in self.inferred:
             if self.get_path(path) is None:
                 raise ValueError(f"inferred path {path!r} names no value of this result")
+        for source in self.sources:
+            for pattern in source.fields:
+                if not _is_schema_path(Result, pattern):
+                    raise ValueError(f"source field {pattern!r} is not a field of a result")
+        uncovered = [p for p in self.reported_paths()
+                     if not self.is_inferred(p) and not any(s.covers(p) for s in self.sources)]
+        if uncovered:
+            raise ValueError(f"no source given for {', '.join(uncovered)}")
         return self
+
+    def reported_paths(self) -> list[str]:
+        """Dotted paths of every reported (non-null) number, schedule and identity of this result."""
+        out: list[str] = []
+
+        def walk(obj: BaseModel, prefix: str) -> None:
+            for name in type(obj).model_fields:
+                value = getattr(obj, name)
+                path = f"{prefix}{name}"
+                if value is None or name in _NOT_DATA:
+                    continue
+                if isinstance(value, BaseModel):
+                    walk(value, path + ".")
+                elif isinstance(value, (int, float, _sched.Schedule, list)) and not isinstance(value, bool) \
+                        or name in ("identity",):
+                    out.append(path)
+
+        walk(self, "")
+        return out
 
     def get_path(self, path: str) -> Any:
         """The value at a dotted path (``base.identity``, ``finetune.lr_schedule``), ``None`` if absent."""

@@ -193,3 +193,31 @@ def test_unknown_dataset_did_you_mean(tmp_path):
         "x.yaml:10: results[0].dataset: unknown dataset 'imagenet'. Did you mean 'imagenet-1k', 'imagenet-100'?",
         "x.yaml:11: results[0].network: unknown network 'ResNet-50'. Did you mean 'resnet50', 'resnet56', 'resnet20'?",
     ]
+
+
+def test_every_number_needs_a_source(tmp_path):
+    p = _write(tmp_path, "x.yaml", HEADER.format(id="x") + """results:
+  - id: r
+    method: l1
+    dataset: cifar-10
+    network: resnet56
+    top1: {mean: 93.1, std: 0.1}
+    base: {identity: own training, top1: 93.5}
+    finetune: {epochs: 10, lr_schedule: "0.01, fixed"}
+    sources: [{where: Tab. 6, fields: [top1, base.top1]}]
+""")
+    got = [str(m) for m in check_file(p, "x.yaml").problems]
+    assert got == ["x.yaml:8: results[0]: no source given for base.identity, finetune.epochs, finetune.lr_schedule"]
+
+
+def test_source_fields_must_name_schema_fields(tmp_path):
+    p = _write(tmp_path, "x.yaml", HEADER.format(id="x") + """results:
+  - id: r
+    method: l1
+    dataset: cifar-10
+    network: resnet56
+    top1: {mean: 93.1}
+    sources: [{where: Tab. 6, fields: [top1, finetune.epoch]}]
+""")
+    got = [str(m) for m in check_file(p, "x.yaml").problems]
+    assert got == ["x.yaml:8: results[0]: source field 'finetune.epoch' is not a field of a result"]

@@ -1,0 +1,392 @@
+"""Calibrated comparisons of two methods (``prune-audit compare``) and the registry-wide audit.
+
+:func:`compare_methods` pairs every result of method A with every result of method B on the same
+dataset and network, groups them by operating point (speedups within the tolerance), and for each
+operating point keeps the pair at the strongest setup (*calibrated*) beside every other pair a
+reader could cite (*naive*), a verdict, and the seed's Sec. 5 cross-validation plan (A with B's
+finetuning recipe, B with A's).  :func:`audit_matrix` classifies all method pairs of the registry
+and builds the calibrated leaderboard (only comparisons at S3.2 or stronger count) beside the naive
+one (raw top-1).  Both return plain, JSON-ready dictionaries (see ``docs/compare.schema.json``); the
+command modules render them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from . import classify as C
+from .errors import AuditError, UnknownName
+from .names import DATASETS, NETWORKS, did_you_mean
+from .schedule import format_schedule
+
+__all__ = ["audit_matrix", "check_filters", "check_tolerance", "compare_methods"]
+
+CALIBRATED_MIN_RANK = C.level_rank("S3.2")
+
+
+def check_tolerance(tolerance: float) -> float:
+    if not (tolerance > 0) or tolerance != tolerance:
+        raise AuditError(f"tolerance must be positive (got {tolerance:g})")
+    if tolerance >= 1:
+        raise AuditError(f"tolerance is a relative fraction below 1, e.g. 0.05 for 5 % (got {tolerance:g})")
+    return float(tolerance)
+
+
+def check_filters(dataset: str | None, network: str | None) -> None:
+    if dataset is not None and dataset not in DATASETS:
+        raise UnknownName(f"unknown dataset {dataset!r}.{did_you_mean(dataset, DATASETS)}")
+    if network is not None and network not in NETWORKS:
+        raise UnknownName(f"unknown network {network!r}.{did_you_mean(network, NETWORKS)}")
+
+
+# ---------------------------------------------------------------------- helpers
+def _recipe_text(epochs: int | None, sched: Any) -> str:
+    ep = "n/r" if epochs is None else f"{epochs} epochs"
+    if sched is None:
+        return f"{ep}, LR schedule n/r"
+    return f"{ep}, {format_schedule(sched).split('; total=')[0]}"
+
+
+def _side(f: C.Feat, entry: Any) -> dict[str, Any]:
+    r = entry.result
+    return {
+        "key": f.key,
+        "method": f.method,
+        "label": f.label,
+        "top1": f.top1,
+        "std": f.std,
+        "runs": f.runs,
+        "speedup": None if f.speedup is None else round(f.speedup, 4),
+        "base": f.base_id,
+        "base_top1": f.base_top1,
+        "finetune": _recipe_text(f.ft_epochs, f.ft_sched),
+        "reimplementation_of": r.reimplementation_of,
+        "source": f.source,
+    }
+
+
+def _pair(cmp: C.Comparison, role: str, ea: Any, eb: Any) -> dict[str, Any]:
+    d = {"role": role, "a": _side(cmp.a, ea), "b": _side(cmp.b, eb)}
+    d.update(cmp.as_dict())
+    d["failed_text"] = cmp.failed_text()
+    return d
+
+
+def _cluster(points: list[tuple[float, int]], tol: float) -> list[list[int]]:
+    """Greedy clustering of sorted speedups: a point joins the cluster whose first speedup is within tol."""
+    clusters: list[list[int]] = []
+    first = 0.0
+    for sp, idx in sorted(points):
+        if clusters and C.rel_mismatch(sp, first) <= tol:
+            clusters[-1].append(idx)
+        else:
+            clusters.append([idx])
+            first = sp
+    return clusters
+
+
+def _best_key(cmp: C.Comparison) -> tuple:
+    # strongest level; then fewer inferred criteria; then the closer rate; then the newer row order
+    return (cmp.rank, -len(cmp.inferred), -(cmp.rate_mismatch or 0.0))
+
+
+def _winner_text(cmp: C.Comparison) -> str:
+    d = cmp.delta_top1
+    if abs(d) < 0.005:
+        return f"{cmp.a.label} and {cmp.b.label} tie ({cmp.a.top1:.2f} vs {cmp.b.top1:.2f})"
+    w, l = (cmp.a, cmp.b) if d > 0 else (cmp.b, cmp.a)
+    return f"{w.label} ahead of {l.label} by {abs(d):.2f} top-1 ({w.top1:.2f} vs {l.top1:.2f})"
+
+
+def _sig_text(cmp: C.Comparison) -> str:
+    s = cmp.significance
+    if s.tested:
+        return ("significant" if s.significant else "within noise") + f" (Welch p = {C._p_text(s.p_value)})"
+    return f"significance unknown: {s.reason}"
+
+
+def _verdict(cmp: C.Comparison | None, a: str, b: str, sp_text: str) -> str:
+    if cmp is None:
+        return f"at {sp_text}: nothing to compare"
+    base = f"at {sp_text}: {_winner_text(cmp)} under {cmp.label}"
+    if cmp.rank >= CALIBRATED_MIN_RANK:
+        return f"{base}; {_sig_text(cmp)}. A fair comparison (same base and finetuning)."
+    if cmp.rank >= C.level_rank("S2"):
+        return (f"{base}; {_sig_text(cmp)}. Not conclusive: the finetuning differs "
+                f"({'; '.join(cmp.failed_text()[:1])}), which can explain the gap - cross-validate.")
+    if cmp.rank == C.level_rank("S1"):
+        drop = "" if cmp.delta_drop is None else f"; Δ drop from own base {cmp.delta_drop:+.2f}"
+        return f"{base}{drop}. Weak: {cmp.criteria[C.BASE].describe()}."
+    return f"at {sp_text}: {cmp.label}; no fair comparison"
+
+
+def _next_setup(cmp: C.Comparison) -> str | None:
+    """The next stronger level and what blocks it."""
+    if cmp.rank < 1 or cmp.rank >= len(C.CHAIN) + 1:
+        return None
+    nxt = C.CHAIN[cmp.rank - 1] if cmp.rank >= 2 else "S1"
+    crit = C.CRITERIA[C.CHAIN.index(nxt)]
+    return f"{nxt} needs the same {crit}: {cmp.criteria[crit].describe()}"
+
+
+def _own_recipe(reg: Any, method: str, dataset: str, network: str) -> tuple[Any, Any, str] | None:
+    """(epochs, schedule, key) of the method's own-paper finetuning recipe, preferring this dataset/network."""
+    paper = reg.method_paper.get(method)
+    best: tuple[int, Any] | None = None
+    for e in reg.entries:
+        r = e.result
+        if e.method != method or r.reimplementation_of is not None or r.finetune is None:
+            continue
+        if r.finetune.epochs is None or r.finetune.lr_schedule is None:
+            continue
+        score = (2 if (r.dataset, r.network) == (dataset, network) else 0) + (1 if e.paper.id == paper else 0)
+        if best is None or score > best[0]:
+            best = (score, e)
+    if best is None:
+        return None
+    e = best[1]
+    return e.result.finetune.epochs, e.result.finetune.lr_schedule, e.key
+
+
+def _existing(feats: Iterable[C.Feat], sched: Any) -> str | None:
+    for f in feats:
+        if f.ft_sched is not None and C.schedules_same(f.ft_sched, sched):
+            return f.key
+    return None
+
+
+def _cross_validation(reg: Any, a: str, b: str, cal: C.Comparison, a_feats: Sequence[C.Feat],
+                      b_feats: Sequence[C.Feat], dataset: str, network: str) -> dict[str, Any]:
+    """The seed's Sec. 5 plan: A + B's finetuning recipe and B + A's, as two recipes to run."""
+    ra = (cal.a.ft_epochs, cal.a.ft_sched, cal.a.key)
+    own_b = _own_recipe(reg, b, dataset, network)
+    rb = own_b if own_b is not None else (cal.b.ft_epochs, cal.b.ft_sched, cal.b.key)
+    own_a = _own_recipe(reg, a, dataset, network)
+    if own_a is not None and (cal.a.ft_sched is None):
+        ra = own_a
+    runs = []
+    for method, recipe, other, feats in ((a, rb, b, a_feats), (b, ra, a, b_feats)):
+        epochs, sched, key = recipe
+        runs.append({
+            "method": method,
+            "recipe_of": other,
+            "recipe_from": key,
+            "finetune_epochs": epochs,
+            "schedule": None if sched is None else format_schedule(sched).split("; total=")[0],
+            "recipe": _recipe_text(epochs, sched),
+            "already_in_registry": None if sched is None else _existing(feats, sched),
+        })
+    same = ra[1] is not None and rb[1] is not None and C.schedules_same(ra[1], rb[1]) is True
+    note = ("both methods' own recipes coincide: the calibrated pair already is the controlled comparison"
+            if same else
+            f"if one method wins under both recipes it is the better pruning method; if the winner flips, "
+            f"pruning and finetuning interact and the higher number weighs more (seed Sec. 5)")
+    return {"runs": runs, "note": note}
+
+
+# ---------------------------------------------------------------------- compare
+def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = None, network: str | None = None,
+                    tolerance: float = 0.05) -> dict[str, Any]:
+    """The full content of ``prune-audit compare A B`` as a JSON-ready dictionary."""
+    tolerance = check_tolerance(tolerance)
+    check_filters(dataset, network)
+    a = reg.resolve_method(a_name)
+    b = reg.resolve_method(b_name)
+    if a == b:
+        raise AuditError(f"{a_name!r} and {b_name!r} are the same method ({a}); compare two different methods")
+
+    def keep(e: Any) -> bool:
+        return (dataset is None or e.result.dataset == dataset) and (network is None or e.result.network == network)
+
+    ea = [e for e in reg.entries if e.method == a]
+    eb = [e for e in reg.entries if e.method == b]
+    for name, entries in ((a, ea), (b, eb)):
+        if not entries:
+            raise AuditError(f"{name} has no result in the registry")
+        if not any(keep(e) for e in entries):
+            where = "/".join(x for x in (dataset, network) if x)
+            has = sorted({f"{e.result.dataset}/{e.result.network}" for e in entries})
+            raise AuditError(f"{name} has no result on {where} (it has results on {', '.join(has)})")
+    ea = [e for e in ea if keep(e)]
+    eb = [e for e in eb if keep(e)]
+    by_key = {e.key: e for e in ea + eb}
+    fa_all = [C.features_of_entry(e) for e in ea]
+    fb_all = [C.features_of_entry(e) for e in eb]
+    groups_a: dict[tuple[str, str], list[C.Feat]] = {}
+    groups_b: dict[tuple[str, str], list[C.Feat]] = {}
+    for f in fa_all:
+        groups_a.setdefault((f.dataset, f.network), []).append(f)
+    for f in fb_all:
+        groups_b.setdefault((f.dataset, f.network), []).append(f)
+
+    missing = []
+    for g in sorted(set(groups_a) | set(groups_b)):
+        if g not in groups_a:
+            missing.append({"method": a, "dataset": g[0], "network": g[1], "other": b, "other_results": len(groups_b[g])})
+        elif g not in groups_b:
+            missing.append({"method": b, "dataset": g[0], "network": g[1], "other": a, "other_results": len(groups_a[g])})
+
+    groups = []
+    verdicts = []
+    recommendations = []
+    for g in sorted(set(groups_a) & set(groups_b)):
+        fa, fb = groups_a[g], groups_b[g]
+        allf = fa + fb
+        side = ["A"] * len(fa) + ["B"] * len(fb)
+        known = [(f.speedup, i) for i, f in enumerate(allf) if f.speedup is not None]
+        clusters = _cluster(known, tolerance)
+        unknown = [i for i, f in enumerate(allf) if f.speedup is None]
+        cluster_of = {i: ci for ci, cl in enumerate(clusters) for i in cl}
+        ops = []
+        other_rate = []
+        for ci, cl in enumerate(clusters + ([unknown] if unknown else [])):
+            is_unknown = ci == len(clusters)
+            ia = [i for i in cl if side[i] == "A"]
+            ib = [i for i in cl if side[i] == "B"]
+            if is_unknown:  # results without a speedup meet every result of the other side
+                ia_pairs = [(x, y) for x in ia for y in range(len(fa), len(allf))] + \
+                           [(x, y) for x in range(len(fa)) for y in ib if x not in ia]
+            else:
+                ia_pairs = [(x, y) for x in ia for y in ib]
+            sps = sorted(allf[i].speedup for i in cl if allf[i].speedup is not None)
+            sp_text = "speedup n/r" if is_unknown else (
+                f"{sps[0]:.2f}×" if sps[0] == sps[-1] or round(sps[0], 2) == round(sps[-1], 2)
+                else f"{sps[0]:.2f}-{sps[-1]:.2f}×")
+            cmps = [C.classify(allf[x], allf[y], tolerance) for x, y in ia_pairs]
+            cmps.sort(key=_best_key, reverse=True)
+            cal = cmps[0] if cmps else None
+            op: dict[str, Any] = {
+                "speedup": None if is_unknown else round(sps[0], 4),
+                "speedup_text": sp_text,
+                "a_results": [allf[i].key for i in ia],
+                "b_results": [allf[i].key for i in ib],
+                "calibrated": None if cal is None else _pair(cal, "calibrated", by_key[cal.a.key], by_key[cal.b.key]),
+                "naive": [_pair(c, "naive", by_key[c.a.key], by_key[c.b.key]) for c in cmps[1:]],
+                "verdict": _verdict(cal, a, b, sp_text),
+                "next_setup": None if cal is None else _next_setup(cal),
+                "cross_validation": None,
+                "only": None,
+            }
+            if cal is None:
+                only = a if ia else b
+                other = b if ia else a
+                op["only"] = only
+                op["verdict"] = f"at {sp_text}: only {only} has a result ({other} has none at this rate)"
+            else:
+                op["cross_validation"] = _cross_validation(reg, a, b, cal, fa, fb, g[0], g[1])
+                if cal.rank >= 2:
+                    rec = f"at {sp_text}: cite {cal.a.key} vs {cal.b.key} ({cal.label})"
+                    if op["next_setup"]:
+                        rec += f"; stronger: {op['next_setup']}"
+                    recommendations.append(rec)
+            ops.append(op)
+            verdicts.append(f"{g[0]}/{g[1]} {op['verdict']}")
+        # pairs across operating points: informative only with a Pareto dominance
+        for x in range(len(fa)):
+            for y in range(len(fa), len(allf)):
+                if x in cluster_of and y in cluster_of and cluster_of[x] != cluster_of[y]:
+                    c = C.classify(allf[x], allf[y], tolerance)
+                    other_rate.append(_pair(c, "other-rate", by_key[c.a.key], by_key[c.b.key]))
+        groups.append({"dataset": g[0], "network": g[1], "operating_points": ops, "other_rate_pairs": other_rate})
+
+    if not groups:
+        recommendations.append(f"{a} and {b} share no dataset/network in the registry: no comparison is possible; "
+                               f"run both on a common benchmark")
+    rec = {
+        "setup": "S3.2",
+        "text": "Compare only at S3.2 or stronger: same base model and the same finetuning LR schedule "
+                "(the seed's Sec. 6); report mean±std over several runs so the gap can be tested.",
+        "per_operating_point": recommendations,
+    }
+    return {
+        "a": a,
+        "b": b,
+        "tolerance": tolerance,
+        "filters": {"dataset": dataset, "network": network},
+        "groups": groups,
+        "missing": missing,
+        "verdicts": verdicts,
+        "recommendation": rec,
+    }
+
+
+# ---------------------------------------------------------------------- audit
+def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = None,
+                 tolerance: float = 0.05) -> dict[str, Any]:
+    """Setups of all method pairs, the calibrated leaderboard (S3.2+) and the naive one (raw top-1)."""
+    tolerance = check_tolerance(tolerance)
+    check_filters(dataset, network)
+    entries = [e for e in reg.entries
+               if (dataset is None or e.result.dataset == dataset) and (network is None or e.result.network == network)]
+    if not entries:
+        where = "/".join(x for x in (dataset, network) if x) or "the registry"
+        raise AuditError(f"no results on {where}")
+    feats = [C.features_of_entry(e) for e in entries]
+    table = C.classify_all(feats, tolerance)
+    methods = sorted({f.method for f in feats}, key=str.casefold)
+    best: dict[tuple[str, str], tuple[int, bool, int]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    wins: dict[str, list[float]] = {m: [0, 0, 0] for m in methods}  # wins, losses, ties (S3.2+)
+    deltas: dict[str, list[float]] = {m: [] for m in methods}
+    opponents: dict[str, set[str]] = {m: set() for m in methods}
+    for i, j, rank, inf, dom in zip(table.i.tolist(), table.j.tolist(), table.rank.tolist(),
+                                    table.inferred.tolist(), table.dominance.tolist()):
+        fi, fj = feats[i], feats[j]
+        if fi.method == fj.method:
+            continue
+        key = tuple(sorted((fi.method, fj.method), key=str.casefold))
+        counts[key] = counts.get(key, 0) + 1
+        cur = best.get(key)
+        cand = (rank, not inf, -dom)
+        if cur is None or cand > cur:
+            best[key] = cand
+        if rank >= CALIBRATED_MIN_RANK and dom == 0:
+            d = fi.top1 - fj.top1
+            if abs(d) < 0.005:
+                wins[fi.method][2] += 1
+                wins[fj.method][2] += 1
+            elif d > 0:
+                wins[fi.method][0] += 1
+                wins[fj.method][1] += 1
+            else:
+                wins[fj.method][0] += 1
+                wins[fi.method][1] += 1
+            deltas[fi.method].append(d)
+            deltas[fj.method].append(-d)
+            opponents[fi.method].add(fj.method)
+            opponents[fj.method].add(fi.method)
+    pairs = []
+    for (m1, m2), (rank, stated, negdom) in sorted(best.items()):
+        level = C.rank_name(rank)
+        label = level + ("*" if not stated and rank >= 2 else "")
+        pairs.append({"a": m1, "b": m2, "setup": level, "inferred": (not stated) and rank >= 2, "label": label,
+                      "pairs": counts[(m1, m2)]})
+    calibrated = []
+    for m in methods:
+        w, l, t = wins[m]
+        if w + l + t == 0:
+            continue
+        calibrated.append({"method": m, "wins": int(w), "losses": int(l), "ties": int(t),
+                           "mean_delta": round(sum(deltas[m]) / len(deltas[m]), 4),
+                           "opponents": sorted(opponents[m], key=str.casefold)})
+    calibrated.sort(key=lambda r: (-(r["wins"] - r["losses"]), -r["mean_delta"], r["method"]))
+    for pos, row in enumerate(calibrated, 1):
+        row["rank"] = pos
+    unranked = [m for m in methods if sum(wins[m]) == 0]
+    naive = sorted(({"method": f.method, "key": f.key, "top1": f.top1,
+                     "speedup": None if f.speedup is None else round(f.speedup, 4),
+                     "dataset": f.dataset, "network": f.network} for f in feats),
+                   key=lambda r: (-r["top1"], r["key"]))
+    for pos, row in enumerate(naive, 1):
+        row["rank"] = pos
+    return {
+        "filters": {"dataset": dataset, "network": network},
+        "tolerance": tolerance,
+        "methods": methods,
+        "pairs": pairs,
+        "calibrated_leaderboard": calibrated,
+        "unranked": unranked,
+        "naive_leaderboard": naive,
+        "results": len(feats),
+        "classified_pairs": len(table),
+    }
