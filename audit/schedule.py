@@ -625,7 +625,9 @@ def schedule_from_data(data: Any, total_epochs: int | None = None) -> Schedule:
         w = data["warmup_epochs"]
         if isinstance(w, bool) or not isinstance(w, int) or w < 0:
             raise ScheduleError(f"warmup epochs must be a non-negative integer (got {w!r})")
-        start = data.get("warmup_start_lr", 0.0)
+        start = data.get("warmup_start_lr")
+        if start is None:
+            raise ScheduleError("a warmup needs 'warmup_start_lr' (the LR it starts from)")
         _check_lr(start)
         sched = with_warmup(sched, w, start)
     return sched

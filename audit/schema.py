@@ -217,6 +217,9 @@ class Stage(Strict):
     """Epochs of this stage; for the pruning stage, 0 = one-shot. ``null`` = not reported."""
     lr_schedule: ScheduleField | None = None
     """The full LR schedule of the stage; its length is the stage's ``epochs``. ``null`` = not reported."""
+    iterations: Annotated[int, Field(ge=0, strict=True)] | None = None
+    """Optimizer steps of the stage, for stages a paper counts in iterations rather than whole epochs
+    (e.g. a regularization stage of about 90k iterations); ``null`` = not reported."""
     optimizer: str | None = None
     """Optimizer, e.g. ``sgd``."""
     batch_size: Annotated[int, Field(ge=1, strict=True)] | None = None
