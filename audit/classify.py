@@ -124,6 +124,14 @@ class Feat:
     source: str = ""
     variant: str | None = None
 
+    @property
+    def pr_key(self) -> int | str | None:
+        """Pruning epochs for comparison: the count, ``"+"`` (not reported but > 0: the stage has an LR
+        schedule, and a 0-epoch stage has none), or ``None``."""
+        if self.pr_epochs is not None:
+            return self.pr_epochs
+        return "+" if self.pr_sched is not None else None
+
     # derived totals --------------------------------------------------------------------------
     @property
     def total_epochs(self) -> int | None:
@@ -217,7 +225,8 @@ def features_of_entry(entry: Any) -> Feat:
     """A :class:`Feat` from an :class:`audit.registry.Entry` (key, canonical method, paper, sources)."""
     r = entry.result
     source = "; ".join(f"{s.paper or entry.paper.id} {s.where}" for s in r.sources[:2])
-    return features(r, key=entry.key, method=entry.method, paper=entry.paper.id, label=entry.label, source=source)
+    label = entry.method + (" (reimpl.)" if r.reimplementation_of else "")
+    return features(r, key=entry.key, method=entry.method, paper=entry.paper.id, label=label, source=source)
 
 
 # ---------------------------------------------------------------------- value comparators
@@ -267,10 +276,27 @@ def _sched_outcome(a: Schedule | None, b: Schedule | None) -> int:
     return UNKNOWN if v is None else (SAME if v else DIFFERS)
 
 
+def _pr_epochs_cmp(x: int | str, y: int | str) -> int:
+    """Pruning-epoch keys (see :attr:`Feat.pr_key`); ``None`` handled by the caller."""
+    if isinstance(x, int) and isinstance(y, int):
+        return SAME if x == y else DIFFERS
+    if x == 0 or y == 0:
+        return DIFFERS  # one-shot vs a stage that has an LR schedule
+    return UNKNOWN
+
+
+def _pr_epochs_outcome(fa: Feat, fb: Feat) -> int:
+    x, y = fa.pr_key, fb.pr_key
+    if x is None or y is None:
+        return UNKNOWN
+    return _pr_epochs_cmp(x, y)
+
+
 def _pr_sched_outcome(fa: Feat, fb: Feat) -> int:
-    if fa.pr_epochs == 0 and fb.pr_epochs == 0:
+    x, y = fa.pr_key, fb.pr_key
+    if x == 0 and y == 0:
         return SAME  # two one-shot pruning stages: nothing to schedule
-    if fa.pr_epochs is not None and fb.pr_epochs is not None and (fa.pr_epochs == 0) != (fb.pr_epochs == 0):
+    if x is not None and y is not None and (x == 0) != (y == 0):
         return DIFFERS
     return _sched_outcome(fa.pr_sched, fb.pr_sched)
 
@@ -347,15 +373,19 @@ def _p_text(p: float | None) -> str:
 def welch(fa: Feat, fb: Feat, alpha: float = 0.05) -> Significance:
     """Welch's t-test (``scipy.stats.ttest_ind_from_stats``, ``equal_var=False``) when both sides
     report mean, std and runs (>= 2); otherwise say what is missing."""
-    missing = []
+    lacks: list[tuple[str, str]] = []
     for name, f in (("A", fa), ("B", fb)):
-        lack = [w for w, v in (("std", f.std), ("runs", f.runs)) if v is None]
-        if lack:
-            missing.append(f"{f.label or name} reports no {' or '.join(lack)}")
-        elif f.runs is not None and f.runs < 2:
-            missing.append(f"{f.label or name} has a single run")
-    if missing:
-        return Significance(False, alpha=alpha, reason="; ".join(missing))
+        what = [w for w, v in (("std", f.std), ("runs", f.runs)) if v is None]
+        if not what and f.runs is not None and f.runs < 2:
+            what = ["a second run"]
+        if what:
+            lacks.append((f.label or name, " or ".join(what)))
+    if lacks:
+        if len(lacks) == 2 and lacks[0][1] == lacks[1][1]:
+            reason = f"neither side reports {lacks[0][1]}"
+        else:
+            reason = "; ".join(f"{who} reports no {what}" for who, what in lacks)
+        return Significance(False, alpha=alpha, reason=reason)
     assert fa.std is not None and fb.std is not None and fa.runs is not None and fb.runs is not None
     if fa.std == 0 and fb.std == 0:
         return Significance(False, alpha=alpha, reason="both stds are 0")
@@ -510,11 +540,11 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
     if ft_o == UNKNOWN and fa.ft_sched is not None and fb.ft_sched is not None:
         ft_note = "a schedule is only partly reported"
     crits[FT_LR] = _crit(FT_LR, ft_o, fa.ft_sched, fb.ft_sched, fa.ft_sched_inf, fb.ft_sched_inf, fa, fb, ft_note)
-    crits[PR_EPOCHS] = _crit(PR_EPOCHS, _eq_outcome(fa.pr_epochs, fb.pr_epochs), fa.pr_epochs, fb.pr_epochs,
+    crits[PR_EPOCHS] = _crit(PR_EPOCHS, _pr_epochs_outcome(fa, fb), _pr_text(fa.pr_key), _pr_text(fb.pr_key),
                              fa.pr_epochs_inf, fb.pr_epochs_inf, fa, fb)
     pr_o = _pr_sched_outcome(fa, fb)
-    pa = fa.pr_sched if fa.pr_epochs != 0 else "none (one-shot)"
-    pb = fb.pr_sched if fb.pr_epochs != 0 else "none (one-shot)"
+    pa = fa.pr_sched if fa.pr_key != 0 else "none (one-shot)"
+    pb = fb.pr_sched if fb.pr_key != 0 else "none (one-shot)"
     pr_note = "a schedule is only partly reported" if pr_o == UNKNOWN and pa is not None and pb is not None else ""
     crits[PR_LR] = _crit(PR_LR, pr_o, pa, pb, fa.pr_sched_inf, fb.pr_sched_inf, fa, fb, pr_note)
 
@@ -556,6 +586,12 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
     rule1 = rule1_check(fa.ft_sched, fb.ft_sched, fa.label, fb.label)
     return Comparison(fa, fb, tolerance, rank, level, label, inferred, crits, sx, failed, dominance, mismatch,
                       delta, delta_drop, welch(fa, fb, alpha), rule1)
+
+
+def _pr_text(v: int | str | None) -> int | str | None:
+    if v == 0:
+        return "0 (one-shot)"
+    return "n/r but > 0 (has an LR schedule)" if v == "+" else v
 
 
 def _sp(v: float | None) -> str | None:
@@ -682,14 +718,15 @@ def _group_pairs(np: Any, feats: Sequence[Feat], tol: float, accept_base_accurac
                 _inferred_mask(np, [f.ft_epochs_inf for f in feats], iu, ju))
     fts = _mark(np, _table_outcome(np, [f.ft_sched for f in feats], _sched_code, iu, ju),
                 _inferred_mask(np, [f.ft_sched_inf for f in feats], iu, ju))
-    pre = _mark(np, _num_outcome(np, [f.pr_epochs for f in feats], iu, ju, None),
+    pkeys = [f.pr_key for f in feats]
+    pre = _mark(np, _table_outcome(np, pkeys, _pr_epochs_cmp, iu, ju),
                 _inferred_mask(np, [f.pr_epochs_inf for f in feats], iu, ju))
     # pruning schedule: one-shot/one-shot is same; one-shot vs a stage is differs
     prs_raw = _table_outcome(np, [f.pr_sched for f in feats], _sched_code, iu, ju)
-    pe = np.array([-1 if f.pr_epochs is None else f.pr_epochs for f in feats])
+    pe = np.array([-1 if k is None else (-2 if k == "+" else k) for k in pkeys])
     pa, pb = pe[iu], pe[ju]
     prs = np.where((pa == 0) & (pb == 0), SAME,
-                   np.where((pa >= 0) & (pb >= 0) & ((pa == 0) != (pb == 0)), DIFFERS, prs_raw)).astype(np.int8)
+                   np.where((pa != -1) & (pb != -1) & ((pa == 0) != (pb == 0)), DIFFERS, prs_raw)).astype(np.int8)
     prs = _mark(np, prs, _inferred_mask(np, [f.pr_sched_inf for f in feats], iu, ju))
 
     ok = [(o <= SAME_INFERRED) for o in (rate, base, fte, fts, pre, prs)]

@@ -334,8 +334,10 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
         fi, fj = feats[i], feats[j]
         if fi.method == fj.method:
             continue
-        key = tuple(sorted((fi.method, fj.method), key=str.casefold))
+        key = (fi.dataset, fi.network) + tuple(sorted((fi.method, fj.method), key=str.casefold))
         counts[key] = counts.get(key, 0) + 1
+        if rank == 1 and (fi.speedup is None or fj.speedup is None):
+            rank = 0  # S1 not established: a speedup is not reported (ranked below "not at this rate")
         cur = best.get(key)
         cand = (rank, not inf, -dom)
         if cur is None or cand > cur:
@@ -356,11 +358,16 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
             opponents[fi.method].add(fj.method)
             opponents[fj.method].add(fi.method)
     pairs = []
-    for (m1, m2), (rank, stated, negdom) in sorted(best.items()):
-        level = C.rank_name(rank)
+    for (ds, nw, m1, m2), (rank, stated, negdom) in sorted(best.items()):
+        level = C.RATE_UNKNOWN if rank == 0 else C.rank_name(rank)
         label = level + ("*" if not stated and rank >= 2 else "")
-        pairs.append({"a": m1, "b": m2, "setup": level, "inferred": (not stated) and rank >= 2, "label": label,
-                      "pairs": counts[(m1, m2)]})
+        pairs.append({"dataset": ds, "network": nw, "a": m1, "b": m2, "setup": level,
+                      "inferred": (not stated) and rank >= 2, "label": label, "pairs": counts[(ds, nw, m1, m2)]})
+    group_methods: dict[tuple[str, str], set[str]] = {}
+    for f in feats:
+        group_methods.setdefault((f.dataset, f.network), set()).add(f.method)
+    groups = [{"dataset": ds, "network": nw, "methods": sorted(ms, key=str.casefold)}
+              for (ds, nw), ms in sorted(group_methods.items())]
     calibrated = []
     for m in methods:
         w, l, t = wins[m]
@@ -383,6 +390,7 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
         "filters": {"dataset": dataset, "network": network},
         "tolerance": tolerance,
         "methods": methods,
+        "groups": groups,
         "pairs": pairs,
         "calibrated_leaderboard": calibrated,
         "unranked": unranked,

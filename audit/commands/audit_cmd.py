@@ -1,0 +1,108 @@
+"""``prune-audit audit``: the setup matrix of all method pairs and both leaderboards."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from typing import Any
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(soft_wrap=False, width=max(150, Console().width))
+
+
+def _matrix(console: Any, rep: dict[str, Any], g: dict[str, Any]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    methods = g["methods"]
+    cell = {(p["a"], p["b"]): p for p in rep["pairs"]
+            if (p["dataset"], p["network"]) == (g["dataset"], g["network"])}
+    t = Table(title=f"{g['dataset']} / {g['network']}", title_justify="left")
+    t.add_column("method", no_wrap=True)
+    for i, m in enumerate(methods):
+        t.add_column(str(i + 1), justify="center")
+    for i, m in enumerate(methods):
+        row = [f"{i + 1} {escape(m)}"]
+        for j, n in enumerate(methods):
+            if i == j:
+                row.append("·")
+                continue
+            p = cell.get((m, n)) or cell.get((n, m))
+            if p is None:
+                row.append("")
+                continue
+            short = {"not comparable at this rate": "rate", "not comparable": "—"}.get(p["setup"], p["label"])
+            if p["setup"].startswith("S1 not established"):
+                short = "n/r"
+            colour = "green" if p["setup"] in ("S3.2", "S4.1", "S4.2") else (
+                "yellow" if p["setup"].startswith("S") and short != "n/r" else "dim")
+            row.append(f"[{colour}]{escape(short)}[/{colour}]")
+        t.add_row(*row)
+    console.print(t)
+
+
+def render(rep: dict[str, Any]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = _console()
+    f = rep["filters"]
+    where = "/".join(x for x in (f["dataset"], f["network"]) if x) or "all datasets and networks"
+    console.print(f"[bold]Setup matrix[/bold] — {where}: {rep['results']} results, {rep['classified_pairs']} pairs "
+                  f"classified; strongest setup per method pair (* = reached only through an inferred value)")
+    for g in rep["groups"]:
+        if len(g["methods"]) > 1:  # a dataset/network with a single method has no pair
+            _matrix(console, rep, g)
+    console.print("[dim]rate = speedups never within tolerance and no Pareto dominance; n/r = a speedup not "
+                  "reported[/dim]")
+
+    cal = Table(title="Calibrated leaderboard (S3.2+ pairs only)", title_justify="left")
+    for col in ("#", "method", "W-L-T", "mean Δ top-1", "compared with"):
+        cal.add_column(col)
+    for r in rep["calibrated_leaderboard"]:
+        cal.add_row(str(r["rank"]), escape(r["method"]), f"{r['wins']}-{r['losses']}-{r['ties']}",
+                    f"{r['mean_delta']:+.2f}", escape(", ".join(r["opponents"])))
+    naive = Table(title="Naive leaderboard (raw top-1)", title_justify="left")
+    for col in ("#", "method", "top-1", "speedup", "result"):
+        naive.add_column(col)
+    for r in rep["naive_leaderboard"][:25]:
+        naive.add_row(str(r["rank"]), escape(r["method"]), f"{r['top1']:.2f}",
+                      "n/r" if r["speedup"] is None else f"{r['speedup']:.2f}×", escape(r["key"]))
+    from rich.columns import Columns
+
+    console.print(Columns([cal, naive], padding=(0, 4)))
+    if len(rep["naive_leaderboard"]) > 25:
+        console.print(f"[dim]naive leaderboard: first 25 of {len(rep['naive_leaderboard'])} (all in --json)[/dim]")
+    if rep["unranked"]:
+        console.print(f"Unranked (no comparison at S3.2 or stronger): {escape(', '.join(rep['unranked']))}")
+
+
+def main(*, dataset=None, network=None, tolerance: float = 0.05, as_csv: bool = False, as_json: bool = False,
+         registry=None) -> int:
+    from ..compare import audit_matrix, check_filters, check_tolerance
+    from ..registry import load_registry
+
+    check_tolerance(tolerance)
+    check_filters(dataset, network)
+    reg = load_registry(registry)
+    rep = audit_matrix(reg, dataset=dataset, network=network, tolerance=tolerance)
+    if as_json:
+        json.dump(rep, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    if as_csv:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["dataset", "network", "method_a", "method_b", "setup", "inferred", "pairs"])
+        for p in rep["pairs"]:
+            w.writerow([p["dataset"], p["network"], p["a"], p["b"], p["setup"], "yes" if p["inferred"] else "no",
+                        p["pairs"]])
+        sys.stdout.write(buf.getvalue())
+        return 0
+    render(rep)
+    return 0

@@ -1,0 +1,132 @@
+"""``prune-audit compare A B``: calibrated vs naive pairs, verdicts and the cross-validation plan."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(soft_wrap=False, width=max(150, Console().width))
+
+
+def _num(side: dict[str, Any]) -> str:
+    text = f"{side['top1']:.2f}"
+    if side.get("std") is not None:
+        text += f"±{side['std']:.2f}"
+    if side.get("runs") is not None:
+        text += f" n={side['runs']}"
+    return text
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _side_cell(side: dict[str, Any]) -> str:
+    from rich.markup import escape
+
+    src = side["source"].split("; ")[0]
+    ft = side["finetune"].replace(" epochs,", " ep")
+    return (f"[bold]{_num(side)}[/bold] {escape(side['label'])}\n{escape(ft)}\n"
+            f"[dim]{escape(side['key'])} ({escape(_short(src, 45))})[/dim]")
+
+
+def _pair_row(p: dict[str, Any]) -> list[str]:
+    from rich.markup import escape
+
+    setup = escape(p["setup_label"])
+    colour = "green" if p["rank"] >= 5 else ("yellow" if p["rank"] >= 2 else "red")
+    sx = ", ".join(f"{k} {v['outcome']}" for k, v in p["sx"].items())
+    failed = [x for x in p["failed_text"] if ": needs " not in x]
+    text = "\n".join(escape(x) for x in failed[:2]) or "—"
+    if p.get("rule1"):
+        text += f"\n[magenta]{escape(p['rule1'])}[/magenta]"
+    d = p["delta"]
+    delta = f"{d['top1']:+.2f}" + ("" if d["drop"] is None else f"\ndrop {d['drop']:+.2f}")
+    sig = p["significance"]
+    if sig["tested"]:
+        sig_text = ("yes" if sig["significant"] else "no") + f" (p={sig['p_value']:.2g})"
+    else:
+        sig_text = "untestable: " + sig["reason"].replace("neither side reports ", "no ")
+    return ["", _side_cell(p["a"]), _side_cell(p["b"]), f"[{colour}]{setup}[/{colour}]\n[dim]{sx}[/dim]",
+            text, delta, escape(sig_text)]
+
+
+def render(rep: dict[str, Any]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = _console()
+    a, b = rep["a"], rep["b"]
+    console.print(f"[bold]{escape(a)} vs {escape(b)}[/bold] — speedup tolerance {rep['tolerance'] * 100:g} %; "
+                  f"setups per the seed's Tab. 2 (S3.2+ = fair: same base model and finetuning)")
+    for g in rep["groups"]:
+        t = Table(title=f"{g['dataset']} / {g['network']}", title_justify="left", show_lines=True)
+        for col, kw in (("rate", {"width": 10}), (f"A = {a}", {"ratio": 5}), (f"B = {b}", {"ratio": 5}),
+                        ("setup", {"ratio": 3}), ("stronger setups fail on", {"ratio": 5}),
+                        ("Δ top-1", {"width": 9}), ("significant", {"ratio": 2})):
+            t.add_column(col, overflow="fold", **kw)
+        for op in g["operating_points"]:
+            if op["calibrated"] is None:
+                only = f"[dim]only {escape(op['only'])}: " + ", ".join(escape(k) for k in op["a_results"] + op["b_results"])
+                t.add_row(op["speedup_text"], only + "[/dim]", "", "", "", "", "")
+                continue
+            for p in [op["calibrated"], *op["naive"]]:
+                row = _pair_row(p)
+                row[0] = f"{op['speedup_text']}\n{p['role']}"
+                t.add_row(*row)
+        dom = [p for p in g["other_rate_pairs"] if p["dominance"]]
+        for p in dom:
+            row = _pair_row(p)
+            row[0] = "other rates\nPareto"
+            t.add_row(*row)
+        console.print(t)
+        rest = len(g["other_rate_pairs"]) - len(dom)
+        if rest:
+            console.print(f"  {rest} pair(s) across different speedups without a Pareto dominance: "
+                          f"not comparable at this rate (listed in --json)")
+    for m in rep["missing"]:
+        console.print(f"[yellow]{escape(m['method'])} has no result on {m['dataset']}/{m['network']}[/yellow] "
+                      f"({escape(m['other'])} has {m['other_results']})")
+    console.print("[bold]Verdict[/bold]")
+    for v in rep["verdicts"]:
+        console.print(f"  • {escape(v)}")
+    rec = rep["recommendation"]
+    console.print(f"[bold]Recommendation[/bold]: {escape(rec['text'])}")
+    for line in rec["per_operating_point"]:
+        console.print(f"  • {escape(line)}")
+    plans = {}
+    for g in rep["groups"]:
+        for op in g["operating_points"]:
+            cv = op.get("cross_validation")
+            if cv:
+                key = tuple((r["method"], r["recipe"]) for r in cv["runs"])
+                plans.setdefault(key, (cv, []))[1].append(f"{g['dataset']}/{g['network']} {op['speedup_text']}")
+    for (_, (cv, where)) in plans.items():
+        console.print(f"[bold]Cross-validation[/bold] (seed Sec. 5) at {', '.join(where)}:")
+        for r in cv["runs"]:
+            have = f" — already in the registry: {r['already_in_registry']}" if r["already_in_registry"] else ""
+            console.print(f"  • {escape(r['method'])} finetuned with {escape(r['recipe_of'])}'s recipe: "
+                          f"{escape(r['recipe'])} [dim](from {escape(r['recipe_from'])})[/dim]{escape(have)}")
+        console.print(f"    {escape(cv['note'])}")
+
+
+def main(*, a: str, b: str, dataset=None, network=None, tolerance: float = 0.05, as_json: bool = False,
+         registry=None) -> int:
+    from ..compare import check_filters, check_tolerance, compare_methods
+    from ..registry import load_registry
+
+    check_tolerance(tolerance)
+    check_filters(dataset, network)
+    reg = load_registry(registry)
+    rep = compare_methods(reg, a, b, dataset=dataset, network=network, tolerance=tolerance)
+    if as_json:
+        json.dump(rep, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    render(rep)
+    return 0
