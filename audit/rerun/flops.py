@@ -105,14 +105,15 @@ def flops_report(network: str, ratios: Any, num_classes: int | None = None, inpu
     info = network_info(network)
     classes = info.num_classes if num_classes is None else num_classes
     size = info.input_size if input_size is None else input_size
-    torch.manual_seed(0)
-    dense_model = build_model(network, classes)
-    groups = prune_groups(dense_model, network)
-    r = resolve_ratios(network, ratios, groups, overrides, skip)
-    plan = {g.name: kept_count(g.channels, r[g.name]) for g in groups}
-    pruned_model = pruned_architecture(network, classes, plan)
+    with torch.device("meta"):  # shapes only: no weights are materialised or initialised
+        dense_model = build_model(network, classes)
+        groups = prune_groups(dense_model, network)
+        r = resolve_ratios(network, ratios, groups, overrides, skip)
+        plan = {g.name: kept_count(g.channels, r[g.name]) for g in groups}
+        pruned_model = pruned_architecture(network, classes, plan)
     layers = [
         {"layer": g.label, "stage": g.stage, "ratio": r[g.name], "channels": g.channels, "kept": plan[g.name]}
         for g in groups
     ]
-    return FlopsReport(network, classes, size, r, count(dense_model, size), count(pruned_model, size), layers)
+    with torch.device("meta"):
+        return FlopsReport(network, classes, size, r, count(dense_model, size), count(pruned_model, size), layers)

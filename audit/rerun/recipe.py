@@ -29,7 +29,7 @@ import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .. import schedule as _sched
 from ..errors import Problem
@@ -129,17 +129,16 @@ class StageCfg(Strict):
     lr_schedule: ScheduleField
     """LR schedule over the stage (audit.schedule notation: ``0:1e-2,30:1e-3``, ``cosine 1e-2->0``, ...)."""
 
-    @model_validator(mode="before")
+    @field_validator("lr_schedule", mode="before")
     @classmethod
-    def _length(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("epochs"), int) and not isinstance(data.get("epochs"), bool) \
-                and data.get("epochs", 0) >= 1 and data.get("lr_schedule") is not None:
-            try:
-                sched = _sched.schedule_from_data(data["lr_schedule"], data["epochs"])
-            except _sched.ScheduleError:
-                return data
-            data = dict(data, lr_schedule=sched)
-        return data
+    def _length(cls, v: Any, info: ValidationInfo) -> Any:
+        epochs = info.data.get("epochs")
+        if v is None or isinstance(v, _sched.Schedule):
+            return v
+        try:
+            return _sched.schedule_from_data(v, epochs)
+        except _sched.ScheduleError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("lr_schedule")
     @classmethod
@@ -252,7 +251,7 @@ def _problems(exc: ValidationError, lines: dict, display: str) -> list[Problem]:
         if err["type"] == "extra_forbidden":
             cls = _model_at(key)
             known = list(cls.model_fields) if cls else []
-            msg = f"unknown field {key[-1]!r}.{did_you_mean(str(key[-1]), known)}"
+            msg = f"unknown field {key[-1]!r}." + did_you_mean(str(key[-1]), known)
             if known:
                 msg += f" (allowed: {', '.join(known)})"
         elif err["type"] == "missing":

@@ -401,9 +401,9 @@ def _stage(recipe: Recipe, scfg) -> Stage:
 def _make_result(recipe: Recipe, res: dict[str, Any], h: str, model, plan, history, extra, image_size: int,
                  classes: int, dev) -> Result:
     net = recipe.model.network
-    torch.manual_seed(0)
-    dense = count(build_model(net, classes), image_size)
-    small = count(pruned_architecture(net, classes, plan or {}), image_size)
+    with torch.device("meta"):  # shapes only
+        dense = count(build_model(net, classes), image_size)
+        small = count(pruned_architecture(net, classes, plan or {}), image_size)
     final = history[-1]
     last_stage = "finetune" if recipe.pipeline == "pruning" else "scratch"
     scfg = recipe.finetune if recipe.pipeline == "pruning" else recipe.scratch

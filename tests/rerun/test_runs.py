@@ -1,0 +1,305 @@
+"""The training pipeline: recipes, content-addressed runs, determinism, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+import yaml  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+from audit.errors import AuditError  # noqa: E402
+from audit.rerun.cli import app  # noqa: E402
+from audit.rerun.errors import CheckpointError, DatasetMissing, RecipeError  # noqa: E402
+from audit.rerun.recipe import load_recipe, recipe_from_data  # noqa: E402
+from audit.rerun.runs import METRIC_FIELDS, _Interrupted, run_recipe, trainability_accuracy  # noqa: E402
+from audit.schema import Result  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TINY = {
+    "name": "tiny",
+    "model": {"network": "resnet20"},
+    "dataset": {"name": "digits", "image_size": 8, "train_limit": 192, "test_limit": 96},
+    "pretrain": {"epochs": 2, "lr_schedule": "0:1e-1,1:1e-2"},
+    "pruning": {"method": "l1", "ratio": 0.5},
+    "finetune": {"epochs": 3, "lr_schedule": "0:1e-2,2:1e-3"},
+    "optimizer": {"momentum": 0.9, "weight_decay": 5e-4},
+    "batch_size": 32,
+    "seed": 1,
+}
+
+
+def _write(tmp: Path, data: dict, name: str = "r.yaml") -> Path:
+    p = tmp / name
+    p.write_text(yaml.safe_dump(data, sort_keys=False))
+    return p
+
+
+def _metrics(history):
+    return [{k: r[k] for k in METRIC_FIELDS} for r in history]
+
+
+def _files(d: Path) -> list[str]:
+    return sorted(str(p.relative_to(d)) for p in d.rglob("*")) if d.exists() else []
+
+
+def test_tiny_run_result_and_skip(tmp_path):
+    recipe = recipe_from_data(TINY)
+    out = run_recipe(recipe, tmp_path / "runs")
+    assert out.status == "ran"
+    files = _files(out.run_dir)
+    assert {"recipe.yaml", "checkpoint.pt", "metrics.csv", "prune.json", "result.json"} <= set(files)
+    assert not [f for f in files if ".tmp" in f]
+    res = Result.model_validate_json((out.run_dir / "result.json").read_text())
+    assert res.network == "resnet20" and res.dataset == "digits" and res.pipeline == "pruning"
+    assert res.compression.pruning_ratio == 0.5 and res.compression.speedup > 1.9
+    assert out.recipe_hash in res.sources[0].note and "git" in res.sources[0].note
+    assert len(out.history) == 5 and [r["stage"] for r in out.history] == ["pretrain"] * 2 + ["finetune"] * 3
+    # trainability accuracy: mean TRAIN accuracy over the first LR stage (2 epochs) of finetuning
+    ft = [r for r in out.history if r["stage"] == "finetune"]
+    assert res.trainability_acc == pytest.approx((ft[0]["train_acc"] + ft[1]["train_acc"]) / 2)
+    assert trainability_accuracy(out.history, "finetune", 2) == res.trainability_acc
+    stored = yaml.safe_load((out.run_dir / "recipe.yaml").read_text())
+    assert stored["finetune"]["lr_schedule"] == "0:1e-2,2:1e-3; total=3"
+    mtime = (out.run_dir / "result.json").stat().st_mtime_ns
+    again = run_recipe(recipe, tmp_path / "runs")
+    assert again.status == "complete" and again.result == res
+    assert (out.run_dir / "result.json").stat().st_mtime_ns == mtime
+    assert _metrics(again.history) == _metrics(out.history)  # the CSV round-trips floats exactly
+
+
+def test_deterministic_and_resume_equals_uninterrupted(tmp_path):
+    recipe = recipe_from_data(TINY)
+    a = run_recipe(recipe, tmp_path / "a")
+    b = run_recipe(recipe, tmp_path / "b")
+    assert _metrics(a.history) == _metrics(b.history)  # identical, not approximately
+    for stop in (1, 2, 3):  # in pretrain, at the pruning boundary, in finetuning
+        d = tmp_path / f"c{stop}"
+        with pytest.raises(_Interrupted):
+            run_recipe(recipe, d, stop_after=stop)
+        assert not (d / a.run_dir.name / "result.json").exists()
+        c = run_recipe(recipe, d)
+        assert c.status == "resumed"
+        assert _metrics(c.history) == _metrics(a.history)
+        assert c.result.top1 == a.result.top1 and c.result.trainability_acc == a.result.trainability_acc
+
+
+def test_different_recipe_different_run(tmp_path):
+    a = run_recipe(recipe_from_data(TINY), tmp_path)
+    other = dict(TINY, seed=2)
+    b_recipe = recipe_from_data(other)
+    with pytest.raises(_Interrupted):
+        run_recipe(b_recipe, tmp_path, stop_after=1)
+    dirs = sorted(p.name for p in tmp_path.iterdir())
+    assert len(dirs) == 2 and a.run_dir.name in dirs
+
+
+def test_scratch_and_random_pipelines(tmp_path):
+    scratch = {k: v for k, v in TINY.items() if k not in ("pretrain", "finetune")}
+    scratch.update(pipeline="scratch", scratch={"epochs": 2, "lr_schedule": "0:1e-1,1:1e-2"},
+                   pruning={"ratio": [0, 0.5, 0.5, 0.5, 0]})
+    out = run_recipe(recipe_from_data(scratch), tmp_path)
+    assert out.result.pipeline == "scratch" and out.result.compression.layerwise_ratios == [0, 0.5, 0.5, 0.5, 0]
+    rnd = dict(TINY, pruning={"method": "random", "ratio": 0.5})
+    r = run_recipe(recipe_from_data(rnd), tmp_path)
+    assert r.result.method == "random filter pruning"
+    kept = json.loads((r.run_dir / "prune.json").read_text())
+    assert kept["method"] == "random"
+
+
+def test_base_checkpoint(tmp_path):
+    from audit.rerun.models import build_model
+
+    torch.manual_seed(0)
+    ck = tmp_path / "base.pt"
+    torch.save(build_model("resnet20", 10).state_dict(), ck)
+    data = {k: v for k, v in TINY.items() if k != "pretrain"}
+    data["base"] = {"checkpoint": str(ck)}
+    out = run_recipe(recipe_from_data(data), tmp_path / "runs")
+    assert out.result.base.identity.startswith("local checkpoint sha256:")
+    assert [r["stage"] for r in out.history] == ["finetune"] * 3
+    # a base checkpoint of another network: one clear line, nothing written
+    torch.save(build_model("resnet32", 10).state_dict(), ck)
+    with pytest.raises(CheckpointError, match="does not fit resnet20"):
+        run_recipe(recipe_from_data(data), tmp_path / "runs2")
+    assert _files(tmp_path / "runs2") == []
+    ck.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="corrupt or not a plain weights file"):
+        run_recipe(recipe_from_data(data), tmp_path / "runs3")
+    assert _files(tmp_path / "runs3") == []
+
+
+def test_corrupt_and_foreign_checkpoints(tmp_path):
+    recipe = recipe_from_data(TINY)
+    with pytest.raises(_Interrupted):
+        run_recipe(recipe, tmp_path, stop_after=1)
+    (run_dir,) = list(tmp_path.iterdir())
+    ck = run_dir / "checkpoint.pt"
+    good = ck.read_bytes()
+    ck.write_bytes(good[: len(good) // 2])  # truncated
+    with pytest.raises(CheckpointError, match=r"checkpoint .*checkpoint\.pt is corrupt"):
+        run_recipe(recipe, tmp_path)
+    ck.write_bytes(good)
+    # a checkpoint of another recipe copied in
+    other = recipe_from_data(dict(TINY, seed=7))
+    with pytest.raises(_Interrupted):
+        run_recipe(other, tmp_path / "o", stop_after=1)
+    (odir,) = list((tmp_path / "o").iterdir())
+    ck.write_bytes((odir / "checkpoint.pt").read_bytes())
+    with pytest.raises(CheckpointError, match="belongs to recipe .* refusing to resume a foreign run"):
+        run_recipe(recipe, tmp_path)
+    # a pickle that is not plain weights is refused by weights_only loading
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    ck.write_bytes(pickle.dumps(Evil()))
+    with pytest.raises(CheckpointError, match="corrupt or not a plain weights file"):
+        run_recipe(recipe, tmp_path)
+
+
+def test_missing_dataset_folder(tmp_path):
+    data = dict(TINY, dataset={"name": "cifar-10", "root": str(tmp_path / "nope")})
+    with pytest.raises(DatasetMissing) as exc:
+        run_recipe(recipe_from_data(data), tmp_path / "runs")
+    msg = str(exc.value)
+    assert "cifar-10" in msg and "cifar-10-batches-py" in msg and "nothing is downloaded" in msg and "\n" not in msg
+    assert _files(tmp_path / "runs") == []
+    (tmp_path / "empty").mkdir()
+    data = dict(TINY, dataset={"name": "cifar-100", "root": str(tmp_path / "empty")})
+    with pytest.raises(DatasetMissing, match="cifar-100-python"):
+        run_recipe(recipe_from_data(data), tmp_path / "runs")
+    data = dict(TINY, dataset={"name": "imagenet-100", "root": str(tmp_path / "empty")})
+    with pytest.raises(DatasetMissing, match="train/<class>"):
+        run_recipe(recipe_from_data(data), tmp_path / "runs")
+    assert _files(tmp_path / "runs") == []
+
+
+BAD = [
+    ("model:\n  network: resnet20\n  widht: 3\n", "r.yaml:3: model.widht: unknown field 'widht'"),
+    ("optimiser: {}\n", "r.yaml:{n}: optimiser: unknown field 'optimiser'. Did you mean 'optimizer'?"),
+    ("model:\n  network: resnt20\n", "r.yaml:2: model.network: unknown network 'resnt20'. Did you mean 'resnet20'"),
+]
+
+
+def _recipe_text(**replace) -> str:
+    data = dict(TINY)
+    data.update(replace)
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_recipe_problems_have_file_line_field(tmp_path):
+    p = tmp_path / "r.yaml"
+    p.write_text("model:\n  network: resnet20\n  widht: 3\ndataset: {name: digits}\npruning: {ratio: 0.5}\n"
+                 "pretrain: {epochs: 2, lr_schedule: '0:1e-1'}\nfinetune: {epochs: 2, lr_schedule: '0:1e-2'}\n"
+                 "optimiser: {}\n")
+    with pytest.raises(RecipeError) as exc:
+        load_recipe(p)
+    lines = str(exc.value).splitlines()
+    assert lines[0].endswith("r.yaml:3: model.widht: unknown field 'widht'. (allowed: network, num_classes)")
+    assert lines[1].endswith("r.yaml:8: optimiser: unknown field 'optimiser'. Did you mean 'optimizer'? (allowed: "
+                             "name, pipeline, model, dataset, base, pretrain, pruning, finetune, scratch, optimizer, "
+                             "batch_size, eval_batch_size, seed, amp, channels_last)")
+    p.write_text(_recipe_text(pruning={"ratio": 1.0}))
+    with pytest.raises(RecipeError, match=r"r\.yaml:\d+: pruning\.ratio: pruning ratio 1 for resnet20 is outside "
+                                          r"\[0, 1\)$"):
+        load_recipe(p)
+    p.write_text(_recipe_text(pruning={"ratio": [0, 0.5, 0.5, 0]}))
+    with pytest.raises(RecipeError, match=r"pruning\.ratio: a ratio list for resnet20 has 5 entries \[stem, layer1, "
+                                          r"layer2, layer3, fc\], got 4$"):
+        load_recipe(p)
+    p.write_text(_recipe_text(model={"network": "resnet2O"}))
+    with pytest.raises(RecipeError, match=r"model\.network: unknown network 'resnet2O'\. Did you mean"):
+        load_recipe(p)
+    p.write_text(_recipe_text(finetune={"epochs": 2, "lr_schedule": "0:1e-2,5:1e-3"}))
+    with pytest.raises(RecipeError, match=r"finetune\.lr_schedule: stage starting at epoch 5 does not fit in a total "
+                                          r"of 2 epochs"):
+        load_recipe(p)
+    p.write_text("model: [unclosed\n")
+    with pytest.raises(RecipeError, match=r"r\.yaml:\d+: YAML syntax error"):
+        load_recipe(p)
+    p.write_text(_recipe_text(dataset={"name": "cifar-10"}))
+    with pytest.raises(RecipeError, match="dataset cifar-10 needs 'root'"):
+        load_recipe(p)
+
+
+def test_cli_run_and_errors(tmp_path):
+    runner = CliRunner()
+    rp = _write(tmp_path, TINY)
+    res = runner.invoke(app, ["run", str(rp), "--runs-dir", str(tmp_path / "runs"), "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    assert d["status"] == "ran" and Result.model_validate(d["result"]).network == "resnet20"
+    res = runner.invoke(app, ["run", str(rp), "--runs-dir", str(tmp_path / "runs")])
+    assert res.exit_code == 0 and "complete" in res.stdout
+    bad = _write(tmp_path, dict(TINY, extra_field=1), "bad.yaml")
+    res = runner.invoke(app, ["run", str(bad), "--runs-dir", str(tmp_path / "runs2")])
+    assert res.exit_code != 0 and isinstance(res.exception, AuditError)
+    assert "bad.yaml:" in str(res.exception) and "extra_field: unknown field" in str(res.exception)
+    assert not (tmp_path / "runs2").exists()
+
+
+def test_cli_module_does_not_import_torch():
+    code = "import sys, audit.rerun.cli, audit.rerun.recipe; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def _launch(recipe: Path, runs: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "audit.rerun.cli", "run", str(recipe), "--runs-dir", str(runs),
+                             "--json"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_kill9_and_resume(tmp_path):
+    data = dict(TINY, dataset=dict(TINY["dataset"], train_limit=384),
+                pretrain={"epochs": 3, "lr_schedule": "0:1e-1,2:1e-2"},
+                finetune={"epochs": 3, "lr_schedule": "0:1e-2,2:1e-3"})
+    rp = _write(tmp_path, data)
+    ref = run_recipe(load_recipe(rp), tmp_path / "ref")
+    runs = tmp_path / "runs"
+    proc = _launch(rp, runs)
+    metrics = runs / ref.run_dir.name / "metrics.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if metrics.exists() and len(metrics.read_text().splitlines()) >= 3:  # header + 2 epochs
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    if proc.returncode != -signal.SIGKILL:
+        pytest.fail(f"the run ended before it could be killed (rc {proc.returncode})")
+    assert not (runs / ref.run_dir.name / "result.json").exists()
+    resumed = run_recipe(load_recipe(rp), runs)
+    assert resumed.status == "resumed"
+    assert _metrics(resumed.history) == _metrics(ref.history)
+    assert resumed.result.top1 == ref.result.top1
+
+
+@pytest.mark.slow
+def test_shipped_digits_recipe_kill9_resume(tmp_path):
+    """The shipped recipe, killed in the middle of finetuning and resumed, ends as an uninterrupted run."""
+    rp = ROOT / "reruns" / "recipes" / "digits-resnet20-l1-50.yaml"
+    ref = run_recipe(load_recipe(rp), tmp_path / "ref")
+    runs = tmp_path / "runs"
+    proc = _launch(rp, runs)
+    metrics = runs / ref.run_dir.name / "metrics.csv"
+    while proc.poll() is None:
+        if metrics.exists() and len(metrics.read_text().splitlines()) >= 16:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    resumed = run_recipe(load_recipe(rp), runs)
+    assert _metrics(resumed.history) == _metrics(ref.history)
