@@ -470,7 +470,9 @@ def _txt(v: Any) -> str:
     if v is None:
         return "n/r"
     if isinstance(v, Schedule):
-        return format_schedule(v)
+        text = format_schedule(v)
+        body, _, total = text.partition("; total=")
+        return f"{body} ({total} ep)" if total else body
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)

@@ -61,6 +61,7 @@ def _side(f: C.Feat, entry: Any) -> dict[str, Any]:
         "base_top1": f.base_top1,
         "finetune": _recipe_text(f.ft_epochs, f.ft_sched),
         "reimplementation_of": r.reimplementation_of,
+        "setup_tag": r.setup_tag,
         "source": f.source,
     }
 
@@ -86,8 +87,10 @@ def _cluster(points: list[tuple[float, int]], tol: float) -> list[list[int]]:
 
 
 def _best_key(cmp: C.Comparison) -> tuple:
-    # strongest level; then fewer inferred criteria; then the closer rate; then the newer row order
-    return (cmp.rank, -len(cmp.inferred), -(cmp.rate_mismatch or 0.0))
+    # strongest level; then fewer inferred criteria; then more SX flags met (pruning vs scratch);
+    # then the closer rate
+    sx = sum(1 for c in cmp.sx.values() if c.ok)
+    return (cmp.rank, -len(cmp.inferred), sx, -(cmp.rate_mismatch or 0.0))
 
 
 def _winner_text(cmp: C.Comparison) -> str:
@@ -108,6 +111,14 @@ def _sig_text(cmp: C.Comparison) -> str:
 def _verdict(cmp: C.Comparison | None, a: str, b: str, sp_text: str) -> str:
     if cmp is None:
         return f"at {sp_text}: nothing to compare"
+    text = _verdict_chain(cmp, sp_text)
+    if cmp.rank >= 1 and {cmp.a.pipeline, cmp.b.pipeline} != {"pruning"}:
+        text += (f" Scratch training has no base model by design: judge it by the SX flags "
+                 f"(SX-A {cmp.sx[C.SX_A].outcome}, SX-B {cmp.sx[C.SX_B].outcome}).")
+    return text
+
+
+def _verdict_chain(cmp: C.Comparison, sp_text: str) -> str:
     base = f"at {sp_text}: {_winner_text(cmp)} under {cmp.label}"
     if cmp.rank >= CALIBRATED_MIN_RANK:
         return f"{base}; {_sig_text(cmp)}. A fair comparison (same base and finetuning)."
@@ -255,6 +266,11 @@ def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = No
             cmps = [C.classify(allf[x], allf[y], tolerance) for x, y in ia_pairs]
             cmps.sort(key=_best_key, reverse=True)
             cal = cmps[0] if cmps else None
+            naive_reading = ""
+            if cal is not None and len(cmps) > 1:
+                shown = [f"{c.delta_top1:+.2f} ({c.level})" for c in cmps[1:4]]
+                more = f" and {len(cmps) - 4} more" if len(cmps) > 4 else ""
+                naive_reading = f" Naive pairs would read Δ {', '.join(shown)}{more}."
             op: dict[str, Any] = {
                 "speedup": None if is_unknown else round(sps[0], 4),
                 "speedup_text": sp_text,
@@ -262,7 +278,7 @@ def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = No
                 "b_results": [allf[i].key for i in ib],
                 "calibrated": None if cal is None else _pair(cal, "calibrated", by_key[cal.a.key], by_key[cal.b.key]),
                 "naive": [_pair(c, "naive", by_key[c.a.key], by_key[c.b.key]) for c in cmps[1:]],
-                "verdict": _verdict(cal, a, b, sp_text),
+                "verdict": _verdict(cal, a, b, sp_text) + naive_reading,
                 "next_setup": None if cal is None else _next_setup(cal),
                 "cross_validation": None,
                 "only": None,

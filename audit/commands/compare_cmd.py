@@ -31,7 +31,8 @@ def _side_cell(side: dict[str, Any]) -> str:
 
     src = side["source"].split("; ")[0]
     ft = side["finetune"].replace(" epochs,", " ep")
-    return (f"[bold]{_num(side)}[/bold] {escape(side['label'])}\n{escape(ft)}\n"
+    tag = escape(f" [paper: {side['setup_tag']}]") if side.get("setup_tag") else ""
+    return (f"[bold]{_num(side)}[/bold] {escape(side['label'])}{tag}\n{escape(ft)}\n"
             f"[dim]{escape(side['key'])} ({escape(_short(src, 45))})[/dim]")
 
 
