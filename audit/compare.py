@@ -137,11 +137,11 @@ def _next_setup(cmp: C.Comparison) -> str | None:
         return None
     nxt = C.CHAIN[cmp.rank - 1] if cmp.rank >= 2 else "S1"
     crit = C.CRITERIA[C.CHAIN.index(nxt)]
-    return f"{nxt} needs the same {crit}: {cmp.criteria[crit].describe()}"
+    return f"{nxt} fails on {cmp.criteria[crit].describe()}"
 
 
 def _own_recipe(reg: Any, method: str, dataset: str, network: str) -> tuple[Any, Any, str] | None:
-    """(epochs, schedule, key) of the method's own-paper finetuning recipe, preferring this dataset/network."""
+    """(epochs, schedule, key, where) of the method's own-paper finetuning recipe, preferring this dataset/network."""
     paper = reg.method_paper.get(method)
     best: tuple[int, Any] | None = None
     for e in reg.entries:
@@ -156,7 +156,7 @@ def _own_recipe(reg: Any, method: str, dataset: str, network: str) -> tuple[Any,
     if best is None:
         return None
     e = best[1]
-    return e.result.finetune.epochs, e.result.finetune.lr_schedule, e.key
+    return e.result.finetune.epochs, e.result.finetune.lr_schedule, e.key, f"{e.result.dataset}/{e.result.network}"
 
 
 def _existing(feats: Iterable[C.Feat], sched: Any) -> str | None:
@@ -169,19 +169,21 @@ def _existing(feats: Iterable[C.Feat], sched: Any) -> str | None:
 def _cross_validation(reg: Any, a: str, b: str, cal: C.Comparison, a_feats: Sequence[C.Feat],
                       b_feats: Sequence[C.Feat], dataset: str, network: str) -> dict[str, Any]:
     """The seed's Sec. 5 plan: A + B's finetuning recipe and B + A's, as two recipes to run."""
-    ra = (cal.a.ft_epochs, cal.a.ft_sched, cal.a.key)
+    here = f"{dataset}/{network}"
+    ra = (cal.a.ft_epochs, cal.a.ft_sched, cal.a.key, here)
     own_b = _own_recipe(reg, b, dataset, network)
-    rb = own_b if own_b is not None else (cal.b.ft_epochs, cal.b.ft_sched, cal.b.key)
+    rb = own_b if own_b is not None else (cal.b.ft_epochs, cal.b.ft_sched, cal.b.key, here)
     own_a = _own_recipe(reg, a, dataset, network)
     if own_a is not None and (cal.a.ft_sched is None):
         ra = own_a
     runs = []
     for method, recipe, other, feats in ((a, rb, b, a_feats), (b, ra, a, b_feats)):
-        epochs, sched, key = recipe
+        epochs, sched, key, where = recipe
         runs.append({
             "method": method,
             "recipe_of": other,
             "recipe_from": key,
+            "recipe_where": where,
             "finetune_epochs": epochs,
             "schedule": None if sched is None else format_schedule(sched).split("; total=")[0],
             "recipe": _recipe_text(epochs, sched),
@@ -289,7 +291,8 @@ def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = No
                 op["only"] = only
                 op["verdict"] = f"at {sp_text}: only {only} has a result ({other} has none at this rate)"
             else:
-                op["cross_validation"] = _cross_validation(reg, a, b, cal, fa, fb, g[0], g[1])
+                op["cross_validation"] = _cross_validation(reg, a, b, cal, [allf[i] for i in ia],
+                                                           [allf[i] for i in ib], g[0], g[1])
                 if cal.rank >= 2:
                     rec = f"at {sp_text}: cite {cal.a.key} vs {cal.b.key} ({cal.label})"
                     if op["next_setup"]:

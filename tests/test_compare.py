@@ -180,3 +180,41 @@ def test_shipped_greg2_vs_l1norm_rich(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert out.count("S3.2, base model inferred") >= 2
     assert "Verdict" in out and "Recommendation" in out and "Cross-validation" in out
+
+
+def test_pareto_dominance_across_rates(capsys, tmp_path):
+    files = {
+        "alpha2020-a.yaml": paper("alpha2020-a", [{"name": "Alpha"}], [res("r50", "Alpha", 75.5, 3.0)]),
+        "beta2017-b.yaml": paper("beta2017-b", [{"name": "Beta"}], [res("r50", "Beta", 75.0, 2.31)]),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    rep = run_json(capsys, "Alpha", "Beta", "--registry", str(tmp_path))
+    validate(rep)
+    g = rep["groups"][0]
+    assert [op["only"] for op in g["operating_points"]] == ["Beta", "Alpha"]
+    (p,) = g["other_rate_pairs"]
+    assert p["dominance"] == "A" and p["setup"] == "S3.2"
+    assert "speedups differ, Alpha Pareto-dominates" in p["setup_label"]
+    assert main(["compare", "Alpha", "Beta", "--registry", str(tmp_path)]) == 0
+    assert "Pareto" in capsys.readouterr().out
+
+
+def test_verdict_names_the_naive_reading_and_next_setup(capsys, reg):
+    rep = run_json(capsys, "Alpha", "Beta", "--registry", str(reg))
+    op = rep["groups"][0]["operating_points"][0]
+    assert op["verdict"].endswith("Naive pairs would read Δ +2.46 (S2).")
+    assert op["next_setup"] == "S4.1 fails on pruning epochs differs (5 vs 0 (one-shot))"
+    assert rep["recommendation"]["per_operating_point"][0].startswith(
+        "at 2.31-2.35×: cite alpha2020-a/r50-2.3x vs gamma2023-c/beta-r50 (S3.2, base model inferred)")
+
+
+def test_cli_analysis_imports_stay_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, audit.cli_analysis; "
+            "print(sorted(m for m in ('pydantic', 'numpy', 'scipy', 'pandas', 'torch', 'audit.classify', "
+            "'audit.registry', 'audit.compare') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

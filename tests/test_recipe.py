@@ -165,3 +165,25 @@ def test_cli_recipe_budget_bad_input(capsys):
     assert main(["recipe", "budget", "--pretrain-epochs", "90", "--finetune-epochs", "90", "--speedup", "0.5"]) == 1
     assert capsys.readouterr().err == (
         "prune-audit: error: speedup must be a number >= 1 (dense FLOPs / pruned FLOPs; got 0.5)\n")
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(epochs=st.integers(6, 400), exp=st.integers(-4, 0), cap=st.sampled_from([30, None, 10]))
+def test_derive_rules_hold(epochs, exp, cap):
+    lr = 10.0 ** exp
+    s = derive(epochs, lr, max_stage=cap)
+    pts = s.points
+    assert s.total_epochs == epochs and pts[0] == (0, lr)
+    assert s.final_lr == pytest.approx(1e-5)                          # Rule 1
+    assert len(pts) == exp + 6                                         # one stage per factor of 10
+    lengths = [b[0] - a[0] for a, b in zip(pts, pts[1:])] + [epochs - pts[-1][0]]
+    assert all(n >= 1 for n in lengths)
+    start = 0
+    for n in lengths[:-1]:
+        remaining = epochs - start
+        expected = -(-remaining // 2) if cap is None else min(cap, -(-remaining // 2))   # Rules 2 and 3
+        assert n == expected or n < expected  # shorter only to leave an epoch for every later stage
+        start += n

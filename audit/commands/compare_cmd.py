@@ -100,19 +100,28 @@ def render(rep: dict[str, Any]) -> None:
     console.print(f"[bold]Recommendation[/bold]: {escape(rec['text'])}")
     for line in rec["per_operating_point"]:
         console.print(f"  • {escape(line)}")
-    plans = {}
+    plans: dict[tuple, tuple[dict, list[str], list[list[str]]]] = {}
     for g in rep["groups"]:
         for op in g["operating_points"]:
             cv = op.get("cross_validation")
             if cv:
                 key = tuple((r["method"], r["recipe"]) for r in cv["runs"])
-                plans.setdefault(key, (cv, []))[1].append(f"{g['dataset']}/{g['network']} {op['speedup_text']}")
-    for (_, (cv, where)) in plans.items():
-        console.print(f"[bold]Cross-validation[/bold] (seed Sec. 5) at {', '.join(where)}:")
-        for r in cv["runs"]:
-            have = f" — already in the registry: {r['already_in_registry']}" if r["already_in_registry"] else ""
+                entry = plans.setdefault(key, (cv, [], [[] for _ in cv["runs"]], [[] for _ in cv["runs"]]))
+                here = f"{g['dataset']}/{g['network']}"
+                entry[1].append(f"{here} {op['speedup_text']}")
+                for k, r in enumerate(cv["runs"]):
+                    src = r["recipe_from"] + ("" if r["recipe_where"] == here else f", {r['recipe_where']}")
+                    if src not in entry[3][k]:
+                        entry[3][k].append(src)
+                    if r["already_in_registry"]:
+                        entry[2][k].append(r["already_in_registry"])
+    for cv, where, have, srcs in plans.values():
+        console.print(f"[bold]Cross-validation[/bold] (seed Sec. 5) at {escape(', '.join(where))}:")
+        for r, keys, src_list in zip(cv["runs"], have, srcs):
+            src = "; ".join(src_list)
+            done = f" — already in the registry: {', '.join(keys)}" if keys else " — to run"
             console.print(f"  • {escape(r['method'])} finetuned with {escape(r['recipe_of'])}'s recipe: "
-                          f"{escape(r['recipe'])} [dim](from {escape(r['recipe_from'])})[/dim]{escape(have)}")
+                          f"[bold]{escape(r['recipe'])}[/bold] [dim](from {escape(src)})[/dim]{escape(done)}")
         console.print(f"    {escape(cv['note'])}")
 
 
