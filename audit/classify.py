@@ -419,7 +419,8 @@ class Comparison:
     rate_mismatch: float | None
     delta_top1: float
     delta_drop: float | None
-    """(A's drop from its own base) − (B's drop from its own base), when both bases' accuracy is known."""
+    """(A's drop from its own base) − (B's drop from its own base): the S1 practice, given when the bases
+    are not the same (differ or unknown) and both base accuracies are reported."""
     significance: Significance
     rule1: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -583,6 +584,8 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
                     fa.total_inf, fb.total_inf, fa, fb),
         SX_B: _sx_b(fa, fb, tolerance),
     }
+    if crits[BASE].ok:
+        delta_drop = None  # same base: the drop differs from Δ top-1 only through the base accuracy entries
     from .recipe import rule1_check
 
     rule1 = rule1_check(fa.ft_sched, fb.ft_sched, fa.label, fb.label)
@@ -593,7 +596,7 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
 def _pr_text(v: int | str | None) -> int | str | None:
     if v == 0:
         return "0 (one-shot)"
-    return "n/r but > 0 (has an LR schedule)" if v == "+" else v
+    return "> 0 (n/r; the stage has an LR)" if v == "+" else v
 
 
 def _sp(v: float | None) -> str | None:

@@ -327,3 +327,11 @@ def test_classify_all_empty_and_singletons():
     assert len(classify_all([F(full())])) == 0
     with pytest.raises(ValueError):
         classify_all([], tolerance=-1)
+
+
+def test_delta_drop_only_when_bases_are_not_the_same():
+    a = full(top1={"mean": 75.0}, base={"identity": TV, "top1": 76.13})
+    b = full(top1={"mean": 74.0}, base={"identity": TV, "top1": 76.15})
+    assert cmp(a, b).delta_drop is None
+    c = cmp(a, full(top1={"mean": 74.0}, base={"top1": 76.15}))  # identity unknown
+    assert c.delta_drop == pytest.approx((76.13 - 75.0) - (76.15 - 74.0))

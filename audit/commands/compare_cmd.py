@@ -22,6 +22,10 @@ def _num(side: dict[str, Any]) -> str:
     return text
 
 
+def _sp(side: dict[str, Any]) -> str:
+    return "n/r" if side["speedup"] is None else f"{side['speedup']:.2f}×"
+
+
 def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -54,7 +58,7 @@ def _pair_row(p: dict[str, Any]) -> list[str]:
     else:
         sig_text = "untestable: " + sig["reason"].replace("neither side reports ", "no ")
     return ["", _side_cell(p["a"]), _side_cell(p["b"]), f"[{colour}]{setup}[/{colour}]\n[dim]{sx}[/dim]",
-            text, delta, escape(sig_text)]
+            text, f"{delta}\n[dim]{escape(sig_text)}[/dim]"]
 
 
 def render(rep: dict[str, Any]) -> None:
@@ -66,15 +70,15 @@ def render(rep: dict[str, Any]) -> None:
     console.print(f"[bold]{escape(a)} vs {escape(b)}[/bold] — speedup tolerance {rep['tolerance'] * 100:g} %; "
                   f"setups per the seed's Tab. 2 (S3.2+ = fair: same base model and finetuning)")
     for g in rep["groups"]:
-        t = Table(title=f"{g['dataset']} / {g['network']}", title_justify="left", show_lines=True)
+        t = Table(title=f"{g['dataset']} / {g['network']}", title_justify="left", show_lines=True, expand=True)
         for col, kw in (("rate", {"width": 10}), (f"A = {a}", {"ratio": 5}), (f"B = {b}", {"ratio": 5}),
                         ("setup", {"ratio": 3}), ("stronger setups fail on", {"ratio": 5}),
-                        ("Δ top-1", {"width": 9}), ("significant", {"ratio": 2})):
+                        ("Δ top-1 / significant", {"ratio": 3})):
             t.add_column(col, overflow="fold", **kw)
         for op in g["operating_points"]:
             if op["calibrated"] is None:
                 only = f"[dim]only {escape(op['only'])}: " + ", ".join(escape(k) for k in op["a_results"] + op["b_results"])
-                t.add_row(op["speedup_text"], only + "[/dim]", "", "", "", "", "")
+                t.add_row(op["speedup_text"], only + "[/dim]", "", "", "", "")
                 continue
             for p in [op["calibrated"], *op["naive"]]:
                 row = _pair_row(p)
@@ -86,10 +90,17 @@ def render(rep: dict[str, Any]) -> None:
             row[0] = "other rates\nPareto"
             t.add_row(*row)
         console.print(t)
-        rest = len(g["other_rate_pairs"]) - len(dom)
+        rest = [p for p in g["other_rate_pairs"] if not p["dominance"]]
         if rest:
-            console.print(f"  {rest} pair(s) across different speedups without a Pareto dominance: "
-                          f"not comparable at this rate (listed in --json)")
+            console.print(f"  {len(rest)} pair(s) at different speedups without a Pareto dominance "
+                          f"(not comparable at this rate):")
+            for p in rest[:8]:
+                pa, pb = p["a"], p["b"]
+                mism = "" if p["speedup_mismatch"] is None else f", speedup mismatch {p['speedup_mismatch'] * 100:.1f}%"
+                console.print(f"    {escape(pa['label'])} {pa['top1']:.2f} @ {_sp(pa)} vs {escape(pb['label'])} "
+                              f"{pb['top1']:.2f} @ {_sp(pb)}{mism}")
+            if len(rest) > 8:
+                console.print(f"    … {len(rest) - 8} more in --json")
     for m in rep["missing"]:
         console.print(f"[yellow]{escape(m['method'])} has no result on {m['dataset']}/{m['network']}[/yellow] "
                       f"({escape(m['other'])} has {m['other_results']})")
