@@ -21,6 +21,10 @@ NetworkOpt = Annotated[Optional[str], typer.Option(help="Only this network id (e
 ToleranceOpt = Annotated[
     float, typer.Option(help="Relative speedup tolerance for 'same rate' and SX-B (0.05 = 5 %).")
 ]
+BaseAccOpt = Annotated[
+    bool, typer.Option("--accept-base-accuracy",
+                       help="Count an equal base accuracy without a base identity as the same base (inferred) for S2.")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -34,13 +38,14 @@ def register(app: typer.Typer) -> None:
         network: NetworkOpt = None,
         tolerance: ToleranceOpt = 0.05,
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON (docs/compare.schema.json).")] = False,
+        accept_base_accuracy: BaseAccOpt = False,
         registry: RegistryOpt = None,
     ) -> int:
         """Which published numbers of A and B may be compared fairly, the real gap, and what would settle it."""
         from .commands import compare_cmd
 
         return compare_cmd.main(a=method_a, b=method_b, dataset=dataset, network=network, tolerance=tolerance,
-                                as_json=as_json, registry=registry)
+                                as_json=as_json, registry=registry, accept_base_accuracy=accept_base_accuracy)
 
     @app.command("audit")
     def audit(
@@ -49,13 +54,14 @@ def register(app: typer.Typer) -> None:
         tolerance: ToleranceOpt = 0.05,
         as_csv: Annotated[bool, typer.Option("--csv", help="The setup matrix as CSV (one row per method pair).")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
+        accept_base_accuracy: BaseAccOpt = False,
         registry: RegistryOpt = None,
     ) -> int:
         """Setups of all method pairs, the calibrated leaderboard (S3.2+) and the naive one (raw top-1)."""
         from .commands import audit_cmd
 
         return audit_cmd.main(dataset=dataset, network=network, tolerance=tolerance, as_csv=as_csv,
-                              as_json=as_json, registry=registry)
+                              as_json=as_json, registry=registry, accept_base_accuracy=accept_base_accuracy)
 
     recipe_app = typer.Typer(help="The seed's recipe rules: derived LR schedules and scratch budgets.",
                              no_args_is_help=True)

@@ -199,7 +199,7 @@ def _cross_validation(reg: Any, a: str, b: str, cal: C.Comparison, a_feats: Sequ
 
 # ---------------------------------------------------------------------- compare
 def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = None, network: str | None = None,
-                    tolerance: float = 0.05) -> dict[str, Any]:
+                    tolerance: float = 0.05, accept_base_accuracy: bool = False) -> dict[str, Any]:
     """The full content of ``prune-audit compare A B`` as a JSON-ready dictionary."""
     tolerance = check_tolerance(tolerance)
     check_filters(dataset, network)
@@ -265,7 +265,7 @@ def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = No
             sp_text = "speedup n/r" if is_unknown else (
                 f"{sps[0]:.2f}×" if sps[0] == sps[-1] or round(sps[0], 2) == round(sps[-1], 2)
                 else f"{sps[0]:.2f}-{sps[-1]:.2f}×")
-            cmps = [C.classify(allf[x], allf[y], tolerance) for x, y in ia_pairs]
+            cmps = [C.classify(allf[x], allf[y], tolerance, accept_base_accuracy) for x, y in ia_pairs]
             cmps.sort(key=_best_key, reverse=True)
             cal = cmps[0] if cmps else None
             naive_reading = ""
@@ -304,7 +304,7 @@ def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = No
         for x in range(len(fa)):
             for y in range(len(fa), len(allf)):
                 if x in cluster_of and y in cluster_of and cluster_of[x] != cluster_of[y]:
-                    c = C.classify(allf[x], allf[y], tolerance)
+                    c = C.classify(allf[x], allf[y], tolerance, accept_base_accuracy)
                     other_rate.append(_pair(c, "other-rate", by_key[c.a.key], by_key[c.b.key]))
         groups.append({"dataset": g[0], "network": g[1], "operating_points": ops, "other_rate_pairs": other_rate})
 
@@ -321,6 +321,7 @@ def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = No
         "a": a,
         "b": b,
         "tolerance": tolerance,
+        "accept_base_accuracy": accept_base_accuracy,
         "filters": {"dataset": dataset, "network": network},
         "groups": groups,
         "missing": missing,
@@ -331,7 +332,7 @@ def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = No
 
 # ---------------------------------------------------------------------- audit
 def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = None,
-                 tolerance: float = 0.05) -> dict[str, Any]:
+                 tolerance: float = 0.05, accept_base_accuracy: bool = False) -> dict[str, Any]:
     """Setups of all method pairs, the calibrated leaderboard (S3.2+) and the naive one (raw top-1)."""
     tolerance = check_tolerance(tolerance)
     check_filters(dataset, network)
@@ -341,7 +342,7 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
         where = "/".join(x for x in (dataset, network) if x) or "the registry"
         raise AuditError(f"no results on {where}")
     feats = [C.features_of_entry(e) for e in entries]
-    table = C.classify_all(feats, tolerance)
+    table = C.classify_all(feats, tolerance, accept_base_accuracy)
     methods = sorted({f.method for f in feats}, key=str.casefold)
     best: dict[tuple[str, str], tuple[int, bool, int]] = {}
     counts: dict[tuple[str, str], int] = {}
@@ -376,6 +377,16 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
             deltas[fj.method].append(-d)
             opponents[fi.method].add(fj.method)
             opponents[fj.method].add(fi.method)
+    rule1 = []
+    final = [None if f.ft_sched is None else f.ft_sched.final_lr for f in feats]
+    for i, j, rank in zip(table.i.tolist(), table.j.tolist(), table.rank.tolist()):
+        fi, fj = feats[i], feats[j]
+        if rank < C.level_rank("S2") or fi.method == fj.method or final[i] is None or final[j] is None:
+            continue
+        if abs(final[i] - final[j]) > 1e-9 * max(final[i], final[j]):
+            hi, lo = (i, j) if final[i] > final[j] else (j, i)
+            rule1.append({"stops_higher": feats[hi].key, "final_lr": final[hi], "partner": feats[lo].key,
+                          "partner_final_lr": final[lo], "setup": C.rank_name(rank)})
     pairs = []
     for (ds, nw, m1, m2), (rank, stated, negdom) in sorted(best.items()):
         level = C.RATE_UNKNOWN if rank == 0 else C.rank_name(rank)
@@ -408,12 +419,14 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
     return {
         "filters": {"dataset": dataset, "network": network},
         "tolerance": tolerance,
+        "accept_base_accuracy": accept_base_accuracy,
         "methods": methods,
         "groups": groups,
         "pairs": pairs,
         "calibrated_leaderboard": calibrated,
         "unranked": unranked,
         "naive_leaderboard": naive,
+        "rule1": rule1,
         "results": len(feats),
         "classified_pairs": len(table),
     }

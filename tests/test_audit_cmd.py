@@ -97,3 +97,18 @@ def test_audit_shipped_resnet50_imagenet(capsys, monkeypatch):
     rep = json.loads(capsys.readouterr().out)
     ranked = {r["method"] for r in rep["calibrated_leaderboard"]}
     assert {"GReg-2", "L1-norm"} <= ranked
+
+
+def test_audit_rule1_flags(capsys, tmp_path):
+    files = {
+        "alpha2020-a.yaml": paper("alpha2020-a", [{"name": "Alpha"}], [res("r50", "Alpha", 75.0, 2.31)]),
+        "beta2017-b.yaml": paper("beta2017-b", [{"name": "Beta"}], [
+            res("r50", "Beta", 73.0, 2.31, ft=(20, "0:1e-3"))]),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    assert main(["audit", "--json", "--registry", str(tmp_path)]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["rule1"] == [{"stops_higher": "beta2017-b/r50", "final_lr": 1e-3, "partner": "alpha2020-a/r50",
+                             "partner_final_lr": 1e-5, "setup": "S2"}]
+    assert rep["unranked"] == ["Alpha", "Beta"]

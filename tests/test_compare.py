@@ -218,3 +218,24 @@ def test_cli_analysis_imports_stay_light():
             "'audit.registry', 'audit.compare') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_accept_base_accuracy_flag(capsys, tmp_path):
+    files = {
+        "alpha2020-a.yaml": paper("alpha2020-a", [{"name": "Alpha"}], [
+            {**res("r50", "Alpha", 75.5, 2.31, prune={"epochs": 0}), "base": {"top1": 76.15}}]),
+        "beta2017-b.yaml": paper("beta2017-b", [{"name": "Beta"}], [
+            {**res("r50", "Beta", 75.0, 2.31, prune={"epochs": 0}), "base": {"top1": 76.15}}]),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    rep = run_json(capsys, "Alpha", "Beta", "--registry", str(tmp_path))
+    cal = rep["groups"][0]["operating_points"][0]["calibrated"]
+    assert cal["setup"] == "S1"
+    base = next(c for c in cal["criteria"] if c["name"] == "base model")
+    assert base["outcome"] == "unknown"
+    assert base["note"] == "Alpha and Beta did not report it; same accuracy (76.15), identity unknown"
+    rep = run_json(capsys, "Alpha", "Beta", "--accept-base-accuracy", "--registry", str(tmp_path))
+    validate(rep)
+    cal = rep["groups"][0]["operating_points"][0]["calibrated"]
+    assert cal["setup"] == "S4.2" and cal["setup_label"] == "S4.2, base model inferred"

@@ -78,19 +78,28 @@ def render(rep: dict[str, Any]) -> None:
     console.print(Columns([cal, naive], padding=(0, 4)))
     if len(rep["naive_leaderboard"]) > 25:
         console.print(f"[dim]naive leaderboard: first 25 of {len(rep['naive_leaderboard'])} (all in --json)[/dim]")
+    if rep["rule1"]:
+        from ..schedule import format_lr
+
+        ex = rep["rule1"][0]
+        console.print(f"[magenta]Rule 1[/magenta]: {len(rep['rule1'])} pair(s) at S2 or stronger compare a finetuning "
+                      f"that stops at a larger final LR with one decayed further, e.g. {escape(ex['stops_higher'])} "
+                      f"(final LR {format_lr(ex['final_lr'])}) vs {escape(ex['partner'])} "
+                      f"({format_lr(ex['partner_final_lr'])}); all in --json")
     if rep["unranked"]:
         console.print(f"Unranked (no comparison at S3.2 or stronger): {escape(', '.join(rep['unranked']))}")
 
 
 def main(*, dataset=None, network=None, tolerance: float = 0.05, as_csv: bool = False, as_json: bool = False,
-         registry=None) -> int:
+         registry=None, accept_base_accuracy: bool = False) -> int:
     from ..compare import audit_matrix, check_filters, check_tolerance
     from ..registry import load_registry
 
     check_tolerance(tolerance)
     check_filters(dataset, network)
     reg = load_registry(registry)
-    rep = audit_matrix(reg, dataset=dataset, network=network, tolerance=tolerance)
+    rep = audit_matrix(reg, dataset=dataset, network=network, tolerance=tolerance,
+                       accept_base_accuracy=accept_base_accuracy)
     if as_json:
         json.dump(rep, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

@@ -137,14 +137,15 @@ def render(rep: dict[str, Any]) -> None:
 
 
 def main(*, a: str, b: str, dataset=None, network=None, tolerance: float = 0.05, as_json: bool = False,
-         registry=None) -> int:
+         registry=None, accept_base_accuracy: bool = False) -> int:
     from ..compare import check_filters, check_tolerance, compare_methods
     from ..registry import load_registry
 
     check_tolerance(tolerance)
     check_filters(dataset, network)
     reg = load_registry(registry)
-    rep = compare_methods(reg, a, b, dataset=dataset, network=network, tolerance=tolerance)
+    rep = compare_methods(reg, a, b, dataset=dataset, network=network, tolerance=tolerance,
+                          accept_base_accuracy=accept_base_accuracy)
     if as_json:
         json.dump(rep, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
