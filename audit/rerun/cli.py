@@ -31,6 +31,11 @@ def run_cmd(
     runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where runs live (one folder per recipe hash).")]
     = Path("reruns/runs"),
     device: Annotated[str, typer.Option("--device", help="cpu, cuda or auto.")] = "cpu",
+    results_dir: Annotated[Optional[Path], typer.Option(
+        "--results-dir", help="Also collect the result record and learning curve here as RESULT-ID.json/.csv "
+                              "(default: reruns/results; --no-results-dir to skip).", show_default=False)]
+    = Path("reruns/results"),
+    no_results_dir: Annotated[bool, typer.Option("--no-results-dir", help="Do not collect the result.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result record as JSON.")] = False,
 ) -> None:
     """Run a recipe; rerunning the same recipe resumes it (or, once complete, just reads its result)."""
@@ -48,8 +53,17 @@ def run_cmd(
     with _ProgressHooks(console, quiet=as_json) as hooks:
         outcome = run_recipe(rec, runs_dir, device=device, hooks=hooks, recipe_dir=recipe.resolve().parent)
     r = outcome.result
+    collected = None
+    if results_dir is not None and not no_results_dir:
+        from .runs import atomic_write_bytes
+
+        results_dir.mkdir(parents=True, exist_ok=True)
+        for ext, name in (("csv", "metrics.csv"), ("json", "result.json")):  # the result last
+            atomic_write_bytes(results_dir / f"{r.id}.{ext}", (outcome.run_dir / name).read_bytes())
+        collected = results_dir / f"{r.id}.json"
     if as_json:
         out = {"run_dir": str(outcome.run_dir), "recipe_hash": outcome.recipe_hash, "status": outcome.status,
+               "collected": str(collected) if collected else None,
                "result": r.model_dump(mode="json", exclude_none=True)}
         typer.echo(json.dumps(out, indent=1))
         return
@@ -61,6 +75,8 @@ def run_cmd(
             f"(top-5 {r.top5.mean if r.top5 else float('nan'):.2f}), trainability acc {ta}, "
             f"speedup {r.compression.speedup:.2f}x")
     c.print(f"result: {outcome.run_dir / 'result.json'}; learning curve: {outcome.run_dir / 'metrics.csv'}")
+    if collected:
+        c.print(f"collected: {collected} (+ .csv)")
 
 
 class _ProgressHooks:

@@ -239,14 +239,16 @@ def test_recipe_problems_have_file_line_field(tmp_path):
 def test_cli_run_and_errors(tmp_path):
     runner = CliRunner()
     rp = _write(tmp_path, TINY)
-    res = runner.invoke(app, ["run", str(rp), "--runs-dir", str(tmp_path / "runs"), "--json"])
+    res = runner.invoke(app, ["run", str(rp), "--runs-dir", str(tmp_path / "runs"), "--results-dir",
+                              str(tmp_path / "results"), "--json"])
     assert res.exit_code == 0, res.output
     d = json.loads(res.stdout)
     assert d["status"] == "ran" and Result.model_validate(d["result"]).network == "resnet20"
-    res = runner.invoke(app, ["run", str(rp), "--runs-dir", str(tmp_path / "runs")])
+    assert Path(d["collected"]).exists() and Path(d["collected"]).with_suffix(".csv").exists()
+    res = runner.invoke(app, ["run", str(rp), "--runs-dir", str(tmp_path / "runs"), "--no-results-dir"])
     assert res.exit_code == 0 and "complete" in res.stdout
     bad = _write(tmp_path, dict(TINY, extra_field=1), "bad.yaml")
-    res = runner.invoke(app, ["run", str(bad), "--runs-dir", str(tmp_path / "runs2")])
+    res = runner.invoke(app, ["run", str(bad), "--runs-dir", str(tmp_path / "runs2"), "--no-results-dir"])
     assert res.exit_code != 0 and isinstance(res.exception, AuditError)
     assert "bad.yaml:" in str(res.exception) and "extra_field: unknown field" in str(res.exception)
     assert not (tmp_path / "runs2").exists()
@@ -259,7 +261,7 @@ def test_cli_module_does_not_import_torch():
 
 def _launch(recipe: Path, runs: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "audit.rerun.cli", "run", str(recipe), "--runs-dir", str(runs),
-                             "--json"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--no-results-dir", "--json"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def test_kill9_and_resume(tmp_path):
