@@ -91,22 +91,16 @@ def registry_add(
     return registry_cmd.add_main(file=file, registry=registry)
 
 
-def _mount_optional() -> None:
-    """Sub-apps that live in other modules (their import must stay light)."""
-    try:
-        from .cli_analysis import register
-    except ImportError:
-        pass
-    else:
-        register(app)
-    try:
-        from .rerun.cli import app as rerun_app
-    except ImportError:
-        return
+def _mount_commands() -> None:
+    """Commands that live in other modules (each module imports only typer at import time)."""
+    from . import cli_analysis
+    from .rerun.cli import app as rerun_app
+
+    cli_analysis.register(app)
     app.add_typer(rerun_app, name="rerun")
 
 
-_mount_optional()
+_mount_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
