@@ -305,3 +305,27 @@ def test_shipped_digits_recipe_kill9_resume(tmp_path):
     proc.wait()
     resumed = run_recipe(load_recipe(rp), runs)
     assert _metrics(resumed.history) == _metrics(ref.history)
+
+
+def test_imagefolder_dataset(tmp_path):
+    """The ImageNet-style path on a tiny generated ImageFolder (2 classes, 16x16 PNGs)."""
+    from PIL import Image
+
+    g = torch.Generator().manual_seed(0)
+    for split, n in (("train", 6), ("val", 3)):
+        for c in ("a", "b"):
+            d = tmp_path / "inet" / split / c
+            d.mkdir(parents=True)
+            for i in range(n):
+                arr = (torch.rand(20, 20, 3, generator=g) * 255).to(torch.uint8).numpy()
+                Image.fromarray(arr).save(d / f"{i}.png")
+    data = {k: v for k, v in TINY.items()}
+    data.update(model={"network": "resnet18"},
+                dataset={"name": "imagenet-100", "root": str(tmp_path / "inet"), "image_size": 16},
+                pretrain={"epochs": 1, "lr_schedule": "0:1e-2"}, finetune={"epochs": 1, "lr_schedule": "0:1e-3"},
+                batch_size=4)
+    a = run_recipe(recipe_from_data(data), tmp_path / "a")
+    b = run_recipe(recipe_from_data(data), tmp_path / "b")
+    assert a.result.network == "resnet18" and a.result.dataset == "imagenet-100"
+    assert _metrics(a.history) == _metrics(b.history)
+    assert a.result.compression.flops.scale == "M"
