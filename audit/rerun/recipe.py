@@ -148,6 +148,37 @@ class StageCfg(Strict):
         return v
 
 
+class OverallCfg(Strict):
+    """One schedule over pretraining and finetuning, cut at the pruning epoch (the seed's S4.2 ``PxFy``)."""
+
+    epochs: Annotated[int, Field(ge=2, strict=True)]
+    """Total epochs of pretraining + finetuning."""
+    lr_schedule: ScheduleField
+    """The overall (piecewise) LR schedule."""
+    prune_epoch: Annotated[int, Field(ge=1, strict=True)]
+    """Pruning epoch P: pretraining is the schedule's first P epochs, finetuning its tail after P."""
+
+    @field_validator("lr_schedule", mode="before")
+    @classmethod
+    def _length(cls, v: Any, info: ValidationInfo) -> Any:
+        return StageCfg._length(v, info)
+
+    @model_validator(mode="after")
+    def _cut(self) -> "OverallCfg":
+        if self.prune_epoch >= self.epochs:
+            raise ValueError(f"prune_epoch {self.prune_epoch} leaves no finetuning in {self.epochs} epochs")
+        if self.lr_schedule.kind != "piecewise" or self.lr_schedule.warmup_epochs:
+            raise ValueError("an overall schedule cut at the pruning epoch must be piecewise, without warmup")
+        return self
+
+    def stages(self) -> tuple["StageCfg", "StageCfg"]:
+        s = self.lr_schedule
+        head = s.head(self.prune_epoch)
+        tail = s.tail(self.prune_epoch)
+        return (StageCfg(epochs=self.prune_epoch, lr_schedule=head),
+                StageCfg(epochs=self.epochs - self.prune_epoch, lr_schedule=tail))
+
+
 class OptimizerCfg(Strict):
     name: Literal["sgd"] = "sgd"
     """Only SGD."""
@@ -171,6 +202,8 @@ class Recipe(Strict):
     model: ModelCfg
     dataset: DatasetCfg
     base: BaseCfg = BaseCfg()
+    overall: OverallCfg | None = None
+    """Alternative to ``pretrain`` + ``finetune``: one schedule cut at the pruning epoch (resolved into both)."""
     pretrain: StageCfg | None = None
     """Dense training up to the pruning epoch P = ``pretrain.epochs``."""
     pruning: PruningCfg
@@ -187,6 +220,15 @@ class Recipe(Strict):
 
     @model_validator(mode="after")
     def _stages(self) -> "Recipe":
+        if self.overall is not None:
+            if self.pretrain is not None or self.finetune is not None or self.base.checkpoint is not None:
+                raise ValueError("'overall' replaces 'pretrain' and 'finetune' (and a base checkpoint): give one")
+            if self.pipeline != "pruning":
+                raise ValueError("'overall' belongs to a pruning pipeline")
+            pre, fine = self.overall.stages()
+            object.__setattr__(self, "pretrain", pre)
+            object.__setattr__(self, "finetune", fine)
+            object.__setattr__(self, "overall", None)
         if self.pipeline == "pruning":
             if self.finetune is None:
                 raise ValueError("a pruning pipeline needs a 'finetune' stage")

@@ -329,3 +329,21 @@ def test_imagefolder_dataset(tmp_path):
     assert a.result.network == "resnet18" and a.result.dataset == "imagenet-100"
     assert _metrics(a.history) == _metrics(b.history)
     assert a.result.compression.flops.scale == "M"
+
+
+def test_overall_schedule_cut_at_pruning_epoch():
+    """S4.2 PxFy: one overall schedule; pretraining is its head, finetuning its tail after P (audit.schedule)."""
+    base = {k: v for k, v in TINY.items() if k not in ("pretrain", "finetune")}
+    r = recipe_from_data(dict(base, overall={"epochs": 120, "lr_schedule": "0:1e-1,30:1e-2,60:1e-3,90:1e-4,105:1e-5",
+                                             "prune_epoch": 30}))
+    assert r.pretrain.epochs == 30 and str(r.pretrain.lr_schedule) == "0:1e-1; total=30"
+    assert str(r.finetune.lr_schedule) == "0:1e-2,30:1e-3,60:1e-4,75:1e-5; total=90"  # the seed's P30F90 tail
+    expanded = recipe_from_data(dict(base, pretrain={"epochs": 30, "lr_schedule": "0:1e-1"},
+                                     finetune={"epochs": 90, "lr_schedule": "0:1e-2,30:1e-3,60:1e-4,75:1e-5"}))
+    from audit.rerun.recipe import recipe_hash, resolved
+
+    assert recipe_hash(resolved(r)) == recipe_hash(resolved(expanded))
+    with pytest.raises(RecipeError, match="overall: prune_epoch 120 leaves no finetuning"):
+        recipe_from_data(dict(base, overall={"epochs": 120, "lr_schedule": "0:1e-1", "prune_epoch": 120}))
+    with pytest.raises(RecipeError, match="'overall' replaces 'pretrain' and 'finetune'"):
+        recipe_from_data(dict(TINY, overall={"epochs": 4, "lr_schedule": "0:1e-1", "prune_epoch": 2}))
