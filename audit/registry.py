@@ -146,7 +146,7 @@ def check_file(path: Path, display: str | None = None) -> FileCheck:
     fc = FileCheck(path=path, display=display)
     try:
         text = yamlio.read_text(path, display)
-        fc.data, fc.lines = yamlio.load(text, display)
+        fc.data, fc.lines = yamlio.load_cached(text, display)
     except yamlio.YamlProblems as exc:
         fc.problems.extend(exc.problems)
         return fc

@@ -45,9 +45,13 @@ __all__ = [
 
 
 class Strict(BaseModel):
-    """Base: unknown fields are errors (a typo must not pass silently); attribute docstrings are descriptions."""
+    """Base: unknown fields are errors (a typo must not pass silently).
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, validate_default=True)
+    Each field is documented by the docstring under it; :func:`field_docs` reads those docstrings
+    (for the JSON Schema and the docs) without making every import pay for it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 def _to_schedule(value: Any) -> Any:
@@ -266,6 +270,58 @@ _NOT_DATA = {"sources", "inferred", "notes", "id", "method", "variant", "granula
              "scale", "convention", "nesterov"}
 
 
+_DATA_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _data_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    fields = _DATA_FIELDS.get(model)
+    if fields is None:
+        fields = _DATA_FIELDS[model] = tuple(n for n in model.model_fields if n not in _NOT_DATA)
+    return fields
+
+
+def field_docs(model: type[BaseModel]) -> dict[str, str]:
+    """The docstring written under each field of ``model`` (and its bases), by field name."""
+    import ast
+    import inspect
+    import textwrap
+
+    docs: dict[str, str] = {}
+    for cls in reversed(model.__mro__):
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or cls is BaseModel:
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+        except (OSError, TypeError, SyntaxError):  # pragma: no cover - source not available
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for stmt, nxt in zip(body, body[1:]):
+            if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                    and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
+                    and isinstance(nxt.value.value, str)):
+                docs[stmt.target.id] = inspect.cleandoc(nxt.value.value)
+    return docs
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of a paper file, every property described by its field docstring."""
+    import inspect
+
+    schema = PaperFile.model_json_schema()
+    models = {m.__name__: m for m in (PaperFile, Paper, MethodDecl, Result, Metric, BaseModelInfo, FlopsCount,
+                                     Compression, Stage, Source)}
+    for name, model in models.items():
+        target = schema if name == "PaperFile" else schema.get("$defs", {}).get(name)
+        if target is None:
+            continue
+        if model.__doc__:
+            target["description"] = inspect.cleandoc(model.__doc__)
+        for field, doc in field_docs(model).items():
+            if field in target.get("properties", {}):
+                target["properties"][field]["description"] = doc
+    return schema
+
+
 def _is_schema_path(model: type[BaseModel], pattern: str) -> bool:
     """True when ``pattern`` (``*``, ``a.b``, ``a.*``) names a field (or subtree) of ``model``."""
     if pattern == "*":
@@ -393,16 +449,16 @@ class Result(Strict):
         out: list[str] = []
 
         def walk(obj: BaseModel, prefix: str) -> None:
-            for name in type(obj).model_fields:
-                value = getattr(obj, name)
-                path = f"{prefix}{name}"
-                if value is None or name in _NOT_DATA:
+            values = obj.__dict__
+            for name in _data_fields(type(obj)):
+                value = values[name]
+                if value is None:
                     continue
                 if isinstance(value, BaseModel):
-                    walk(value, path + ".")
-                elif isinstance(value, (int, float, _sched.Schedule, list)) and not isinstance(value, bool) \
-                        or name in ("identity",):
-                    out.append(path)
+                    walk(value, f"{prefix}{name}.")
+                elif name == "identity" or (isinstance(value, (int, float, _sched.Schedule, list))
+                                            and not isinstance(value, bool)):
+                    out.append(f"{prefix}{name}")
 
         walk(self, "")
         return out

@@ -166,9 +166,9 @@ def validate_main(*, paths: list[Path], registry=None) -> int:
 
 
 def schema_text() -> str:
-    from ..schema import PaperFile
+    from ..schema import json_schema
 
-    schema = PaperFile.model_json_schema()
+    schema = json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "prune-audit paper file"
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
