@@ -116,6 +116,8 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--reps", type=int, default=4, help="timed epochs per loop (alternating)")
     ap.add_argument("--iters", type=int, default=30, help="timed inference passes")
+    ap.add_argument("--latency-threads", default=f"{torch.get_num_threads()},1",
+                    help="comma-separated intra-op thread counts for the latency part")
     args = ap.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
     print("\n== training throughput: engine vs bare loop (median images/s) ==")
@@ -137,14 +139,18 @@ def main() -> None:
         ("eager channels_last", lambda m, b: ChannelsLast(copy.deepcopy(m))),
         ("jit.trace+freeze", lambda m, b: frozen(m, b, 32)),
     ]
-    for label, make in variants:
-        for batch in (1, 64):
-            ld, lp = latencies(make(dense, batch), make(pruned, batch), batch, 32, args.iters)
-            sp = ld / lp
-            verdict = "OK" if sp >= 0.75 * macs else "BELOW TARGET"
-            print(f"{label:>19}, batch {batch:>3}: dense {ld * 1e3:8.2f} ms  pruned {lp * 1e3:8.2f} ms  "
-                  f"latency speedup {sp:.2f}x  MACs speedup {macs:.2f}x  ratio {sp / macs:.2f}  "
-                  f"(target >= 0.75: {verdict})")
+    threads0 = torch.get_num_threads()
+    for threads in [int(t) for t in args.latency_threads.split(",")]:
+        torch.set_num_threads(threads)
+        for label, make in variants:
+            for batch in (1, 64):
+                ld, lp = latencies(make(dense, batch), make(pruned, batch), batch, 32, args.iters)
+                sp = ld / lp
+                verdict = "OK" if sp >= 0.75 * macs else "BELOW TARGET"
+                print(f"{threads} thr {label:>19}, batch {batch:>3}: dense {ld * 1e3:8.2f} ms  pruned {lp * 1e3:8.2f} ms"
+                      f"  latency speedup {sp:.2f}x  MACs speedup {macs:.2f}x  ratio {sp / macs:.2f}  "
+                      f"(target >= 0.75: {verdict})")
+    torch.set_num_threads(threads0)
 
 
 if __name__ == "__main__":

@@ -104,15 +104,14 @@ class _ProgressHooks:
             self.progress.__exit__(*exc)
         return False
 
-    def stage_start(self, stage: str, epochs: int, start_epoch: int, batches_per_epoch: int) -> None:
-        self.stage, self.epochs, self.batches = stage, epochs, batches_per_epoch
+    def stage_start(self, stage: str, epochs: int, start_epoch: int, images_per_epoch: int) -> None:
+        self.stage, self.epochs, self.images = stage, epochs, images_per_epoch
 
     def epoch_start(self, stage: str, epoch: int, lr: float) -> None:
         if self.progress is not None:
             if self.task is not None:
                 self.progress.remove_task(self.task)
-            self.task = self.progress.add_task(f"{stage} {epoch + 1}/{self.epochs} lr {lr:g}", total=None)
-            self.seen = 0
+            self.task = self.progress.add_task(f"{stage} {epoch + 1}/{self.epochs} lr {lr:g}", total=self.images)
 
     def batch(self, images: int) -> None:
         if self.progress is not None and self.task is not None:

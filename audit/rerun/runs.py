@@ -39,7 +39,7 @@ from .data import load_data
 from .errors import CheckpointError, RecipeError
 from .flops import count
 from .models import build_model, network_info
-from .prune import plan_from_ratios, prune_model, pruned_architecture, resolve_ratios
+from .prune import plan_from_ratios, prune_model, pruned_architecture, resolve_ratios, to_ratio
 from .recipe import Recipe, recipe_hash, resolved
 from .train import evaluate, make_optimizer, set_lr, train_epoch
 
@@ -54,7 +54,7 @@ METRIC_FIELDS = ("stage", "epoch", "lr", "train_loss", "train_acc", "test_loss",
 class Hooks:
     """Progress callbacks (no-ops here; the CLI draws a rich progress bar)."""
 
-    def stage_start(self, stage: str, epochs: int, start_epoch: int, batches_per_epoch: int) -> None: ...
+    def stage_start(self, stage: str, epochs: int, start_epoch: int, images_per_epoch: int) -> None: ...
     def epoch_start(self, stage: str, epoch: int, lr: float) -> None: ...
     def batch(self, images: int) -> None: ...
     def epoch_end(self, record: dict[str, Any]) -> None: ...
@@ -314,7 +314,7 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "reruns/runs", device: str
                 scaler.load_state_dict(scaler_state)
         if sname == "finetune" and not (first and ckpt is not None):
             save(sname, 0, optimizer, scaler)  # the pruned model, before finetuning
-        hooks.stage_start(sname, scfg.epochs, epoch0, data.train.num_batches(recipe.batch_size))
+        hooks.stage_start(sname, scfg.epochs, epoch0, len(data.train))
         for epoch in range(epoch0, scfg.epochs):
             if stop_after is not None and epochs_this_call >= stop_after:
                 raise _Interrupted(f"stopped after {epochs_this_call} epochs")
@@ -419,9 +419,9 @@ def _make_result(recipe: Recipe, res: dict[str, Any], h: str, model, plan, histo
         params_reduction_pct=100.0 * (1 - small.params / dense.params),
         flops=FlopsCount(dense=dense.macs / div, pruned=small.macs / div, scale=scale, convention="MACs"),
     )
-    if isinstance(ratio, (int, float)) and not isinstance(ratio, bool) and not recipe.pruning.overrides \
-            and not recipe.pruning.skip:
-        comp["pruning_ratio"] = float(ratio)
+    uniform = isinstance(ratio, (int, float)) or (isinstance(ratio, str) and "," not in ratio)
+    if uniform and not isinstance(ratio, bool) and not recipe.pruning.overrides and not recipe.pruning.skip:
+        comp["pruning_ratio"] = float(to_ratio(ratio, net))
     elif isinstance(ratio, list):
         comp["layerwise_ratios"] = [float(x) for x in ratio]
         comp["ratio_layout"] = "[" + ", ".join(network_info(net).ratio_layout) + "]"

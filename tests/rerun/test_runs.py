@@ -211,7 +211,7 @@ def test_recipe_problems_have_file_line_field(tmp_path):
     lines = str(exc.value).splitlines()
     assert lines[0].endswith("r.yaml:3: model.widht: unknown field 'widht'. (allowed: network, num_classes)")
     assert lines[1].endswith("r.yaml:8: optimiser: unknown field 'optimiser'. Did you mean 'optimizer'? (allowed: "
-                             "name, pipeline, model, dataset, base, pretrain, pruning, finetune, scratch, optimizer, "
+                             "name, pipeline, model, dataset, base, overall, pretrain, pruning, finetune, scratch, optimizer, "
                              "batch_size, eval_batch_size, seed, amp, channels_last)")
     p.write_text(_recipe_text(pruning={"ratio": 1.0}))
     with pytest.raises(RecipeError, match=r"r\.yaml:\d+: pruning\.ratio: pruning ratio 1 for resnet20 is outside "
