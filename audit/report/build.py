@@ -1,0 +1,822 @@
+"""The content of a fairness report, as a :class:`~audit.report.doc.Doc`.
+
+Two entry points share every section: :func:`submission_report` (a reviewer's submission file: the
+paper's own results against each competitor it cites) and :func:`compare_report` (the calibrated
+pairs of ``prune-audit compare A B``).  Each claimed comparison is classified with
+:func:`audit.classify.classify`; the report adds the seed's Sec. 6 checklist of what is not
+reported, the Appendix-A Rule 1 check, copyable requests (S3.2 or stronger; the Sec. 5
+cross-validation with the recipes written out), the calibrated L1-norm baseline under the
+submission's own finetuning recipe when the registry or ``reruns/`` holds one, and the plots.
+Everything is sorted and formatted with fixed formats, so equal inputs give equal bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from .. import classify as C
+from .. import fmt
+from ..errors import UnknownName
+from ..schedule import format_lr, format_schedule
+from .doc import Bullets, Doc, Figure, Heading, Para, Table
+from .evidence import Rerun
+
+__all__ = ["Claim", "compare_report", "submission_report"]
+
+FAIR_RANK = C.level_rank("S3.2")
+S2_RANK = C.level_rank("S2")
+BASELINE_METHOD = "L1-norm"
+LEVELS = ("S1", "S2", "S3.1", "S3.2", "S4.1", "S4.2")
+
+
+# ---------------------------------------------------------------------- one claimed comparison
+@dataclass
+class Claim:
+    """One claimed comparison, resolved against the registry."""
+
+    index: int
+    own: Any
+    """The submission's (or A's) registry entry."""
+    against: str
+    """What the claim names (method, alias or result key)."""
+    claim: str | None = None
+    other: Any = None
+    """The competitor's registry entry (``None`` when not in the registry)."""
+    cmp: C.Comparison | None = None
+    status: str = "ok"
+    """``ok`` | ``not in registry`` | ``no result here``."""
+    message: str = ""
+    alternatives: list[str] = field(default_factory=list)
+    naive: list[C.Comparison] = field(default_factory=list)
+    verdict: str | None = None
+    cross_validation: dict[str, Any] | None = None
+    speedup_text: str | None = None
+
+    @property
+    def cid(self) -> str:
+        return f"C{self.index}"
+
+    @property
+    def level(self) -> str:
+        return "not in registry" if self.cmp is None else self.cmp.level
+
+
+def _hint(exc: Exception) -> str:
+    text = str(exc)
+    i = text.find(" Did you mean ")
+    return "" if i < 0 else " (did you mean " + text[i + len(" Did you mean "):].rstrip("?") + "?)"
+
+
+def _feat(entry: Any) -> C.Feat:
+    return C.features_of_entry(entry)
+
+
+def _sp(v: float | None) -> str:
+    return fmt.speedup(v)
+
+
+def _resolve_claim(reg: Any, own: Any, against: str, tolerance: float, accept: bool) -> tuple:
+    """(other entry, comparison, status, message, alternatives)."""
+    candidates: list[Any]
+    if "/" in against:
+        try:
+            candidates = [reg.find_result(against)]
+        except UnknownName as exc:
+            return None, None, "not in registry", f"{against} is not in the registry{_hint(exc)}", []
+    else:
+        try:
+            method = reg.resolve_method(against)
+        except UnknownName as exc:
+            return None, None, "not in registry", f"{against} is not in the registry{_hint(exc)}", []
+        everywhere = [e for e in reg.entries if e.method == method and e.key != own.key]
+        r = own.result
+        candidates = [e for e in everywhere if (e.result.dataset, e.result.network) == (r.dataset, r.network)]
+        if not candidates:
+            has = sorted({f"{e.result.dataset}/{e.result.network}" for e in everywhere})
+            where = f" (it has results on {', '.join(has)})" if has else ""
+            return None, None, "no result here", (f"{method} has no result on {r.dataset}/{r.network} in the "
+                                                  f"registry{where}"), []
+    fo = _feat(own)
+    scored = []
+    for e in candidates:
+        cmp = C.classify(fo, _feat(e), tolerance, accept)
+        fb = cmp.b
+        dist = float("inf") if fo.speedup is None or fb.speedup is None else C.rel_mismatch(fo.speedup, fb.speedup)
+        scored.append((round(dist, 6), -cmp.rank, len(cmp.inferred), e.key, e, cmp))
+    scored.sort(key=lambda t: t[:4])
+    _, _, _, _, best, cmp = scored[0]
+    alternatives = [t[3] for t in scored[1:]]
+    return best, cmp, "ok", "", alternatives
+
+
+# ---------------------------------------------------------------------- text helpers
+def _metric(entry: Any) -> str:
+    return fmt.metric(entry.result.top1)
+
+
+def _base_text(entry: Any) -> str:
+    b = entry.result.base
+    if entry.result.pipeline != "pruning":
+        return "random initialization (scratch training)"
+    ident = b.identity or "identity n/r"
+    acc = "top-1 n/r" if b.top1 is None else f"top-1 {b.top1:.2f}"
+    return f"{ident} ({acc})"
+
+
+def _recipe(epochs: int | None, sched: Any) -> str:
+    ep = "epochs n/r" if epochs is None else f"{epochs} epochs"
+    if sched is None:
+        return f"{ep}, LR schedule n/r"
+    body = format_schedule(sched).split("; total=")[0]
+    return f"{ep}, LR {body[3:] if body.startswith('lr ') else body}"
+
+
+def _stage_text(entry: Any, name: str) -> str:
+    r = entry.result
+    st = getattr(r, name)
+    if name == "finetune" and r.pipeline != "pruning":
+        st = r.scratch
+    if st is None:
+        return "n/r"
+    if name == "prune" and st.epochs == 0:
+        return "one-shot (0 epochs)"
+    text = _recipe(st.epochs, st.lr_schedule)
+    if st.iterations is not None:
+        text += f", {st.iterations} iterations"
+    return text
+
+
+def _sources(entry: Any) -> str:
+    out = []
+    for s in entry.result.sources:
+        who = s.paper or entry.paper.id
+        sec = " (secondary)" if s.secondary else ""
+        out.append(f"{who} {s.where}{sec}")
+    return "; ".join(out)
+
+
+def _delta(v: float) -> str:
+    return f"{v:+.2f}"
+
+
+def _pareto_pair(cmp: C.Comparison) -> str:
+    a, b = cmp.a, cmp.b
+    if a.speedup is None or b.speedup is None:
+        return "undecidable: a speedup is not reported"
+    if cmp.criteria[C.RATE].ok:
+        return (f"same operating point ({_sp(a.speedup)} vs {_sp(b.speedup)}, mismatch "
+                f"{(cmp.rate_mismatch or 0) * 100:.1f}% within the tolerance)")
+    if cmp.dominance == "A":
+        return f"{a.label} Pareto-dominates: higher speedup ({_sp(a.speedup)} vs {_sp(b.speedup)}) and at least the top-1"
+    if cmp.dominance == "B":
+        return f"{b.label} Pareto-dominates: higher speedup ({_sp(b.speedup)} vs {_sp(a.speedup)}) and at least the top-1"
+    return (f"neither dominates: {_sp(a.speedup)} vs {_sp(b.speedup)} with the higher speedup at the lower "
+            f"top-1, so the pair does not rank the methods")
+
+
+def _frontier(entry: Any, group: Sequence[Any]) -> str:
+    r = entry.result
+    sp = r.speedup
+    if sp is None:
+        return f"{entry.key}: speedup n/r, no Pareto position"
+    dom = sorted((e for e in group if e.key != entry.key and e.result.speedup is not None
+                  and e.result.speedup >= sp and e.result.top1.mean >= r.top1.mean
+                  and (e.result.speedup > sp or e.result.top1.mean > r.top1.mean)),
+                 key=lambda e: (-e.result.top1.mean, -e.result.speedup, e.key))
+    if not dom:
+        return f"{entry.key} is on the registry's Pareto front of {r.dataset}/{r.network} (no result is faster and more accurate)"
+    names = ", ".join(f"{e.key} ({e.result.top1.mean:.2f} @ {_sp(e.result.speedup)})" for e in dom[:3])
+    more = f" and {len(dom) - 3} more" if len(dom) > 3 else ""
+    return f"{entry.key} is Pareto-dominated in the registry by {names}{more}"
+
+
+def _sig(cmp: C.Comparison) -> str:
+    s = cmp.significance
+    if s.tested:
+        return s.describe()
+    return f"not testable: {s.reason}"
+
+
+def _own_recipe(reg: Any, method: str, dataset: str, network: str) -> tuple[int, Any, str] | None:
+    """The method's own-paper finetuning recipe (epochs, schedule, key), preferring this dataset/network."""
+    paper = reg.method_paper.get(method)
+    best = None
+    for e in sorted(reg.entries, key=lambda e: e.key):
+        r = e.result
+        if e.method != method or r.reimplementation_of is not None or r.finetune is None:
+            continue
+        if r.finetune.epochs is None or r.finetune.lr_schedule is None or not r.finetune.lr_schedule.is_complete:
+            continue
+        score = (2 if (r.dataset, r.network) == (dataset, network) else 0) + (1 if e.paper.id == paper else 0)
+        if best is None or score > best[0]:
+            best = (score, e)
+    if best is None:
+        return None
+    e = best[1]
+    return e.result.finetune.epochs, e.result.finetune.lr_schedule, e.key
+
+
+def _recipe_of(reg: Any, entry: Any) -> tuple[str, str]:
+    """(recipe text, where it comes from) for a result's finetuning."""
+    r = entry.result
+    st = r.finetune if r.pipeline == "pruning" else r.scratch
+    if st is not None and st.epochs is not None and st.lr_schedule is not None and st.lr_schedule.is_complete:
+        return _recipe(st.epochs, st.lr_schedule), entry.key
+    own = _own_recipe(reg, entry.method, r.dataset, r.network)
+    if own is not None:
+        return _recipe(own[0], own[1]), f"{own[2]} (the method's own recipe; {entry.key} does not report all of it)"
+    if st is not None:
+        return _recipe(st.epochs, st.lr_schedule), f"{entry.key} (incomplete: ask the authors for the rest)"
+    return "not reported", f"{entry.key} (ask the authors for the finetuning recipe)"
+
+
+# ---------------------------------------------------------------------- calibrated baseline
+@dataclass
+class Baseline:
+    key: str
+    label: str
+    top1: float
+    speedup: float | None
+    recipe: str
+    mismatch: float | None
+
+
+def _calibrated_baseline(reg: Any, entry: Any, reruns: Sequence[Rerun], tolerance: float) -> tuple[Baseline | None, str]:
+    """L1-norm under the entry's own finetuning recipe at the nearest operating point (registry or reruns/)."""
+    r = entry.result
+    st = r.finetune
+    if r.pipeline != "pruning" or st is None or st.lr_schedule is None:
+        return None, f"no calibrated baseline: {entry.key} does not report its finetuning LR schedule"
+    try:
+        l1 = reg.resolve_method(BASELINE_METHOD)
+    except UnknownName:
+        return None, f"no calibrated baseline: the registry has no {BASELINE_METHOD}"
+    cands: list[tuple[str, str, Any]] = []
+    for e in reg.entries:
+        if e.method == l1 and e.key != entry.key:
+            cands.append((e.key, e.method + (" (reimpl.)" if e.result.reimplementation_of else ""), e.result))
+    for rr in reruns:
+        try:
+            m = reg.resolve_method(rr.result.method)
+        except UnknownName:
+            continue
+        if m == l1:
+            cands.append((rr.key, f"{BASELINE_METHOD} (rerun)", rr.result))
+    found: list[tuple[float, str, Baseline]] = []
+    for key, label, res in cands:
+        if (res.dataset, res.network) != (r.dataset, r.network) or res.finetune is None:
+            continue
+        sched = res.finetune.lr_schedule
+        if sched is None or C.schedules_same(sched, st.lr_schedule) is not True:
+            continue
+        if res.finetune.epochs is not None and st.epochs is not None and res.finetune.epochs != st.epochs:
+            continue
+        sp = res.compression.effective_speedup()
+        mis = None if sp is None or r.speedup is None else C.rel_mismatch(sp, r.speedup)
+        found.append((float("inf") if mis is None else round(mis, 6), key,
+                      Baseline(key, label, res.top1.mean, sp, _recipe(res.finetune.epochs, sched), mis)))
+    if not found:
+        return None, (f"no calibrated baseline in the registry or reruns/: no {BASELINE_METHOD} result on "
+                      f"{r.dataset}/{r.network} finetuned with {entry.key}'s recipe "
+                      f"({_recipe(st.epochs, st.lr_schedule)})")
+    found.sort(key=lambda t: t[:2])
+    return found[0][2], ""
+
+
+# ---------------------------------------------------------------------- checklist (seed Sec. 6)
+def _state(entry: Any, path: str, value: Any) -> str:
+    if value is None or value is False:
+        return "not reported"
+    return "inferred" if entry.result.is_inferred(path) else "reported"
+
+
+def _check_items(entry: Any) -> list[tuple[str, str]]:
+    r = entry.result
+    scratch = r.pipeline != "pruning"
+    st = r.scratch if scratch else r.finetune
+    sp = "scratch" if scratch else "finetune"
+    sched = None if st is None else st.lr_schedule
+    items = [
+        ("finetuning epochs", _state(entry, f"{sp}.epochs", None if st is None else st.epochs)),
+        ("initial LR", _state(entry, f"{sp}.lr_schedule", sched)),
+        ("LR decay points and factors", _state(entry, f"{sp}.lr_schedule",
+                                                 sched is not None and sched.is_complete or None)),
+        ("final LR", _state(entry, f"{sp}.lr_schedule", None if sched is None else sched.final_lr)),
+    ]
+    if scratch:
+        items += [("pruning-stage epochs", "n/a"), ("pruning-stage LR schedule", "n/a"),
+                  ("base-model identity", "n/a"), ("base-model top-1", "n/a")]
+    else:
+        pr = r.prune
+        pe = None if pr is None else pr.epochs
+        items.append(("pruning-stage epochs", _state(entry, "prune.epochs", pe)))
+        if pe == 0:
+            items.append(("pruning-stage LR schedule", "n/a"))
+        else:
+            items.append(("pruning-stage LR schedule", _state(entry, "prune.lr_schedule",
+                                                              None if pr is None else pr.lr_schedule)))
+        items.append(("base-model identity", _state(entry, "base.identity", r.base.identity)))
+        items.append(("base-model top-1", _state(entry, "base.top1", r.base.top1)))
+    items.append(("number of runs", _state(entry, "top1.runs", r.top1.runs)))
+    items.append(("std over runs", _state(entry, "top1.std", r.top1.std)))
+    conv = None if r.compression.flops is None else r.compression.flops.convention
+    items.append(("FLOPs convention (MACs or 2×MACs)", _state(entry, "compression.flops.convention", conv)))
+    return items
+
+
+CHECK_WHY = {
+    "finetuning epochs": "S3.1 needs it",
+    "initial LR": "S3.2 needs the full schedule",
+    "LR decay points and factors": "S3.2 needs the full schedule",
+    "final LR": "Rule 1 (App. A) needs it",
+    "pruning-stage epochs": "S4.1 needs it",
+    "pruning-stage LR schedule": "S4.2 needs it",
+    "base-model identity": "S2 needs it",
+    "base-model top-1": "the S1 drop needs it",
+    "number of runs": "significance needs it",
+    "std over runs": "significance needs it",
+    "FLOPs convention (MACs or 2×MACs)": "absolute FLOPs are ambiguous without it",
+}
+
+
+def _checklist(entries: Sequence[Any]) -> tuple[Table, list[tuple[str, list[str]]]]:
+    rows: list[list[Any]] = []
+    missing: list[tuple[str, list[str]]] = []
+    names = [n for n, _ in _check_items(entries[0])] if entries else list(CHECK_WHY)
+    per = {e.key: dict(_check_items(e)) for e in entries}
+    for name in names:
+        states = [per[e.key].get(name, "n/a") for e in entries]
+        rep = sum(s == "reported" for s in states)
+        inf = sum(s == "inferred" for s in states)
+        nr = sum(s == "not reported" for s in states)
+        applicable = len([s for s in states if s != "n/a"])
+        lacking = [e.result.id for e, s in zip(entries, states) if s in ("not reported", "inferred")]
+        if applicable == 0:
+            status = "n/a"
+        elif nr:
+            status = "not reported"
+        elif inf:
+            status = "inferred"
+        else:
+            status = "reported"
+        shown = ", ".join(lacking[:4]) + (f" and {len(lacking) - 4} more" if len(lacking) > 4 else "")
+        rows.append([name, status, f"{rep}/{applicable}", f"{inf}/{applicable}", f"{nr}/{applicable}",
+                     shown or "—", CHECK_WHY.get(name, "")])
+        if nr or inf:
+            missing.append((name, lacking))
+    table = Table(["item (seed Sec. 6)", "status", "reported", "inferred", "not reported", "results lacking it",
+                   "why it matters"], rows)
+    return table, missing
+
+
+# ---------------------------------------------------------------------- the document
+@dataclass
+class Context:
+    reg: Any
+    reruns: Sequence[Rerun]
+    tolerance: float
+    subject: str
+    """What is under review, for sentences ("the submission", "GReg-2")."""
+    highlight_methods: set[str]
+    own_name: str
+    is_own: Any = None
+    """Predicate: is a registry entry part of what is under review (drawn as a star)?"""
+    is_competitor: Any = None
+    competitor_name: str = "the compared results"
+    noun: str = "claimed comparison(s)"
+
+
+def _group_entries(reg: Any, dataset: str, network: str) -> list[Any]:
+    return sorted((e for e in reg.entries if (e.result.dataset, e.result.network) == (dataset, network)),
+                  key=lambda e: e.key)
+
+
+def _side_table(c: Claim) -> Table:
+    a, b = c.own, c.other
+    rows = [
+        ["result", [("code", a.key)], [("code", b.key)]],
+        ["method", a.label, b.label],
+        ["top-1 (%)", _metric(a), _metric(b)],
+        ["speedup", _sp(a.result.speedup), _sp(b.result.speedup)],
+        ["base model", _base_text(a), _base_text(b)],
+        ["finetuning", _stage_text(a, "finetune"), _stage_text(b, "finetune")],
+        ["pruning stage", _stage_text(a, "prune"), _stage_text(b, "prune")],
+        ["setup the paper states", a.result.setup_tag or "—", b.result.setup_tag or "—"],
+        ["sources", _sources(a), _sources(b)],
+    ]
+    return Table(["", f"A = {a.method}", f"B = {b.method}"], rows)
+
+
+def _criteria_table(cmp: C.Comparison) -> Table:
+    rows = []
+    for crit in list(cmp.criteria.values()) + list(cmp.sx.values()):
+        rows.append([crit.name, crit.outcome, crit.a, crit.b, crit.note or "—"])
+    return Table(["criterion", "outcome", "A", "B", "note"], rows)
+
+
+def _verdict_text(c: Claim, subject: str) -> str:
+    cmp = c.cmp
+    assert cmp is not None
+    d = cmp.delta_top1
+    a, b = cmp.a.label, cmp.b.label
+    ahead = (f"{a} and {b} tie" if abs(d) < 0.005 else
+             f"{a} is {'ahead' if d > 0 else 'behind'} by {abs(d):.2f} top-1")
+    if cmp.rank >= FAIR_RANK:
+        return f"Fair (S3.2 or stronger): {ahead}; {_sig(cmp)}."
+    if cmp.rank >= S2_RANK:
+        return (f"Not conclusive ({cmp.level}): {ahead}, but the finetuning is not shown to be the same, and "
+                f"finetuning alone can move top-1 by more than this. Cross-validate the recipes.")
+    if cmp.rank == C.level_rank("S1"):
+        drop = "" if cmp.delta_drop is None else f"; Δ drop from each side's own base {_delta(cmp.delta_drop)}"
+        return f"Weak (S1 only: {cmp.criteria[C.BASE].describe()}): {ahead}{drop}."
+    return f"No fair reading: {cmp.label}."
+
+
+def _baseline_para(c: Claim, base: Baseline, tolerance: float) -> Para:
+    mis = "n/r" if base.mismatch is None else f"{base.mismatch * 100:.1f}%"
+    delta = c.own.result.top1.mean - base.top1
+    far = "" if base.mismatch is not None and base.mismatch <= tolerance else \
+        " (a different operating point: read it as a trend, not a same-rate comparison)"
+    return Para([("b", "Calibrated baseline:"), f" {base.label} finetuned with the same recipe "
+                 f"({base.recipe}) reaches {base.top1:.2f} at {_sp(base.speedup)}, the nearest operating point "
+                 f"(speedup mismatch {mis}; ", ("code", base.key), f"): {c.own.method} − baseline = "
+                 f"{_delta(delta)} top-1{far}."])
+
+
+@dataclass
+class Requests:
+    """Requests to the authors, collected over the claims and merged where they repeat."""
+
+    fair: list[str] = field(default_factory=list)
+    cross: list[list[Any]] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)
+    rule1: list[str] = field(default_factory=list)
+    baseline: dict[str, str] = field(default_factory=dict)
+    absent: list[str] = field(default_factory=list)
+    report: list[str] = field(default_factory=list)
+
+    def items(self) -> list[list[Any]]:
+        out: list[list[Any]] = []
+        if self.fair:
+            out.append([("b", "Compare at S3.2 or stronger"), ": the same base model and the same finetuning LR "
+                        "schedule on both sides (the seed's Sec. 6; S2 ignores the finetuning recipe) for "
+                        + ", ".join(self.fair) + "."])
+        out.extend(self.cross)
+        if self.runs:
+            out.append([("b", "Report mean ± std over several runs"), " for the compared results, so the gaps of "
+                        + ", ".join(self.runs) + " can be tested for significance."])
+        for r in self.rule1:
+            out.append([("b", "Finetune to the same final LR"), f" (App. A Rule 1): {r}."])
+        for key in sorted(self.baseline):
+            out.append([("b", "Add the calibrated baseline"), ": " + self.baseline[key]])
+        for a in self.absent:
+            out.append([a])
+        for r in self.report:
+            out.append([r])
+        return out
+
+
+def _claim_section(ctx: Context, c: Claim, doc: Doc, req: Requests) -> None:
+    title = f"{c.cid}. {_short_label(c.own)} ({_sp(c.own.result.speedup)}) vs {c.against}"
+    if c.other is not None:
+        title = (f"{c.cid}. {_short_label(c.own)} ({_sp(c.own.result.speedup)}) vs {_short_label(c.other)} "
+                 f"({_sp(c.other.result.speedup)})")
+    doc.add(Heading(3, title, anchor=c.cid.lower()))
+    if c.claim:
+        doc.add(Para(["Claim: ", ("b", c.claim)]))
+    if c.cmp is None:
+        what = "Not in registry" if c.status == "not in registry" else "No registry result here"
+        doc.add(Para([("b", what + ":"), f" {c.message}. Nothing in this claim can be checked against published "
+                      "recipes; add the competitor's paper to the registry (prune-audit registry add) to audit it."]))
+        doc.add(Para(["Submission side: ", ("code", c.own.key), f", top-1 {_metric(c.own)} at "
+                      f"{_sp(c.own.result.speedup)}, base {_base_text(c.own)}, finetuning "
+                      f"{_stage_text(c.own, 'finetune')}."]))
+        base, _ = _calibrated_baseline(ctx.reg, c.own, ctx.reruns, ctx.tolerance)
+        if base is not None:
+            doc.add(_baseline_para(c, base, ctx.tolerance))
+        req.absent.append(f"{c.cid}: state the exact number, base model and finetuning recipe of {c.against} that "
+                          f"{c.own.result.id} is compared against (the registry has no usable record of it).")
+        return
+    cmp = c.cmp
+    doc.add(_side_table(c))
+    doc.add(Para([("b", f"Setup reached: {cmp.label}"), " (the seed's Tab. 2; S3.2 or stronger is fair)."]))
+    doc.add(_criteria_table(cmp))
+    failed = cmp.failed_text()
+    if failed:
+        doc.add(Para("Stronger setups fail on:"))
+        doc.add(Bullets(failed))
+    drop = "" if cmp.delta_drop is None else f"; Δ drop (each side from its own base) {_delta(cmp.delta_drop)}"
+    doc.add(Para([("b", "Δ top-1 (A − B):"), f" {_delta(cmp.delta_top1)}{drop}; significance: {_sig(cmp)}."]))
+    doc.add(Para([("b", "Pareto position:"), " " + _pareto_pair(cmp) + ". " +
+                  _frontier(c.own, _group_entries(ctx.reg, c.own.result.dataset, c.own.result.network)) + "."]))
+    base, why = _calibrated_baseline(ctx.reg, c.own, ctx.reruns, ctx.tolerance)
+    if base is not None:
+        doc.add(_baseline_para(c, base, ctx.tolerance))
+    else:
+        doc.add(Para([("b", "Calibrated baseline:"), " " + why + "."]))
+    if cmp.rule1:
+        doc.add(Para([("b", "Rule 1 (App. A):"), " " + cmp.rule1 + "."]))
+    if c.naive:
+        rows = []
+        for n in c.naive:
+            rows.append([[("code", n.a.key)], [("code", n.b.key)], n.label, _delta(n.delta_top1)])
+        doc.add(Table(["other pair at this rate: A", "B", "setup", "Δ top-1"], rows,
+                      caption="Naive pairs a reader could also cite at this operating point"))
+    verdict = c.verdict or _verdict_text(c, ctx.subject)
+    doc.add(Para([("b", "Verdict:"), " " + verdict]))
+    if c.alternatives:
+        shown = ", ".join(c.alternatives[:4]) + (f" and {len(c.alternatives) - 4} more" if len(c.alternatives) > 4 else "")
+        doc.add(Para(f"{c.other.method} has {len(c.alternatives)} other result(s) on "
+                     f"{c.own.result.dataset}/{c.own.result.network} (the nearest speedup is used): {shown}.",
+                     kind="note"))
+    # requests
+    if cmp.rank < FAIR_RANK:
+        req.fair.append(f"{c.cid} ({cmp.level})")
+        ra, wa = _recipe_of(ctx.reg, c.own)
+        rb, wb = _recipe_of(ctx.reg, c.other)
+        if c.cross_validation:
+            runs = c.cross_validation["runs"]
+            rb, wb = runs[0]["recipe"], runs[0]["recipe_from"]
+            ra, wa = runs[1]["recipe"], runs[1]["recipe_from"]
+        req.cross.append([("b", f"{c.cid}: cross-validate finetuning recipes with {c.other.method}"),
+                          f" (seed Sec. 5): run {c.own.method} with {c.other.method}'s recipe (", ("b", rb),
+                          f"; from {wb}) and {c.other.method} with {c.own.method}'s recipe (", ("b", ra),
+                          f"; from {wa}); compare both pairs. A method that wins under both recipes is the better "
+                          "pruning method; if the winner flips, the higher number weighs more."])
+    if not cmp.significance.tested:
+        req.runs.append(f"{c.cid} ({_delta(cmp.delta_top1)})")
+    if cmp.rule1:
+        req.rule1.append(f"{c.cid}: {cmp.rule1}")
+    ft = c.own.result.finetune
+    if base is None and ft is not None and ft.lr_schedule is not None and c.own.result.pipeline == "pruning" \
+            and c.own.method != BASELINE_METHOD:
+        req.baseline[c.own.key] = (f"{BASELINE_METHOD} at {_sp(c.own.result.speedup)} on "
+                                   f"{c.own.result.dataset}/{c.own.result.network}, finetuned with "
+                                   f"{c.own.result.id}'s recipe ({_recipe(ft.epochs, ft.lr_schedule)}).")
+
+
+def _summary(ctx: Context, claims: Sequence[Claim]) -> tuple[Para, Table]:
+    counted = [c for c in claims if c.cmp is not None]
+    counts = {lvl: 0 for lvl in LEVELS}
+    below = 0
+    for c in counted:
+        if c.cmp.level in counts:
+            counts[c.cmp.level] += 1
+        else:
+            below += 1
+    sxa = sum(1 for c in counted if c.cmp.sx[C.SX_A].ok)
+    sxb = sum(1 for c in counted if c.cmp.sx[C.SX_B].ok)
+    fair = [c for c in counted if c.cmp.rank >= FAIR_RANK]
+    survive = sum(1 for c in fair if c.cmp.delta_top1 > 0.005)
+    absent = [c for c in claims if c.cmp is None]
+    parts = [f"{n} at {lvl}" for lvl, n in counts.items() if n]
+    if below:
+        parts.append(f"{below} below S1 (not comparable at the rate)")
+    reach = "; ".join(parts) if parts else "none"
+    s2_or_weaker = sum(1 for c in counted if c.cmp.rank <= S2_RANK)
+    s31 = sum(1 for c in counted if S2_RANK < c.cmp.rank < FAIR_RANK)
+    text = (f"{len(claims)} {ctx.noun}; {len(counted)} classified against the registry "
+            f"({reach}; SX-A met by {sxa}, SX-B by {sxb}).")
+    if absent:
+        text += (f" {len(absent)} name(s) a competitor without a usable registry result ("
+                 + ", ".join(sorted({c.against for c in absent})) + ").")
+    text += (f" {s2_or_weaker} of {len(counted)} are at S2 or weaker, which the seed calls unfair because it "
+             f"ignores the finetuning recipe")
+    text += (f"; {s31} more {'reaches' if s31 == 1 else 'reach'} only S3.1 (same epochs, LR schedule not "
+             f"shown equal)." if s31 else ".")
+    text += (f" Claims that survive a fair comparison (S3.2 or stronger with {ctx.own_name} ahead): "
+             f"{survive} of {len(claims)}" + (f" ({len(fair)} reach S3.2 or stronger)." if fair else "."))
+    rows = [[lvl, str(counts[lvl])] for lvl in LEVELS]
+    rows.append(["below S1 (rate differs, no dominance / speedup n/r)", str(below)])
+    rows.append(["SX-A met (same total epochs)", str(sxa)])
+    rows.append(["SX-B met (same total FLOPs)", str(sxb)])
+    rows.append(["not in the registry / no result on this dataset-network", str(len(absent))])
+    return Para(text, kind="summary"), Table(["setup reached", ctx.noun.replace("(s)", "s")], rows)
+
+
+def _rule1_table(claims: Sequence[Claim]) -> Table:
+    rows = []
+    for c in claims:
+        if c.cmp is None:
+            continue
+        fa, fb = c.cmp.a.ft_sched, c.cmp.b.ft_sched
+        la = None if fa is None else fa.final_lr
+        lb = None if fb is None else fb.final_lr
+        if la is None or lb is None:
+            who = " and ".join(f.label for f, v in ((c.cmp.a, la), (c.cmp.b, lb)) if v is None)
+            outcome = f"cannot check: {who} final LR n/r"
+        elif c.cmp.rule1:
+            outcome = "differs: " + c.cmp.rule1
+        else:
+            outcome = "same"
+        rows.append([c.cid, f"{c.cmp.a.label}: {format_lr(la)}", f"{c.cmp.b.label}: {format_lr(lb)}", outcome])
+    return Table(["claim", "A final finetuning LR", "B final finetuning LR", "Rule 1"], rows)
+
+
+def _short_label(entry: Any) -> str:
+    r = entry.result
+    tag = " (reimpl.)" if r.reimplementation_of else ""
+    base = "*" if r.base.identity is not None and r.base.identity.casefold().startswith("own") else ""
+    return f"{entry.method}{base}{tag}"
+
+
+def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], doc: Doc) -> None:
+    from . import plots
+
+    groups = sorted({(e.result.dataset, e.result.network) for e in own_entries})
+    for ds, nw in groups:
+        members = _group_entries(ctx.reg, ds, nw)
+        own_keys = {e.key for e in own_entries if (e.result.dataset, e.result.network) == (ds, nw)}
+        own_keys |= {e.key for e in members if ctx.is_own is not None and ctx.is_own(e)}
+        comp_keys = {c.other.key for c in claims if c.other is not None
+                     and (c.other.result.dataset, c.other.result.network) == (ds, nw)}
+        comp_keys |= {e.key for e in members if ctx.is_competitor is not None and ctx.is_competitor(e)}
+        comp_keys -= own_keys
+        highlight, background = [], []
+        no_speedup = 0
+        for e in members:
+            sp = e.result.speedup
+            if sp is None:
+                no_speedup += 1
+                continue
+            if e.key in own_keys:
+                highlight.append((sp, e.result.top1.mean, _short_label(e), "own"))
+            elif e.key in comp_keys:
+                highlight.append((sp, e.result.top1.mean, _short_label(e), "competitor"))
+            else:
+                background.append((sp, e.result.top1.mean))
+        lines = []
+        for c in claims:
+            if c.cmp is None or (c.own.result.dataset, c.own.result.network) != (ds, nw):
+                continue
+            if c.cmp.a.speedup is None or c.cmp.b.speedup is None:
+                continue
+            lines.append((c.cmp.a.speedup, c.cmp.a.top1, c.cmp.b.speedup, c.cmp.b.top1,
+                          c.cmp.level if c.cmp.level in LEVELS else "below S1", c.cid))
+        png = plots.top1_vs_speedup(f"{ds} / {nw}: top-1 vs speedup", background, highlight, lines,
+                                    highlight_name=ctx.own_name, competitor_name=ctx.competitor_name)
+        caption = (f"Top-1 vs speedup on {ds}/{nw}: {ctx.own_name} (stars), {ctx.competitor_name} (squares) and "
+                   f"every other registry result (grey); each claimed comparison is a line styled by the setup it "
+                   f"reaches. A * marks a result on an own-trained base.")
+        if no_speedup:
+            caption += f" {no_speedup} result(s) without a reported speedup are not drawn."
+        doc.add(Figure(png, f"top-1 vs speedup, {ds}/{nw}", caption))
+    # finetuning epochs over the years (the seed's Tab. 3 trend)
+    pts: set[tuple[int, int, str, bool]] = set()
+    for e in ctx.reg.entries:
+        r = e.result
+        if r.reimplementation_of is not None or r.pipeline != "pruning" or r.finetune is None:
+            continue
+        if r.finetune.epochs is None or ctx.reg.method_paper.get(e.method) != e.paper.id:
+            continue
+        pts.add((e.paper.year, r.finetune.epochs, e.method, e.method in ctx.highlight_methods))
+    if pts:
+        png = plots.epochs_by_year(sorted(pts), "Finetuning epochs per method over publication year")
+        doc.add(Figure(png, "finetuning epochs per method over publication year",
+                       "Finetuning epochs of each method in its own paper, by publication year (the seed's Tab. 3 "
+                       "trend: finetuning grows longer over the years, which makes comparisons with older results "
+                       "more and more unfair, Sec. 3.2)."))
+    # rerun evidence
+    curves = []
+    for rr in ctx.reruns:
+        if (rr.result.dataset, rr.result.network) in groups and rr.curve:
+            curves.append((rr.id, rr.curve, rr.result.trainability_acc))
+    if curves:
+        png = plots.learning_curves(curves, "Rerun evidence: learning curves with trainability accuracy (TA)")
+        doc.add(Figure(png, "rerun learning curves",
+                       "Learning curves recorded by the rerun engine (reruns/results): test top-1 (solid), train "
+                       "accuracy (dashed) and the trainability accuracy TA (dash-dot, the seed's Eq. 1)."))
+
+
+def _common(ctx: Context, doc: Doc, claims: list[Claim], audited: list[Any], intro: list[Any]) -> None:
+    req = Requests()
+    doc.add(*intro)
+    para, table = _summary(ctx, claims)
+    doc.add(Heading(2, "Summary", anchor="summary"), para, table)
+    doc.add(Heading(2, "Claimed comparisons" if ctx.noun.startswith("claimed") else "Compared operating points",
+                    anchor="comparisons"))
+    for c in claims:
+        _claim_section(ctx, c, doc, req)
+    doc.add(Heading(2, "What is not reported (seed Sec. 6 checklist)", anchor="checklist"))
+    check_table, missing = _checklist(audited)
+    doc.add(Para(f"Over the {len(audited)} result(s) under review: "
+                 + ", ".join(e.key for e in audited) + ". 'inferred' = the registry entry supplies a value the "
+                                                       "paper implies but does not state."))
+    doc.add(check_table)
+    doc.add(Heading(3, "Rule 1: final LRs of the compared recipes (App. A)"))
+    doc.add(Para("Finetuning that stops at a larger final LR understates a method (decaying 1e-3 to 1e-4 on "
+                 "ImageNet adds about 0.5-0.8 top-1), so compared recipes should end at the same LR."))
+    doc.add(_rule1_table(claims))
+    for name, lacking in missing:
+        shown = ", ".join(lacking[:6]) + (f" and {len(lacking) - 6} more" if len(lacking) > 6 else "")
+        req.report.append(f"Report the {name} of {shown} (not stated; {CHECK_WHY.get(name, '')}).")
+    doc.add(Heading(2, "Requests to the authors (copy into the review)", anchor="requests"))
+    items = req.items()
+    doc.add(Bullets([[f"R{i}. "] + r for i, r in enumerate(items, 1)] or ["No requests."]))
+    doc.add(Heading(2, "Figures", anchor="figures"))
+    _plots(ctx, claims, [c.own for c in claims], doc)
+    doc.add(Para("Setups follow Wang et al., 'Why is the State of Neural Network Pruning so Confusing?' (2023), "
+                 f"Tab. 2; speedups within {ctx.tolerance * 100:g}% count as the same rate. 'n/r' = not reported. "
+                 "Generated by prune-audit report from the registry; equal inputs give identical files.",
+                 kind="note"))
+
+
+# ---------------------------------------------------------------------- entry points
+def submission_report(loaded: Any, reruns: Sequence[Rerun] = (), tolerance: float = 0.05,
+                      accept_base_accuracy: bool = False) -> Doc:
+    """The report of a reviewer's submission file (see :mod:`audit.report.submission`)."""
+    sub = loaded.submission
+    reg = loaded.registry
+    pid = sub.paper.id
+    claims: list[Claim] = []
+    for i, cc in enumerate(sub.comparisons, 1):
+        own = reg.find_result(f"{pid}/{cc.result}")
+        other, cmp, status, message, alts = _resolve_claim(reg, own, cc.against, tolerance, accept_base_accuracy)
+        claims.append(Claim(index=i, own=own, against=cc.against, claim=cc.claim, other=other, cmp=cmp,
+                            status=status, message=message, alternatives=alts))
+    own_keys = sorted({c.own.key for c in claims})
+    audited = [reg.find_result(k) for k in own_keys]
+    own_methods = {e.method for e in reg.entries if e.paper.id == pid}
+    highlight = own_methods | {c.other.method for c in claims if c.other is not None}
+    name = "the submission"
+    ctx = Context(reg, reruns, tolerance, name, highlight, "the submission", is_own=lambda e: e.paper.id == pid)
+    p = sub.paper
+    doc = Doc(f"Fairness report: {p.title} ({p.venue} {p.year})")
+    groups = sorted({f"{e.result.dataset}/{e.result.network}" for e in audited})
+    absent = sorted({c.against for c in claims if c.status == "not in registry"})
+    intro: list[Any] = [
+        Table(["", "report on"], [
+            ["submission", [("code", loaded.name), f" (paper id {pid})"]],
+            ["authors", ", ".join(p.authors)],
+            ["venue", f"{p.venue} {p.year}"],
+            ["dataset / network", ", ".join(groups)],
+            ["own results compared", str(len(audited))],
+            ["claimed comparisons", str(len(claims))],
+            ["not in registry", ", ".join(absent) if absent else "—"],
+            ["registry", f"{len(reg.papers)} papers, {len(reg.entries)} results (the submission included)"],
+        ]),
+    ]
+    _common(ctx, doc, claims, audited, intro)
+    return doc
+
+
+def compare_report(reg: Any, a: str, b: str, reruns: Sequence[Rerun] = (), tolerance: float = 0.05,
+                   accept_base_accuracy: bool = False, dataset: str | None = None,
+                   network: str | None = None) -> Doc:
+    """The report of ``prune-audit compare A B``: one section per operating point's calibrated pair."""
+    from ..compare import compare_methods
+
+    rep = compare_methods(reg, a, b, dataset=dataset, network=network, tolerance=tolerance,
+                          accept_base_accuracy=accept_base_accuracy)
+    ca, cb = rep["a"], rep["b"]
+    by_key = {e.key: e for e in reg.entries}
+    claims: list[Claim] = []
+    only: list[list[Any]] = []
+    for g in rep["groups"]:
+        for op in g["operating_points"]:
+            cal = op["calibrated"]
+            if cal is None:
+                keys = op["a_results"] + op["b_results"]
+                only.append([f"{g['dataset']}/{g['network']}", op["speedup_text"], op["only"],
+                             [("code", k) for k in keys[:1]] + [", " + k for k in keys[1:]]])
+                continue
+            ea, eb = by_key[cal["a"]["key"]], by_key[cal["b"]["key"]]
+            cmp = C.classify(_feat(ea), _feat(eb), tolerance, accept_base_accuracy)
+            naive = [C.classify(_feat(by_key[n["a"]["key"]]), _feat(by_key[n["b"]["key"]]), tolerance,
+                                accept_base_accuracy) for n in op["naive"]]
+            claims.append(Claim(index=len(claims) + 1, own=ea, against=cb, other=eb, cmp=cmp, naive=naive,
+                                verdict=op["verdict"], cross_validation=op["cross_validation"],
+                                speedup_text=op["speedup_text"]))
+    audited_keys = sorted({c.own.key for c in claims} | {c.other.key for c in claims})
+    audited = [by_key[k] for k in audited_keys]
+    ctx = Context(reg, reruns, tolerance, ca, {ca, cb}, ca, noun="compared operating point(s)",
+                  is_own=lambda e: e.method == ca, is_competitor=lambda e: e.method == cb, competitor_name=cb)
+    doc = Doc(f"Fairness report: {ca} vs {cb}")
+    groups = sorted({f"{g['dataset']}/{g['network']}" for g in rep["groups"]})
+    intro: list[Any] = [
+        Table(["", "report on"], [
+            ["comparison", [("code", f"prune-audit report --compare {ca} {cb}")]],
+            ["A", f"{ca} ({reg.method_paper.get(ca, 'n/r')})"],
+            ["B", f"{cb} ({reg.method_paper.get(cb, 'n/r')})"],
+            ["dataset / network (both methods)", ", ".join(groups) or "none"],
+            ["operating points compared", str(len(claims))],
+            ["registry", f"{len(reg.papers)} papers, {len(reg.entries)} results"],
+        ]),
+        Para("Each operating point (speedups within the tolerance) contributes its calibrated pair: the pair "
+             "of published results at the strongest setup. The other pairs a reader could cite at the same "
+             "rate are listed under it."),
+    ]
+    if only or rep["missing"]:
+        rows = [r for r in only]
+        for m in rep["missing"]:
+            rows.append([f"{m['dataset']}/{m['network']}", "—", m["other"],
+                         f"{m['method']} has no result here ({m['other']} has {m['other_results']})"])
+        intro.append(Table(["dataset/network", "speedup", "only", "results"], rows,
+                           caption="Where only one of the two methods has a result (nothing to compare)"))
+    _common(ctx, doc, claims, audited, intro)
+    return doc
+
+
+def iter_claims(doc: Doc) -> Iterable[Heading]:  # pragma: no cover - convenience for callers
+    return (b for b in doc.blocks if isinstance(b, Heading) and b.level == 3)

@@ -1,0 +1,187 @@
+"""A tiny document model rendered to GitHub-flavoured Markdown and to one self-contained HTML file.
+
+Blocks: headings, paragraphs, bullet lists, tables and figures.  Inline text is a list of pieces:
+plain strings, ``("b", text)`` for bold and ``("code", text)`` for code.  Both renderers escape
+everything they are given, so registry text can never inject markup, and both are deterministic.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Union
+
+Piece = Union[str, tuple[str, str]]
+Inline = Union[str, list[Piece]]
+
+__all__ = ["Doc", "Figure", "Heading", "Para", "Bullets", "Table", "render_html", "render_markdown"]
+
+
+@dataclass
+class Heading:
+    level: int
+    text: str
+    anchor: str = ""
+
+
+@dataclass
+class Para:
+    text: Inline
+    kind: str = ""
+    """``""``, ``"note"`` (muted) or ``"summary"`` (boxed) -- HTML styling only."""
+
+
+@dataclass
+class Bullets:
+    items: list[Inline]
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[Inline]]
+    caption: str = ""
+
+
+@dataclass
+class Figure:
+    png: bytes
+    alt: str
+    caption: str
+
+
+@dataclass
+class Doc:
+    title: str
+    blocks: list = field(default_factory=list)
+
+    def add(self, *blocks) -> None:
+        self.blocks.extend(blocks)
+
+
+# ---------------------------------------------------------------------- Markdown
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+
+
+def _md_escape(text: str, in_table: bool = False) -> str:
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    if in_table:
+        text = text.replace("\n", "<br>")
+    return text
+
+
+def _md_inline(value: Inline, in_table: bool = False) -> str:
+    pieces = [value] if isinstance(value, str) else value
+    out = []
+    for p in pieces:
+        if isinstance(p, str):
+            out.append(_md_escape(p, in_table))
+        elif p[0] == "b":
+            out.append(f"**{_md_escape(p[1], in_table)}**")
+        else:
+            code = p[1].replace("`", "'")
+            if in_table:
+                code = code.replace("|", "\\|")
+            out.append(f"`{code}`")
+    return "".join(out)
+
+
+def render_markdown(doc: Doc, html_name: str | None = None) -> str:
+    lines: list[str] = [f"# {_md_escape(doc.title)}", ""]
+    for b in doc.blocks:
+        if isinstance(b, Heading):
+            lines += [f"{'#' * b.level} {_md_escape(b.text)}", ""]
+        elif isinstance(b, Para):
+            lines += [_md_inline(b.text), ""]
+        elif isinstance(b, Bullets):
+            lines += [f"- {_md_inline(i)}" for i in b.items] + [""]
+        elif isinstance(b, Table):
+            if b.caption:
+                lines += [f"*{_md_escape(b.caption)}*", ""]
+            lines.append("| " + " | ".join(_md_escape(h, True) for h in b.headers) + " |")
+            lines.append("|" + "|".join("---" for _ in b.headers) + "|")
+            for row in b.rows:
+                assert len(row) == len(b.headers), (b.headers, row)
+                lines.append("| " + " | ".join(_md_inline(c, True) or " " for c in row) + " |")
+            lines.append("")
+        elif isinstance(b, Figure):
+            where = f" in the HTML version ({html_name})" if html_name else " in the HTML version"
+            lines += [f"*Figure{_md_escape(where)}: {_md_escape(b.caption)}*", ""]
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------- HTML
+_CSS = """
+body{font-family:"DejaVu Sans",Verdana,Arial,sans-serif;font-size:15px;line-height:1.45;color:#1b1f24;
+max-width:1200px;margin:24px auto;padding:0 20px;background:#fff}
+h1{font-size:26px;border-bottom:2px solid #d0d7de;padding-bottom:6px}
+h2{font-size:21px;border-bottom:1px solid #d0d7de;padding-bottom:4px;margin-top:32px}
+h3{font-size:17px;margin-top:24px}
+table{border-collapse:collapse;margin:10px 0 16px 0;font-size:13.5px}
+th,td{border:1px solid #d0d7de;padding:4px 8px;vertical-align:top;text-align:left}
+th{background:#f3f5f7}
+td:first-child{white-space:nowrap}
+tr:nth-child(even) td{background:#fafbfc}
+code{font-family:"DejaVu Sans Mono",Menlo,monospace;font-size:12.5px;background:#f3f5f7;padding:1px 3px;border-radius:3px}
+.note{color:#57606a;font-size:13.5px}
+.summary{background:#f6f8fa;border:1px solid #d0d7de;border-left:4px solid #0969da;padding:10px 14px}
+figure{margin:14px 0 22px 0}
+figure img{max-width:100%;height:auto;border:1px solid #d0d7de}
+figcaption{color:#57606a;font-size:13px;margin-top:4px}
+caption{caption-side:top;text-align:left;color:#57606a;font-size:13px;padding-bottom:4px}
+.ok{color:#1a7f37;font-weight:bold}.warn{color:#9a6700;font-weight:bold}.bad{color:#cf222e;font-weight:bold}
+""".strip()
+
+_CLASS_WORDS = {"same": "ok", "reported": "ok", "fair": "ok", "differs": "bad", "not reported": "bad",
+                "unknown": "warn", "inferred": "warn", "same (inferred)": "warn"}
+
+
+def _html_inline(value: Inline) -> str:
+    pieces = [value] if isinstance(value, str) else value
+    out = []
+    for p in pieces:
+        if isinstance(p, str):
+            out.append(html.escape(p).replace("\n", "<br>"))
+        elif p[0] == "b":
+            out.append(f"<strong>{html.escape(p[1])}</strong>")
+        else:
+            out.append(f"<code>{html.escape(p[1])}</code>")
+    return "".join(out)
+
+
+def _cell(value: Inline) -> str:
+    text = _html_inline(value)
+    if isinstance(value, str) and value in _CLASS_WORDS:
+        return f'<td class="{_CLASS_WORDS[value]}">{text}</td>'
+    return f"<td>{text}</td>"
+
+
+def render_html(doc: Doc) -> str:
+    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f"<title>{html.escape(doc.title)}</title>", f"<style>\n{_CSS}\n</style>", "</head>", "<body>",
+           f"<h1>{html.escape(doc.title)}</h1>"]
+    for b in doc.blocks:
+        if isinstance(b, Heading):
+            anchor = f' id="{html.escape(b.anchor)}"' if b.anchor else ""
+            out.append(f"<h{b.level}{anchor}>{html.escape(b.text)}</h{b.level}>")
+        elif isinstance(b, Para):
+            cls = f' class="{b.kind}"' if b.kind else ""
+            out.append(f"<p{cls}>{_html_inline(b.text)}</p>")
+        elif isinstance(b, Bullets):
+            out.append("<ul>" + "".join(f"<li>{_html_inline(i)}</li>" for i in b.items) + "</ul>")
+        elif isinstance(b, Table):
+            cap = f"<caption>{html.escape(b.caption)}</caption>" if b.caption else ""
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in b.headers)
+            rows = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in b.rows)
+            out.append(f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        elif isinstance(b, Figure):
+            data = base64.b64encode(b.png).decode("ascii")
+            out.append(f'<figure><img alt="{html.escape(b.alt)}" src="data:image/png;base64,{data}">'
+                       f"<figcaption>{html.escape(b.caption)}</figcaption></figure>")
+    out += ["</body>", "</html>"]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,162 @@
+"""``prune-audit report``: build a report, render it, write it atomically.
+
+Exit codes (also in the command help): 0 written; 1 invalid submission (every problem as
+``file:line: field.path: message``), a submission with no comparisons, an output directory that
+cannot be written, or bad options; 2 an unknown method/result name in ``--compare``, or a usage
+error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import AuditError
+
+__all__ = ["EXAMPLES", "examples_dir", "regenerate_examples", "render", "run", "write_report"]
+
+FORMATS = ("md", "html", "both")
+
+#: The shipped examples: (output stem, kind, arguments).
+EXAMPLES = (
+    ("GReg-2-vs-L1-norm", "compare", ("GReg-2", "L1-norm")),
+    ("wang2021-greg-review", "submission", ("submissions/wang2021-greg-review.yaml",)),
+)
+
+
+def examples_dir() -> Path:
+    """``reports/`` of the source checkout (the examples are not part of an installed wheel)."""
+    return Path(__file__).resolve().parent.parent.parent / "reports"
+
+
+def _stem(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-") or "report"
+
+
+def render(doc, fmt: str, stem: str) -> dict[str, str]:
+    """``{file name: text}`` for the requested format(s)."""
+    from .doc import render_html, render_markdown
+
+    out: dict[str, str] = {}
+    if fmt in ("md", "both"):
+        out[f"{stem}.md"] = render_markdown(doc, html_name=f"{stem}.html" if fmt == "both" else None)
+    if fmt in ("html", "both"):
+        out[f"{stem}.html"] = render_html(doc)
+    return out
+
+
+def write_report(files: dict[str, str], out_dir: Path) -> list[Path]:
+    """Write every file atomically (temporary file in the same directory, then ``os.replace``)."""
+    from ..commands.registry_cmd import atomic_write
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise AuditError(f"{out_dir}: cannot write the report: not a directory")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AuditError(f"{out_dir}: cannot write the report: {exc.strerror or exc}") from None
+    written = []
+    for name, text in files.items():
+        path = out_dir / name
+        if path.is_dir():
+            raise AuditError(f"{path}: cannot write the report: a directory of that name exists")
+        try:
+            atomic_write(path, text)
+            os.chmod(path, 0o666 & ~_umask())  # mkstemp creates 0600; a report is meant to be read
+        except OSError as exc:
+            raise AuditError(f"{out_dir}: cannot write the report: {exc.strerror or exc}") from None
+        written.append(path)
+    return written
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _reruns(reruns_dir: Path | None):
+    from .evidence import default_reruns_dir, load_reruns
+
+    if reruns_dir is not None and not Path(reruns_dir).is_dir():
+        raise AuditError(f"{reruns_dir}: reruns directory does not exist")
+    return load_reruns(reruns_dir if reruns_dir is not None else default_reruns_dir())
+
+
+def build_submission(path: Path, registry=None, reruns_dir: Path | None = None, tolerance: float = 0.05,
+                     accept_base_accuracy: bool = False):
+    from ..compare import check_tolerance
+    from .build import submission_report
+    from .submission import load_submission
+
+    tolerance = check_tolerance(tolerance)
+    loaded = load_submission(path, registry)
+    return submission_report(loaded, _reruns(reruns_dir), tolerance, accept_base_accuracy)
+
+
+def build_compare(a: str, b: str, registry=None, reruns_dir: Path | None = None, tolerance: float = 0.05,
+                  accept_base_accuracy: bool = False):
+    from ..compare import check_tolerance
+    from ..registry import load_registry
+    from .build import compare_report
+
+    tolerance = check_tolerance(tolerance)
+    reg = load_registry(registry)
+    canonical = (reg.resolve_method(a), reg.resolve_method(b))
+    doc = compare_report(reg, a, b, _reruns(reruns_dir), tolerance, accept_base_accuracy)
+    return doc, f"{_stem(canonical[0])}-vs-{_stem(canonical[1])}"
+
+
+def regenerate_examples(out_dir: Path | None = None, registry=None, reruns_dir: Path | None = None) -> list[Path]:
+    """Regenerate the shipped example reports (``reports/``) -- or write them to ``out_dir``."""
+    src = examples_dir()
+    if not (src / "submissions").is_dir():
+        raise AuditError(f"{src}/submissions: not found; --regenerate-examples needs a source checkout")
+    target = Path(out_dir) if out_dir is not None else src
+    if reruns_dir is None:
+        from .evidence import default_reruns_dir
+
+        reruns_dir = default_reruns_dir()
+    written: list[Path] = []
+    for stem, kind, args in EXAMPLES:
+        if kind == "compare":
+            doc, _ = build_compare(args[0], args[1], registry, reruns_dir)
+        else:
+            doc = build_submission(src / args[0], registry, reruns_dir)
+        written += write_report(render(doc, "both", stem), target)
+    return written
+
+
+def run(*, submission: Path | None, compare: Sequence[str] | None, out: Path | None, fmt: str,
+        registry=None, reruns: Path | None = None, tolerance: float = 0.05, accept_base_accuracy: bool = False,
+        regenerate: bool = False) -> int:
+    if fmt not in FORMATS:
+        raise AuditError(f"--format must be one of md, html, both (got {fmt!r})")
+    if regenerate:
+        if submission is not None or compare:
+            raise AuditError("--regenerate-examples takes no submission and no --compare")
+        for p in regenerate_examples(out, registry, reruns):
+            print(f"wrote {p}")
+        return 0
+    if compare and submission is not None:
+        raise AuditError("give either a SUBMISSION.yaml or --compare A B, not both")
+    if compare:
+        if len(compare) != 2:
+            raise AuditError(f"--compare needs two methods, A and B (got {len(compare)})")
+        doc, stem = build_compare(compare[0], compare[1], registry, reruns, tolerance, accept_base_accuracy)
+    elif submission is not None:
+        doc = build_submission(submission, registry, reruns, tolerance, accept_base_accuracy)
+        stem = _stem(Path(submission).name.rsplit(".", 1)[0] if Path(submission).suffix in (".yaml", ".yml")
+                     else Path(submission).name)
+    else:
+        raise AuditError("nothing to report: give a SUBMISSION.yaml or --compare A B "
+                         "(see prune-audit report --help)")
+    out_dir = out if out is not None else Path("reports")
+    for p in write_report(render(doc, fmt, stem), out_dir):
+        print(f"wrote {p}")
+    return 0
+
+

@@ -1,0 +1,193 @@
+"""The report's figures (matplotlib, Agg), returned as PNG bytes.
+
+Deterministic: fixed size, DPI and fonts, no timestamps or software tag in the PNG
+(``metadata={"Software": None}``), points drawn in a sorted order, labels placed by fixed offsets.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Sequence
+
+__all__ = ["LEVEL_STYLE", "epochs_by_year", "learning_curves", "top1_vs_speedup"]
+
+#: Line style of a comparison by the setup it reaches (colour, linestyle, width, legend text).
+LEVEL_STYLE: dict[str, tuple[str, str, float, str]] = {
+    "S4.2": ("#116329", "-", 2.6, "S4.2 (same base, finetuning and pruning recipe)"),
+    "S4.1": ("#1a7f37", "-", 2.4, "S4.1"),
+    "S3.2": ("#2da44e", "-", 2.2, "S3.2 (same base and finetuning LR schedule: fair)"),
+    "S3.1": ("#8250df", "--", 2.0, "S3.1 (same finetuning epochs, LR schedule not shown same)"),
+    "S2": ("#d4a72c", "--", 1.6, "S2 (same base only: unfair per the seed)"),
+    "S1": ("#cf222e", ":", 1.8, "S1 (same rate only)"),
+    "below S1": ("#8c959f", "-.", 1.4, "below S1 (rate differs or unknown)"),
+}
+
+_RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9.0,
+    "axes.titlesize": 10.5,
+    "axes.labelsize": 9.5,
+    "legend.fontsize": 8.0,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "path.simplify": False,
+    "svg.hashsalt": "prune-audit",
+    "axes.grid": True,
+    "grid.color": "#e1e4e8",
+    "grid.linewidth": 0.6,
+}
+
+
+def level_key(level: str) -> str:
+    return level if level in LEVEL_STYLE else "below S1"
+
+
+_OFFSETS = ((6, 4), (6, -11), (-6, 4), (-6, -11), (6, 15), (6, -22), (-6, 15), (-6, -22), (6, 26), (-6, 26))
+
+
+def _place_labels(ax: Any, items: Sequence[tuple[float, float, str, str]], fontsize: float = 7.5,
+                  obstacles: Sequence[tuple[float, float]] = ()) -> None:
+    """Annotate points with labels that do not overlap each other (greedy over fixed offsets, in order)."""
+    ax.autoscale_view()
+    trans = ax.transData
+    boxes: list[tuple[float, float, float, float]] = []
+    points = [tuple(trans.transform((x, y))) for x, y, _, _ in items]
+    others = [tuple(trans.transform(p)) for p in obstacles]
+    char_w, h = fontsize * 0.62, fontsize * 1.35
+    for (x, y, label, colour), (px, py) in zip(items, points):
+        w = char_w * len(label)
+        chosen = _OFFSETS[0]
+        for dx, dy in _OFFSETS:
+            x0 = px + dx if dx > 0 else px + dx - w
+            y0 = py + dy
+            box = (x0, y0, x0 + w, y0 + h)
+            hit_label = any(not (box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3]) for b in boxes)
+            hit_point = any(box[0] - 3 <= qx <= box[2] + 3 and box[1] - 3 <= qy <= box[3] + 3
+                            for qx, qy in points + others if (qx, qy) != (px, py))
+            if not hit_label and not hit_point:
+                chosen = (dx, dy)
+                break
+        dx, dy = chosen
+        x0 = px + dx if dx > 0 else px + dx - w
+        boxes.append((x0, py + dy, x0 + w, py + dy + h))
+        ax.annotate(label, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize, color=colour,
+                    ha="left" if dx > 0 else "right", va="bottom", zorder=6)
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _mpl():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return matplotlib, plt
+
+
+def top1_vs_speedup(title: str, background: Sequence[tuple[float, float]],
+                    highlight: Sequence[tuple[float, float, str, str]],
+                    lines: Sequence[tuple[float, float, float, float, str, str]],
+                    highlight_name: str, others_name: str = "other results in the registry",
+                    competitor_name: str = "the compared results") -> bytes:
+    """Top-1 vs speedup.
+
+    ``background``: (speedup, top1) of every other registry result; ``highlight``: (speedup, top1,
+    label, role) with role ``own`` or ``competitor``; ``lines``: (x1, y1, x2, y2, level, label).
+    """
+    matplotlib, plt = _mpl()
+    with matplotlib.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(9.6, 5.6))
+        if background:
+            bx, by = zip(*sorted(background))
+            ax.scatter(bx, by, s=16, c="#afb8c1", marker="o", label=others_name, zorder=2)
+        seen_levels: list[str] = []
+        for x1, y1, x2, y2, level, _label in sorted(lines, key=lambda t: (t[4], t[0], t[1], t[2], t[3])):
+            key = level_key(level)
+            colour, ls, lw, legend = LEVEL_STYLE[key]
+            ax.plot([x1, x2], [y1, y2], color=colour, linestyle=ls, linewidth=lw, zorder=3,
+                    label=None if key in seen_levels else legend)
+            if key not in seen_levels:
+                seen_levels.append(key)
+        own = sorted((h for h in highlight if h[3] == "own"), key=lambda h: (h[0], h[1], h[2]))
+        comp = sorted((h for h in highlight if h[3] != "own"), key=lambda h: (h[0], h[1], h[2]))
+        if comp:
+            ax.scatter([h[0] for h in comp], [h[1] for h in comp], s=46, c="#0969da", marker="s",
+                       edgecolors="#0a3069", linewidths=0.6, label=competitor_name, zorder=4)
+        if own:
+            ax.scatter([h[0] for h in own], [h[1] for h in own], s=90, c="#bc4c00", marker="*",
+                       edgecolors="#762c00", linewidths=0.6, label=highlight_name, zorder=5)
+        _place_labels(ax, [(x, y, label, "#762c00" if role == "own" else "#0a3069")
+                           for x, y, label, role in own + comp], obstacles=sorted(background))
+        ax.set_xlabel("speedup (dense FLOPs / pruned FLOPs)")
+        ax.set_ylabel("top-1 accuracy (%)")
+        ax.set_title(title)
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(handles, labels, loc="lower left", framealpha=0.92)
+        fig.tight_layout()
+        return _png(fig)
+
+
+def epochs_by_year(points: Sequence[tuple[int, int, str, bool]], title: str) -> bytes:
+    """Finetuning epochs per method over publication year: (year, epochs, method, highlighted)."""
+    matplotlib, plt = _mpl()
+    with matplotlib.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(9.6, 4.8))
+        pts = sorted(points)
+        normal = [p for p in pts if not p[3]]
+        hi = [p for p in pts if p[3]]
+        if normal:
+            ax.scatter([p[0] for p in normal], [p[1] for p in normal], s=30, c="#57606a", zorder=3,
+                       label="methods in the registry (own papers' finetuning)")
+        if hi:
+            ax.scatter([p[0] for p in hi], [p[1] for p in hi], s=70, c="#bc4c00", marker="*", zorder=4,
+                       label="methods of this report")
+        if pts:
+            years = [p[0] for p in pts]
+            ax.set_xlim(min(years) - 0.6, max(years) + 1.2)
+            ax.set_ylim(0, max(p[1] for p in pts) * 1.15 + 5)
+            ax.set_xticks(list(range(min(years), max(years) + 1)))
+            _place_labels(ax, [(float(y), float(e), name, "#762c00" if h else "#24292f") for y, e, name, h in pts])
+        ax.set_xlabel("publication year")
+        ax.set_ylabel("finetuning epochs")
+        ax.set_title(title)
+        ax.legend(loc="upper left", framealpha=0.92)
+        fig.tight_layout()
+        return _png(fig)
+
+
+def learning_curves(curves: Sequence[tuple[str, list[dict[str, Any]], float | None]], title: str) -> bytes:
+    """Per-epoch test top-1 and train accuracy of rerun results, with their trainability accuracy (TA)."""
+    matplotlib, plt = _mpl()
+    palette = ["#0969da", "#bc4c00", "#1a7f37", "#8250df", "#cf222e"]
+    with matplotlib.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(9.6, 4.8))
+        for n, (label, rows, ta) in enumerate(curves):
+            colour = palette[n % len(palette)]
+            xs = list(range(len(rows)))
+            ax.plot(xs, [r["top1"] for r in rows], color=colour, linewidth=1.8, label=f"{label}: test top-1")
+            ax.plot(xs, [r["train_acc"] for r in rows], color=colour, linewidth=1.2, linestyle="--",
+                    label=f"{label}: train accuracy")
+            prev = None
+            for x, r in zip(xs, rows):
+                if prev is not None and r["stage"] != prev:
+                    ax.axvline(x - 0.5, color="#8c959f", linewidth=0.8, linestyle=":")
+                    ax.annotate(f"{r['stage']} starts", (x - 0.5, 2), xytext=(3, 0), textcoords="offset points",
+                                fontsize=7.5, color="#57606a")
+                prev = r["stage"]
+            if ta is not None:
+                ax.axhline(ta, color=colour, linewidth=1.0, linestyle="-.", label=f"{label}: TA {ta:.2f}")
+        ax.set_ylim(0, 101)
+        ax.set_xlabel("epoch (all stages in order)")
+        ax.set_ylabel("accuracy (%)")
+        ax.set_title(title)
+        ax.legend(loc="lower right", framealpha=0.92)
+        fig.tight_layout()
+        return _png(fig)

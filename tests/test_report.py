@@ -1,0 +1,375 @@
+"""``prune-audit report``: content, determinism, the shipped examples, bad input, atomic writes.
+
+The browser test is in ``test_report_browser.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBS = Path(__file__).resolve().parent / "fixtures" / "submissions"
+RERUNS = SUBS / "reruns"
+REPORTS = ROOT / "reports"
+
+
+# ---------------------------------------------------------------------- running the command
+def _report_registered() -> bool:
+    from audit import cli
+
+    return any(c.name == "report" for c in cli.app.registered_commands)
+
+
+def _own_app():
+    import typer
+
+    from audit import cli_report
+
+    app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+    cli_report.register(app)
+
+    @app.callback()
+    def _root() -> None:  # keep "report" a named sub-command, as on the main app
+        """prune-audit (test app)."""
+
+    return app
+
+
+@pytest.fixture
+def report(capsys):
+    """Run ``prune-audit report ...`` in-process: (exit code, stdout, stderr).
+
+    Through ``audit.cli.main`` once the command is mounted there; until then through the same
+    error handling on a fresh app with :func:`audit.cli_report.register`.
+    """
+
+    def run(*args: str):
+        argv = ["report", *args]
+        if _report_registered():
+            from audit.cli import main
+
+            code = main(argv)
+        else:
+            from audit.errors import AuditError
+
+            try:
+                _own_app()(args=argv, prog_name="prune-audit", standalone_mode=True)
+                code = 0
+            except AuditError as exc:
+                print(f"prune-audit: error: {exc}" if exc.prefixed else str(exc), file=sys.stderr)
+                code = exc.exit_code
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+# ---------------------------------------------------------------------- helpers
+def md_tables(text: str) -> list[list[list[str]]]:
+    """Every GitHub-flavoured table of a Markdown text, as rows of cells (escaped pipes kept in cells)."""
+    tables, current = [], None
+    for line in text.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+            if current is None:
+                current = []
+                tables.append(current)
+            current.append(cells)
+        else:
+            current = None
+    return tables
+
+
+def check_markdown(text: str) -> int:
+    tables = md_tables(text)
+    for t in tables:
+        assert len(t) >= 2, t
+        width = len(t[0])
+        assert all(re.fullmatch(r"-{3,}", c) for c in t[1]), f"row 2 is not a delimiter row: {t[1]}"
+        for row in t:
+            assert len(row) == width, f"table row has {len(row)} cells, header has {width}: {row}"
+    return len(tables)
+
+
+def pngs(html: str) -> list[bytes]:
+    return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)]
+
+
+# ---------------------------------------------------------------------- a submission
+def test_submission_report(report, tmp_path):
+    code, out, err = report(str(SUBS / "toy-review.yaml"), "--out", str(tmp_path), "--reruns", str(RERUNS))
+    assert code == 0, err
+    md = (tmp_path / "toy-review.md").read_text(encoding="utf-8")
+    html = (tmp_path / "toy-review.html").read_text(encoding="utf-8")
+    assert f"wrote {tmp_path / 'toy-review.md'}" in out and f"wrote {tmp_path / 'toy-review.html'}" in out
+    # the methods the registry lacks are listed, the report is still produced
+    assert "| not in registry | MagicPrune |" in md
+    assert "**Not in registry:** MagicPrune is not in the registry" in md
+    assert ("**No registry result here:** L1-norm has no result on digits/resnet20 in the registry "
+            "(it has results on") in md
+    # header summary and the comparison that can be classified (own result vs own result, by key)
+    assert "3 claimed comparison(s); 1 classified against the registry" in md
+    assert "Claims that survive a fair comparison (S3.2 or stronger with the submission ahead): 0 of 3." in md
+    assert "### C3. ToyPrune\\* (3.10×) vs ToyPrune\\* (1.98×)" in md
+    # rerun evidence: calibrated L1-norm baseline under the submission's own recipe, and learning curves
+    assert ("**Calibrated baseline:** L1-norm (rerun) finetuned with the same recipe (8 epochs, LR 0:1e-2,4:1e-3) "
+            "reaches 98.33 at 1.98×") in md
+    assert "Learning curves recorded by the rerun engine" in html
+    assert len(pngs(html)) == 3
+    # checklist, Rule 1, requests
+    assert "| FLOPs convention (MACs or 2×MACs) | not reported | 0/2 | 0/2 | 2/2 |" in md
+    assert "| C3 | ToyPrune: 1e-4 | ToyPrune: 1e-3 | differs: Rule 1: ToyPrune's finetuning stops at LR 1e-3" in md
+    assert "R1. **Compare at S3.2 or stronger**" in md
+    assert check_markdown(md) >= 6
+
+
+def test_greg_review_content():
+    md = (REPORTS / "wang2021-greg-review.md").read_text(encoding="utf-8")
+    assert md.startswith("# Fairness report: Neural Pruning via Growing Regularization (ICLR 2021)\n")
+    assert "| not in registry | AOFP, C-SGD |" in md
+    assert "9 claimed comparison(s); 7 classified against the registry" in md
+    assert "Claims that survive a fair comparison (S3.2 or stronger with the submission ahead): 0 of 9." in md
+    assert "### C5. GReg-2 (2.31×) vs Factorized (2.33×)" in md
+    # the seed's Sec. 5 cross-validation with the recipes written out
+    assert ("run GReg-2 with Factorized's recipe (**90 epochs, LR 0:1e-2,30:1e-3,60:1e-4**; from "
+            "li2019-factorized/resnet50-2.33x) and Factorized with GReg-2's recipe "
+            "(**90 epochs, LR 0:1e-2,30:1e-3,60:1e-4,75:1e-5**") in md
+    # Rule 1 of App. A
+    assert "Factorized's finetuning stops at LR 1e-4, GReg-2's decays to 1e-5" in md
+    # calibrated baseline: the seed's L1-norm reimplementation under GReg's recipe
+    assert "`wang2023-why-pruning-confusing/resnet50-l1-2.31x`): GReg-2 − baseline = +0.12 top-1." in md
+
+
+def test_compare_report_content():
+    md = (REPORTS / "GReg-2-vs-L1-norm.md").read_text(encoding="utf-8")
+    assert md.startswith("# Fairness report: GReg-2 vs L1-norm\n")
+    assert "### C1. GReg-2 (2.31×) vs L1-norm (reimpl.) (2.31×)" in md
+    assert "**Setup reached: S3.2, base model inferred**" in md
+    assert "2 compared operating point(s); 2 classified against the registry (2 at S3.2" in md
+    assert "| imagenet-1k/resnet50 | 3.06× | GReg-2 | `wang2021-greg/resnet50-greg2-3.06x` |" in md
+
+
+def test_markdown_tables_parse_back():
+    for path in sorted(REPORTS.glob("*.md")):
+        assert check_markdown(path.read_text(encoding="utf-8")) >= 8, path
+
+
+def test_html_self_contained_and_images_decode():
+    from PIL import Image
+
+    for path in sorted(REPORTS.glob("*.html")):
+        html = path.read_text(encoding="utf-8")
+        assert "<script" not in html.lower()
+        # no resource is fetched from anywhere: every src is an embedded PNG, no stylesheet links, no url()
+        srcs = re.findall(r'\b(?:src|href)="([^"]*)"', html)
+        assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs), path
+        assert "url(" not in html and "@import" not in html
+        images = pngs(html)
+        assert len(images) == len(srcs) >= 2
+        for data in images:
+            im = Image.open(io.BytesIO(data))
+            im.load()
+            assert im.format == "PNG" and im.size == (960, 560) or im.size == (960, 480), im.size
+            assert "Software" not in im.info and not any("date" in k.lower() for k in im.info)
+            extrema = im.convert("L").getextrema()
+            assert extrema[0] < 100 < extrema[1]  # not blank
+
+
+# ---------------------------------------------------------------------- determinism and the examples
+def test_byte_identical_twice(report, tmp_path):
+    outs = []
+    for name in ("a", "b"):
+        code, _, err = report(str(SUBS / "toy-review.yaml"), "--out", str(tmp_path / name), "--reruns", str(RERUNS))
+        assert code == 0, err
+        outs.append({p.name: p.read_bytes() for p in sorted((tmp_path / name).iterdir())})
+    assert outs[0] == outs[1]
+    assert sorted(outs[0]) == ["toy-review.html", "toy-review.md"]
+
+
+def test_shipped_examples_are_up_to_date(tmp_path):
+    """The committed reports are exactly what ``prune-audit report --regenerate-examples`` writes."""
+    from audit.report.main import EXAMPLES, regenerate_examples
+
+    written = regenerate_examples(tmp_path, registry=ROOT / "registry", reruns_dir=ROOT / "reruns" / "results")
+    assert sorted(p.name for p in written) == sorted(f"{stem}.{ext}" for stem, _, _ in EXAMPLES
+                                                   for ext in ("md", "html"))
+    stale = [p.name for p in written if p.read_bytes() != (REPORTS / p.name).read_bytes()]
+    assert not stale, (f"reports/ is out of date for {stale}: run `prune-audit report --regenerate-examples` "
+                       "and commit reports/")
+
+
+def test_compare_command_matches_example(report, tmp_path):
+    code, out, err = report("--compare", "greg2", "ℓ1-norm", "--out", str(tmp_path),
+                            "--registry", str(ROOT / "registry"), "--reruns", str(ROOT / "reruns" / "results"))
+    assert code == 0, err
+    for ext in ("md", "html"):
+        assert (tmp_path / f"GReg-2-vs-L1-norm.{ext}").read_bytes() == (REPORTS / f"GReg-2-vs-L1-norm.{ext}").read_bytes()
+
+
+def test_format_md_only(report, tmp_path):
+    code, out, err = report(str(SUBS / "toy-review.yaml"), "--out", str(tmp_path), "--format", "md",
+                            "--reruns", str(RERUNS))
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["toy-review.md"]
+    md = (tmp_path / "toy-review.md").read_text(encoding="utf-8")
+    assert "*Figure in the HTML version:" in md
+
+
+# ---------------------------------------------------------------------- bad input
+def test_no_comparisons(report, tmp_path):
+    code, out, err = report(str(SUBS / "no-comparisons.yaml"), "--out", str(tmp_path))
+    assert code == 1
+    assert err == ("tests/fixtures/submissions/no-comparisons.yaml:1: comparisons: the submission lists no "
+                   "comparisons; add 'comparisons: [{result: <own result id>, against: <method or "
+                   "paper-id/result-id>}]'\n") or err.endswith(
+        "no-comparisons.yaml:1: comparisons: the submission lists no comparisons; add 'comparisons: "
+        "[{result: <own result id>, against: <method or paper-id/result-id>}]'\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_invalid_submission_lists_every_problem(report, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code, out, err = report("tests/fixtures/submissions/invalid.yaml", "--out", str(tmp_path))
+    assert code == 1
+    assert err.splitlines() == [
+        "tests/fixtures/submissions/invalid.yaml:15: results[0].finetune.epoch: unknown field (did you mean 'epochs'?)",
+        "tests/fixtures/submissions/invalid.yaml:26: comparisons[0].result: 'resnet20-c' is not a result id of this "
+        "submission. Did you mean 'resnet20-b', 'resnet20-a'?",
+        "tests/fixtures/submissions/invalid.yaml:28: comparisons[1].against: required field is missing",
+        "tests/fixtures/submissions/invalid.yaml:29: comparisons[1].versus: unknown field (did you mean 'result'?)",
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_own_method_is_a_located_problem(report, tmp_path, monkeypatch):
+    text = (SUBS / "toy-review.yaml").read_text(encoding="utf-8").replace("  method: ToyPrune\n", "  method: ToyPrun\n", 1)
+    sub = tmp_path / "typo.yaml"
+    sub.write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = report("typo.yaml", "--out", "out")
+    assert code == 1
+    assert err.startswith("typo.yaml:15: results[0].method: unknown method 'ToyPrun'. Did you mean 'ToyPrune'")
+    assert len(err.splitlines()) == 1
+
+
+def test_missing_submission_file(report, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = report("nope.yaml")
+    assert (code, err) == (1, "prune-audit: error: nope.yaml: no such file\n")
+
+
+def test_unknown_method_in_compare(report, tmp_path):
+    code, out, err = report("--compare", "GReg-2", "NoSuchPrune", "--out", str(tmp_path))
+    assert code == 2
+    assert err.startswith("prune-audit: error: unknown method 'NoSuchPrune'.")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_nothing_to_report(report):
+    code, out, err = report()
+    assert (code, err) == (1, "prune-audit: error: nothing to report: give a SUBMISSION.yaml or --compare A B "
+                              "(see prune-audit report --help)\n")
+
+
+def test_output_dir_is_a_file(report, tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("x", encoding="utf-8")
+    code, out, err = report(str(SUBS / "toy-review.yaml"), "--out", str(target), "--reruns", str(RERUNS))
+    assert code == 1
+    assert err == f"prune-audit: error: {target}: cannot write the report: not a directory\n"
+
+
+def test_output_dir_not_writable(report, tmp_path):
+    out_dir = tmp_path / "ro"
+    out_dir.mkdir()
+    out_dir.chmod(0o500)
+    try:
+        if os.access(out_dir, os.W_OK):  # root ignores the mode: make the write itself fail
+            pytest.skip("running as root: directory permissions are not enforced (see the monkeypatched test)")
+        code, out, err = report(str(SUBS / "toy-review.yaml"), "--out", str(out_dir), "--reruns", str(RERUNS))
+        assert code == 1
+        assert err == f"prune-audit: error: {out_dir}: cannot write the report: Permission denied\n"
+    finally:
+        out_dir.chmod(0o700)
+
+
+def test_output_write_denied(report, tmp_path, monkeypatch):
+    import tempfile
+
+    def denied(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    code, out, err = report(str(SUBS / "toy-review.yaml"), "--out", str(tmp_path), "--reruns", str(RERUNS))
+    assert code == 1
+    assert err == f"prune-audit: error: {tmp_path}: cannot write the report: Permission denied\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_report_is_overwritten_atomically(report, tmp_path, monkeypatch):
+    old = "old report\n"
+    (tmp_path / "toy-review.md").write_text(old, encoding="utf-8")
+    # a failure at the final rename leaves the old file intact and no temporary file behind
+    real_replace = os.replace
+
+    def failing_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    code, out, err = report(str(SUBS / "toy-review.yaml"), "--out", str(tmp_path), "--reruns", str(RERUNS))
+    assert code == 1
+    assert err == f"prune-audit: error: {tmp_path}: cannot write the report: No space left on device\n"
+    assert (tmp_path / "toy-review.md").read_text(encoding="utf-8") == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["toy-review.md"]
+    # and a successful run replaces it
+    monkeypatch.setattr(os, "replace", real_replace)
+    code, out, err = report(str(SUBS / "toy-review.yaml"), "--out", str(tmp_path), "--reruns", str(RERUNS))
+    assert code == 0, err
+    new = (tmp_path / "toy-review.md").read_text(encoding="utf-8")
+    assert new != old and new.startswith("# Fairness report: Toy Pruning for Reviewers (arXiv 2099)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["toy-review.html", "toy-review.md"]
+    assert oct((tmp_path / "toy-review.md").stat().st_mode & 0o044) == oct(0o044)
+
+
+def test_bad_options(report, tmp_path):
+    code, out, err = report(str(SUBS / "toy-review.yaml"), "--format", "pdf", "--out", str(tmp_path))
+    assert (code, err) == (1, "prune-audit: error: --format must be one of md, html, both (got 'pdf')\n")
+    code, out, err = report(str(SUBS / "toy-review.yaml"), "--compare", "GReg-2", "L1-norm", "--out", str(tmp_path))
+    assert (code, err) == (1, "prune-audit: error: give either a SUBMISSION.yaml or --compare A B, not both\n")
+    code, out, err = report(str(SUBS / "toy-review.yaml"), "--tolerance", "0", "--out", str(tmp_path))
+    assert (code, err) == (1, "prune-audit: error: tolerance must be positive (got 0)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_documents_exit_codes(report):
+    code, out, err = report("--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "Exit status: 0 report written; 1 invalid submission" in text
+    assert "2 unknown method or result in --compare" in text
+
+
+def test_cli_module_imports_stay_light():
+    """``audit.cli_report`` imports only typer/typing/pathlib at module level."""
+    code = ("import sys, audit.cli_report; bad = [m for m in ('matplotlib', 'pandas', 'numpy', 'torch', "
+            "'audit.report', 'pydantic') if m in sys.modules]; print(bad)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert res.stdout.strip() == "[]"
+
+
+def test_report_never_imports_torch(tmp_path):
+    code = ("import sys; from audit.report.main import build_submission, render; "
+            f"doc = build_submission({str(SUBS / 'toy-review.yaml')!r}, reruns_dir={str(RERUNS)!r}); "
+            "render(doc, 'both', 'x'); print('torch' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert res.stdout.strip() == "False"
