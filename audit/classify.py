@@ -116,6 +116,8 @@ class Feat:
     pr_epochs_inf: str | None = None
     pr_sched: Schedule | None = None
     pr_sched_inf: str | None = None
+    pr_iters: int | None = None
+    """Pruning-stage optimizer steps, for stages reported in iterations rather than epochs."""
     pt_epochs: int | None = None
     pt_inf: str | None = None
     pipeline: str = "pruning"
@@ -130,7 +132,7 @@ class Feat:
         schedule, and a 0-epoch stage has none), or ``None``."""
         if self.pr_epochs is not None:
             return self.pr_epochs
-        return "+" if self.pr_sched is not None else None
+        return "+" if self.pr_sched is not None or self.pr_iters else None
 
     # derived totals --------------------------------------------------------------------------
     @property
@@ -204,7 +206,7 @@ def features(result: Any, *, key: str = "", method: str | None = None, paper: st
             f.ft_epochs, f.ft_sched = ft.epochs, ft.lr_schedule
             f.ft_epochs_inf, f.ft_sched_inf = why("finetune.epochs"), why("finetune.lr_schedule")
         if pr is not None:
-            f.pr_epochs, f.pr_sched = pr.epochs, pr.lr_schedule
+            f.pr_epochs, f.pr_sched, f.pr_iters = pr.epochs, pr.lr_schedule, pr.iterations
             f.pr_epochs_inf, f.pr_sched_inf = why("prune.epochs"), why("prune.lr_schedule")
         if pt is not None:
             f.pt_epochs, f.pt_inf = pt.epochs, why("pretrain.epochs")

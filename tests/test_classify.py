@@ -335,3 +335,18 @@ def test_delta_drop_only_when_bases_are_not_the_same():
     assert cmp(a, b).delta_drop is None
     c = cmp(a, full(top1={"mean": 74.0}, base={"top1": 76.15}))  # identity unknown
     assert c.delta_drop == pytest.approx((76.13 - 75.0) - (76.15 - 74.0))
+
+
+def test_pruning_stage_reported_in_iterations_is_not_one_shot():
+    from audit.schema import Result
+    from audit.classify import classify, features
+
+    def res(prune):
+        return Result.model_validate({
+            "id": "r", "method": "m", "dataset": "cifar-10", "network": "resnet56", "top1": {"mean": 93.0},
+            "base": {"identity": "own"}, "compression": {"speedup": 2.0},
+            "finetune": {"epochs": 10, "lr_schedule": "0:1e-2"}, "prune": prune, "sources": [{"where": "T"}]})
+
+    cmp = classify(features(res({"iterations": 5000}), paper="p"), features(res({"epochs": 0}), paper="p"))
+    assert cmp.level == "S3.2"
+    assert cmp.criteria["pruning epochs"].outcome == "differs"
