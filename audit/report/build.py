@@ -240,6 +240,8 @@ class Baseline:
     speedup: float | None
     recipe: str
     mismatch: float | None
+    base: str | None = None
+    """The baseline's base-model identity (``None``: not reported)."""
 
 
 def _calibrated_baseline(reg: Any, entry: Any, reruns: Sequence[Rerun], tolerance: float) -> tuple[Baseline | None, str]:
@@ -275,7 +277,8 @@ def _calibrated_baseline(reg: Any, entry: Any, reruns: Sequence[Rerun], toleranc
         sp = res.compression.effective_speedup()
         mis = None if sp is None or r.speedup is None else C.rel_mismatch(sp, r.speedup)
         found.append((float("inf") if mis is None else round(mis, 6), key,
-                      Baseline(key, label, res.top1.mean, sp, _recipe(res.finetune.epochs, sched), mis)))
+                      Baseline(key, label, res.top1.mean, sp, _recipe(res.finetune.epochs, sched), mis,
+                               res.base.identity)))
     if not found:
         return None, (f"no calibrated baseline in the registry or reruns/: no {BASELINE_METHOD} result on "
                       f"{r.dataset}/{r.network} finetuned with {entry.key}'s recipe "
@@ -438,6 +441,12 @@ def _baseline_para(c: Claim, base: Baseline, tolerance: float) -> Para:
     delta = c.own.result.top1.mean - base.top1
     far = "" if base.mismatch is not None and base.mismatch <= tolerance else \
         " (a different operating point: read it as a trend, not a same-rate comparison)"
+    own_base = c.own.result.base.identity
+    if base.base is None or own_base is None:
+        far += f"; the base model is not known to be the same ({own_base or 'n/r'} vs {base.base or 'n/r'})"
+    elif " ".join(own_base.casefold().split()) != " ".join(base.base.casefold().split()) \
+            or own_base.casefold().startswith("own"):
+        far += f"; the base model differs ({own_base} vs {base.base})"
     return Para([("b", "Calibrated baseline:"), f" {base.label} finetuned with the same recipe "
                  f"({base.recipe}) reaches {base.top1:.2f} at {_sp(base.speedup)}, the nearest operating point "
                  f"(speedup mismatch {mis}; ", ("code", base.key), f"): {c.own.method} − baseline = "
