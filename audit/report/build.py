@@ -13,7 +13,7 @@ Everything is sorted and formatted with fixed formats, so equal inputs give equa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from .. import classify as C
 from .. import fmt
@@ -826,6 +826,3 @@ def compare_report(reg: Any, a: str, b: str, reruns: Sequence[Rerun] = (), toler
     _common(ctx, doc, claims, audited, intro)
     return doc
 
-
-def iter_claims(doc: Doc) -> Iterable[Heading]:  # pragma: no cover - convenience for callers
-    return (b for b in doc.blocks if isinstance(b, Heading) and b.level == 3)
