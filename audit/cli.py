@@ -93,10 +93,11 @@ def registry_add(
 
 def _mount_commands() -> None:
     """Commands that live in other modules (each module imports only typer at import time)."""
-    from . import cli_analysis
+    from . import cli_analysis, cli_report
     from .rerun.cli import app as rerun_app
 
     cli_analysis.register(app)
+    cli_report.register(app)
     app.add_typer(rerun_app, name="rerun")
 
 
