@@ -25,6 +25,12 @@ class RecipeError(RerunError):
     """A recipe that cannot be run (problems printed as ``file:line: field: message``)."""
 
 
+class RecipeProblems(RecipeError):
+    """Validation problems of a recipe file, one ``file:line: field: message`` a line (printed as is)."""
+
+    prefixed = False
+
+
 class TorchMissing(RerunError):
     """The ``rerun`` extra (torch, torchvision, scikit-learn) is not installed."""
 

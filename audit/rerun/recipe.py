@@ -36,7 +36,7 @@ from ..errors import Problem
 from ..names import did_you_mean
 from ..schema import ScheduleField
 from ..yamlio import YamlProblems, dotted_path, line_of, load, read_text
-from .errors import RecipeError
+from .errors import RecipeError, RecipeProblems
 
 __all__ = ["Recipe", "load_recipe", "recipe_from_data", "recipe_hash", "resolved"]
 
@@ -310,11 +310,11 @@ def recipe_from_data(data: Any, display: str = "<recipe>", lines: dict | None = 
     """Validate recipe data; problems raise :class:`RecipeError` (one ``file:line: field: message`` a line)."""
     lines = lines or {}
     if not isinstance(data, dict):
-        raise RecipeError(str(Problem(display, 1, "", "a recipe is a YAML mapping")))
+        raise RecipeProblems(str(Problem(display, 1, "", "a recipe is a YAML mapping")))
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:
-        raise RecipeError("\n".join(str(p) for p in sorted(_problems(exc, lines, display)))) from None
+        raise RecipeProblems("\n".join(str(p) for p in sorted(_problems(exc, lines, display)))) from None
     _check_ratios(recipe, display, lines)
     return recipe
 
@@ -332,7 +332,7 @@ def _check_ratios(recipe: Recipe, display: str, lines: dict) -> None:
     try:
         resolve_ratios(recipe.model.network, p.ratio, overrides=p.overrides, skip=p.skip)
     except RatioError as exc:
-        raise RecipeError(str(Problem(display, line_of(lines, ("pruning", "ratio")), "pruning.ratio", str(exc)))) from None
+        raise RecipeProblems(str(Problem(display, line_of(lines, ("pruning", "ratio")), "pruning.ratio", str(exc)))) from None
 
 
 def load_recipe(path: str | Path) -> Recipe:
@@ -343,7 +343,7 @@ def load_recipe(path: str | Path) -> Recipe:
         text = read_text(p, display)
         data, lines = load(text, display)
     except YamlProblems as exc:
-        raise RecipeError("\n".join(str(x) for x in exc.problems)) from None
+        raise RecipeProblems("\n".join(str(x) for x in exc.problems)) from None
     return recipe_from_data(data, display, lines)
 
 
