@@ -36,6 +36,8 @@ def register(app: typer.Typer) -> None:
         compare: Annotated[Optional[tuple[str, str]], typer.Option(
             "--compare", metavar="A B", help="Report on `prune-audit compare A B` instead of a submission.",
             show_default=False)] = None,
+        dataset: Annotated[Optional[str], typer.Option(help="With --compare: only this dataset id.")] = None,
+        network: Annotated[Optional[str], typer.Option(help="With --compare: only this network id.")] = None,
         out: Annotated[Optional[Path], typer.Option("--out", help="Output directory (default: reports/).",
                                                     show_default=False)] = None,
         fmt: Annotated[str, typer.Option("--format", help="md, html or both.")] = "both",
@@ -57,4 +59,4 @@ def register(app: typer.Typer) -> None:
 
         return report_main.run(submission=submission, compare=compare, out=out, fmt=fmt, registry=registry,
                                reruns=reruns, tolerance=tolerance, accept_base_accuracy=accept_base_accuracy,
-                               regenerate=regenerate_examples)
+                               regenerate=regenerate_examples, dataset=dataset, network=network)

@@ -91,7 +91,25 @@ def md_tables(text: str) -> list[list[list[str]]]:
 
 
 def check_markdown(text: str) -> int:
+    """Every table has consistent columns -- by a line split and by a CommonMark+tables parser (markdown-it)."""
     tables = md_tables(text)
+    try:
+        from markdown_it import MarkdownIt
+    except ImportError:  # pragma: no cover - markdown-it-py comes with rich
+        MarkdownIt = None
+    if MarkdownIt is not None:
+        tokens = MarkdownIt("commonmark").enable("table").parse(text)
+        parsed: list[list[int]] = []
+        for tok in tokens:
+            if tok.type == "table_open":
+                parsed.append([])
+            elif tok.type == "tr_open":
+                parsed[-1].append(0)
+            elif tok.type in ("th_open", "td_open"):
+                parsed[-1][-1] += 1
+        assert len(parsed) == len(tables), "a table did not parse as a table"
+        for rows, t in zip(parsed, tables):
+            assert set(rows) == {len(t[0])} and len(rows) == len(t) - 1, (rows, t[0])
     for t in tables:
         assert len(t) >= 2, t
         width = len(t[0])
@@ -377,3 +395,28 @@ def test_report_never_imports_torch(tmp_path):
             "render(doc, 'both', 'x'); print('torch' in sys.modules)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert res.stdout.strip() == "False"
+
+
+def test_compare_without_common_benchmark(report, tmp_path):
+    code, out, err = report("--compare", "GReg-2", "Scratch training", "--out", str(tmp_path), "--format", "md")
+    assert code == 0, err
+    md = (tmp_path / "GReg-2-vs-Scratch-training.md").read_text(encoding="utf-8")
+    assert ("**Nothing to compare:** GReg-2 and Scratch training share no dataset/network in the registry: "
+            "no comparison is possible") in md
+    assert "No result is under review: nothing was compared." in md
+    check_markdown(md)
+
+
+def test_compare_filters(report, tmp_path):
+    code, out, err = report("--compare", "GReg-2", "L1-norm", "--network", "resnet34", "--out", str(tmp_path))
+    assert (code, err) == (1, "prune-audit: error: GReg-2 has no result on resnet34 (it has results on "
+                              "imagenet-1k/resnet50)\n")
+    code, out, err = report("--compare", "GReg-2", "L1-norm", "--network", "resnet999", "--out", str(tmp_path))
+    assert code == 2 and err.startswith("prune-audit: error: unknown network 'resnet999'.")
+    code, out, err = report(str(SUBS / "toy-review.yaml"), "--dataset", "digits", "--out", str(tmp_path))
+    assert (code, err) == (1, "prune-audit: error: --dataset and --network filter --compare A B; a submission "
+                              "names its own dataset/network\n")
+    code, out, err = report("--compare", "GReg-2", "L1-norm", "--dataset", "imagenet-1k", "--network", "resnet50",
+                            "--out", str(tmp_path), "--format", "md")
+    assert code == 0, err
+    assert (tmp_path / "GReg-2-vs-L1-norm-imagenet-1k-resnet50.md").is_file()

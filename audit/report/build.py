@@ -708,6 +708,11 @@ def _common(ctx: Context, doc: Doc, claims: list[Claim], audited: list[Any], int
     for c in claims:
         _claim_section(ctx, c, doc, req)
     doc.add(Heading(2, "What is not reported (seed Sec. 6 checklist)", anchor="checklist"))
+    if not audited:
+        doc.add(Para("No result is under review: nothing was compared."))
+        doc.add(Heading(2, "Requests to the authors (copy into the review)", anchor="requests"))
+        doc.add(Bullets(["No requests."]))
+        return
     check_table, missing = _checklist(audited)
     doc.add(Para(f"Over the {len(audited)} result(s) under review: "
                  + ", ".join(e.key for e in audited) + ". 'inferred' = the registry entry supplies a value the "
@@ -823,6 +828,9 @@ def compare_report(reg: Any, a: str, b: str, reruns: Sequence[Rerun] = (), toler
                          f"{m['method']} has no result here ({m['other']} has {m['other_results']})"])
         intro.append(Table(["dataset/network", "speedup", "only", "results"], rows,
                            caption="Where only one of the two methods has a result (nothing to compare)"))
+    if not claims:
+        intro.append(Para([("b", "Nothing to compare:"), " " + "; ".join(rep["recommendation"]["per_operating_point"]
+                                                                         or ["no operating point has both methods"])]))
     _common(ctx, doc, claims, audited, intro)
     return doc
 

@@ -98,16 +98,21 @@ def build_submission(path: Path, registry=None, reruns_dir: Path | None = None, 
 
 
 def build_compare(a: str, b: str, registry=None, reruns_dir: Path | None = None, tolerance: float = 0.05,
-                  accept_base_accuracy: bool = False):
-    from ..compare import check_tolerance
+                  accept_base_accuracy: bool = False, dataset: str | None = None, network: str | None = None):
+    from ..compare import check_filters, check_tolerance
     from ..registry import load_registry
     from .build import compare_report
 
     tolerance = check_tolerance(tolerance)
+    check_filters(dataset, network)
     reg = load_registry(registry)
     canonical = (reg.resolve_method(a), reg.resolve_method(b))
-    doc = compare_report(reg, a, b, _reruns(reruns_dir), tolerance, accept_base_accuracy)
-    return doc, f"{_stem(canonical[0])}-vs-{_stem(canonical[1])}"
+    doc = compare_report(reg, a, b, _reruns(reruns_dir), tolerance, accept_base_accuracy, dataset, network)
+    stem = f"{_stem(canonical[0])}-vs-{_stem(canonical[1])}"
+    for part in (dataset, network):
+        if part:
+            stem += f"-{_stem(part)}"
+    return doc, stem
 
 
 def regenerate_examples(out_dir: Path | None = None, registry=None, reruns_dir: Path | None = None) -> list[Path]:
@@ -132,7 +137,7 @@ def regenerate_examples(out_dir: Path | None = None, registry=None, reruns_dir: 
 
 def run(*, submission: Path | None, compare: Sequence[str] | None, out: Path | None, fmt: str,
         registry=None, reruns: Path | None = None, tolerance: float = 0.05, accept_base_accuracy: bool = False,
-        regenerate: bool = False) -> int:
+        regenerate: bool = False, dataset: str | None = None, network: str | None = None) -> int:
     if fmt not in FORMATS:
         raise AuditError(f"--format must be one of md, html, both (got {fmt!r})")
     if regenerate:
@@ -143,10 +148,13 @@ def run(*, submission: Path | None, compare: Sequence[str] | None, out: Path | N
         return 0
     if compare and submission is not None:
         raise AuditError("give either a SUBMISSION.yaml or --compare A B, not both")
+    if (dataset or network) and not compare:
+        raise AuditError("--dataset and --network filter --compare A B; a submission names its own dataset/network")
     if compare:
         if len(compare) != 2:
             raise AuditError(f"--compare needs two methods, A and B (got {len(compare)})")
-        doc, stem = build_compare(compare[0], compare[1], registry, reruns, tolerance, accept_base_accuracy)
+        doc, stem = build_compare(compare[0], compare[1], registry, reruns, tolerance, accept_base_accuracy,
+                                  dataset, network)
     elif submission is not None:
         doc = build_submission(submission, registry, reruns, tolerance, accept_base_accuracy)
         stem = _stem(Path(submission).name.rsplit(".", 1)[0] if Path(submission).suffix in (".yaml", ".yml")
