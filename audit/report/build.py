@@ -663,11 +663,16 @@ def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], do
                 continue
             lines.append((c.cmp.a.speedup, c.cmp.a.top1, c.cmp.b.speedup, c.cmp.b.top1,
                           c.cmp.level if c.cmp.level in LEVELS else "below S1", c.cid))
+        rerun_pts = [(rr.result.speedup, rr.result.top1.mean, f"{rr.result.method} (rerun)") for rr in ctx.reruns
+                     if (rr.result.dataset, rr.result.network) == (ds, nw) and rr.result.speedup is not None]
         png = plots.top1_vs_speedup(f"{ds} / {nw}: top-1 vs speedup", background, highlight, lines,
-                                    highlight_name=ctx.own_name, competitor_name=ctx.competitor_name)
+                                    highlight_name=ctx.own_name, competitor_name=ctx.competitor_name,
+                                    reruns=rerun_pts)
         caption = (f"Top-1 vs speedup on {ds}/{nw}: {ctx.own_name} (stars), {ctx.competitor_name} (squares) and "
                    f"every other registry result (grey); each claimed comparison is a line styled by the setup it "
                    f"reaches. A * marks a result on an own-trained base.")
+        if rerun_pts:
+            caption += " Triangles are rerun results recorded under reruns/results."
         if no_speedup:
             caption += f" {no_speedup} result(s) without a reported speedup are not drawn."
         doc.add(Figure(png, f"top-1 vs speedup, {ds}/{nw}", caption))

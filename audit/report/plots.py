@@ -96,11 +96,13 @@ def top1_vs_speedup(title: str, background: Sequence[tuple[float, float]],
                     highlight: Sequence[tuple[float, float, str, str]],
                     lines: Sequence[tuple[float, float, float, float, str, str]],
                     highlight_name: str, others_name: str = "other results in the registry",
-                    competitor_name: str = "the compared results") -> bytes:
+                    competitor_name: str = "the compared results",
+                    reruns: Sequence[tuple[float, float, str]] = ()) -> bytes:
     """Top-1 vs speedup.
 
     ``background``: (speedup, top1) of every other registry result; ``highlight``: (speedup, top1,
-    label, role) with role ``own`` or ``competitor``; ``lines``: (x1, y1, x2, y2, level, label).
+    label, role) with role ``own`` or ``competitor``; ``lines``: (x1, y1, x2, y2, level, label);
+    ``reruns``: (speedup, top1, label) of rerun results.
     """
     matplotlib, plt = _mpl()
     with matplotlib.rc_context(_RC):
@@ -121,11 +123,16 @@ def top1_vs_speedup(title: str, background: Sequence[tuple[float, float]],
         if comp:
             ax.scatter([h[0] for h in comp], [h[1] for h in comp], s=46, c="#0969da", marker="s",
                        edgecolors="#0a3069", linewidths=0.6, label=competitor_name, zorder=4)
+        rr = sorted(reruns)
+        if rr:
+            ax.scatter([r[0] for r in rr], [r[1] for r in rr], s=56, c="#1a7f37", marker="^",
+                       edgecolors="#0f4d22", linewidths=0.6, label="rerun evidence (reruns/results)", zorder=4)
         if own:
             ax.scatter([h[0] for h in own], [h[1] for h in own], s=90, c="#bc4c00", marker="*",
                        edgecolors="#762c00", linewidths=0.6, label=highlight_name, zorder=5)
         _place_labels(ax, [(x, y, label, "#762c00" if role == "own" else "#0a3069")
-                           for x, y, label, role in own + comp], obstacles=sorted(background))
+                           for x, y, label, role in own + comp] + [(x, y, label, "#0f4d22") for x, y, label in rr],
+                      obstacles=sorted(background))
         ax.set_xlabel("speedup (dense FLOPs / pruned FLOPs)")
         ax.set_ylabel("top-1 accuracy (%)")
         ax.set_title(title)
@@ -179,12 +186,16 @@ def learning_curves(curves: Sequence[tuple[str, list[dict[str, Any]], float | No
             for x, r in zip(xs, rows):
                 if prev is not None and r["stage"] != prev:
                     ax.axvline(x - 0.5, color="#8c959f", linewidth=0.8, linestyle=":")
-                    ax.annotate(f"{r['stage']} starts", (x - 0.5, 2), xytext=(3, 0), textcoords="offset points",
-                                fontsize=7.5, color="#57606a")
+                    ax.annotate(f"{r['stage']} starts", (x - 0.5, 0.45), xycoords=("data", "axes fraction"),
+                                xytext=(3, 0), textcoords="offset points", fontsize=7.5, color="#57606a",
+                                rotation=90)
                 prev = r["stage"]
             if ta is not None:
                 ax.axhline(ta, color=colour, linewidth=1.0, linestyle="-.", label=f"{label}: TA {ta:.2f}")
         ax.set_ylim(0, 101)
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch (all stages in order)")
         ax.set_ylabel("accuracy (%)")
         ax.set_title(title)
