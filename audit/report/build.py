@@ -741,6 +741,11 @@ def _common(ctx: Context, doc: Doc, claims: list[Claim], audited: list[Any], int
                  kind="note"))
 
 
+def _group_counts(reg: Any, entries: Sequence[Any]) -> str:
+    groups = sorted({(e.result.dataset, e.result.network) for e in entries})
+    return ", ".join(f"{len(_group_entries(reg, ds, nw))} on {ds}/{nw}" for ds, nw in groups)
+
+
 # ---------------------------------------------------------------------- entry points
 def submission_report(loaded: Any, reruns: Sequence[Rerun] = (), tolerance: float = 0.05,
                       accept_base_accuracy: bool = False) -> Doc:
@@ -773,7 +778,7 @@ def submission_report(loaded: Any, reruns: Sequence[Rerun] = (), tolerance: floa
             ["own results compared", str(len(audited))],
             ["claimed comparisons", str(len(claims))],
             ["not in registry", ", ".join(absent) if absent else "—"],
-            ["registry", f"{len(reg.papers)} papers, {len(reg.entries)} results (the submission included)"],
+            ["registry results on these benchmarks", _group_counts(reg, audited) + " (the submission included)"],
         ]),
     ]
     _common(ctx, doc, claims, audited, intro)
@@ -820,7 +825,7 @@ def compare_report(reg: Any, a: str, b: str, reruns: Sequence[Rerun] = (), toler
             ["B", f"{cb} ({reg.method_paper.get(cb, 'n/r')})"],
             ["dataset / network (both methods)", ", ".join(groups) or "none"],
             ["operating points compared", str(len(claims))],
-            ["registry", f"{len(reg.papers)} papers, {len(reg.entries)} results"],
+            ["registry results on these benchmarks", _group_counts(reg, audited) or "—"],
         ]),
         Para("Each operating point (speedups within the tolerance) contributes its calibrated pair: the pair "
              "of published results at the strongest setup. The other pairs a reader could cite at the same "
