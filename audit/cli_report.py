@@ -11,19 +11,17 @@ from typing import Annotated, Optional
 
 import typer
 
-HELP = """Write a fairness report for a submission (or for `compare A B`) as Markdown and HTML.
-
-SUBMISSION.yaml is a registry paper file (paper, methods, results) plus `comparisons:`, a list of
-{result: <own result id>, against: <method name/alias or registry key paper-id/result-id>, claim: <text>}.
-Competitors the registry lacks are listed as "not in registry"; the report is still written.
-
-Output: <name>.md and <name>.html (self-contained: embedded PNG figures, no network, no JavaScript) in
---out (default: reports/), written atomically; equal inputs give byte-identical files.
-
-Exit status: 0 report written; 1 invalid submission (one line per problem, file:line: field: message),
-no comparisons, output directory not writable, or bad options; 2 unknown method or result in --compare,
-or a usage error.
-"""
+HELP = (
+    "Write a fairness report for a submission (or for `compare A B`) as Markdown and HTML.\n\n"
+    "SUBMISSION.yaml is a registry paper file (paper, methods, results) plus `comparisons:`, a list of "
+    "{result: <own result id>, against: <method name/alias or registry key paper-id/result-id>, claim: <text>}. "
+    "Competitors the registry lacks are listed as \"not in registry\"; the report is still written.\n\n"
+    "Output: <name>.md and <name>.html (self-contained: embedded PNG figures, no network, no JavaScript) in "
+    "--out (default: reports/), written atomically; equal inputs give byte-identical files.\n\n"
+    "Exit status: 0 report written; 1 invalid submission (one line per problem, file:line: field: message), "
+    "no comparisons, output directory not writable, or bad options; 2 unknown method, dataset or network in "
+    "--compare, or a usage error."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("report", help=HELP)
     def report(
-        submission: Annotated[Optional[Path], typer.Argument(metavar="[SUBMISSION.yaml]",
+        submission: Annotated[Optional[Path], typer.Argument(metavar="SUBMISSION.yaml",
                                                              help="The submission file.", show_default=False)] = None,
         compare: Annotated[Optional[tuple[str, str]], typer.Option(
             "--compare", metavar="A B", help="Report on `prune-audit compare A B` instead of a submission.",

@@ -379,7 +379,7 @@ def test_help_documents_exit_codes(report):
     assert code == 0
     text = " ".join(out.split())
     assert "Exit status: 0 report written; 1 invalid submission" in text
-    assert "2 unknown method or result in --compare" in text
+    assert "2 unknown method, dataset or network in --compare, or a usage error" in text
 
 
 def test_cli_module_imports_stay_light():

@@ -2,8 +2,8 @@
 
 Exit codes (also in the command help): 0 written; 1 invalid submission (every problem as
 ``file:line: field.path: message``), a submission with no comparisons, an output directory that
-cannot be written, or bad options; 2 an unknown method/result name in ``--compare``, or a usage
-error.
+cannot be written, or bad options (e.g. --compare with --dataset of a method that has no result
+there); 2 an unknown method, dataset or network name in ``--compare``, or a usage error.
 """
 
 from __future__ import annotations
