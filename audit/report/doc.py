@@ -160,9 +160,22 @@ def _cell(value: Inline) -> str:
     return f"<td>{text}</td>"
 
 
+def _generator(doc: Doc) -> str:
+    """``prune-audit report`` plus the matplotlib version when there are figures (PNG bytes depend on it)."""
+    if not any(isinstance(b, Figure) for b in doc.blocks):
+        return "prune-audit report"
+    try:
+        from importlib.metadata import version
+
+        return f"prune-audit report; figures by matplotlib {version('matplotlib')}"
+    except Exception:  # noqa: BLE001 - metadata is informative only
+        return "prune-audit report"
+
+
 def render_html(doc: Doc) -> str:
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f'<meta name="generator" content="{html.escape(_generator(doc))}">',
            f"<title>{html.escape(doc.title)}</title>", f"<style>\n{_CSS}\n</style>", "</head>", "<body>",
            f"<h1>{html.escape(doc.title)}</h1>"]
     for b in doc.blocks:
