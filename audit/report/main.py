@@ -19,10 +19,11 @@ __all__ = ["EXAMPLES", "examples_dir", "regenerate_examples", "render", "run", "
 
 FORMATS = ("md", "html", "both")
 
-#: The shipped examples: (output stem, kind, arguments).
+#: The shipped examples: (output stem, kind, arguments).  A submission example names the registry
+#: paper file its ``paper``/``methods``/``results`` are copied from (kept in sync on regeneration).
 EXAMPLES = (
     ("GReg-2-vs-L1-norm", "compare", ("GReg-2", "L1-norm")),
-    ("wang2021-greg-review", "submission", ("submissions/wang2021-greg-review.yaml",)),
+    ("wang2021-greg-review", "submission", ("submissions/wang2021-greg-review.yaml", "wang2021-greg.yaml")),
 )
 
 
@@ -125,14 +126,45 @@ def regenerate_examples(out_dir: Path | None = None, registry=None, reruns_dir: 
         from .evidence import default_reruns_dir
 
         reruns_dir = default_reruns_dir()
+    from ..registry import registry_dir
+
     written: list[Path] = []
     for stem, kind, args in EXAMPLES:
         if kind == "compare":
             doc, _ = build_compare(args[0], args[1], registry, reruns_dir)
         else:
-            doc = build_submission(src / args[0], registry, reruns_dir)
+            sub = src / args[0]
+            text = synced_submission(sub.read_text(encoding="utf-8"),
+                                     (registry_dir(registry) / args[1]).read_text(encoding="utf-8"))
+            if out_dir is None:
+                if text != sub.read_text(encoding="utf-8"):
+                    written += write_report({sub.name: text}, sub.parent)
+                doc = build_submission(sub, registry, reruns_dir)
+            else:
+                staged = target / "submissions"
+                written += write_report({sub.name: text}, staged)
+                doc = build_submission(staged / sub.name, registry, reruns_dir)
         written += write_report(render(doc, "both", stem), target)
     return written
+
+
+def synced_submission(submission: str, registry_file: str) -> str:
+    """The submission text with its ``paper``/``methods``/``results`` replaced by the registry file's.
+
+    The submission's leading comment and its ``comparisons:`` block (from the line ``comparisons:``
+    on) are kept; everything of the registry file from its ``paper:`` line on is copied between them.
+    """
+    lines = submission.splitlines(keepends=True)
+    try:
+        start = next(i for i, ln in enumerate(lines) if ln.startswith("paper:"))
+        comp = next(i for i, ln in enumerate(lines) if ln.startswith("comparisons:"))
+        body = registry_file[registry_file.index("\npaper:") + 1:]
+    except (StopIteration, ValueError):
+        raise AuditError("cannot sync the example submission: it needs top-level 'paper:' and 'comparisons:' "
+                         "and the registry file a top-level 'paper:'") from None
+    if not body.endswith("\n"):
+        body += "\n"
+    return "".join(lines[:start]) + body + "".join(lines[comp:])
 
 
 def run(*, submission: Path | None, compare: Sequence[str] | None, out: Path | None, fmt: str,
