@@ -463,3 +463,15 @@ def test_compare_filters(report, tmp_path):
                             "--out", str(tmp_path), "--format", "md")
     assert code == 0, err
     assert (tmp_path / "GReg-2-vs-L1-norm-imagenet-1k-resnet50.md").is_file()
+
+
+def test_unknown_result_key_is_listed_not_fatal(report, tmp_path):
+    text = (SUBS / "toy-review.yaml").read_text(encoding="utf-8")
+    text += "- result: resnet20-toy-50\n  against: he2018-sfp/resnet20-9x\n"
+    sub = tmp_path / "keyed.yaml"
+    sub.write_text(text, encoding="utf-8")
+    code, out, err = report(str(sub), "--out", str(tmp_path / "out"), "--reruns", str(RERUNS), "--format", "md")
+    assert code == 0, err
+    md = (tmp_path / "out" / "keyed.md").read_text(encoding="utf-8")
+    assert "| not in registry | MagicPrune, he2018-sfp/resnet20-9x |" in md
+    assert "**Not in registry:** he2018-sfp/resnet20-9x is not in the registry (did you mean " in md
