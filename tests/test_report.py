@@ -147,7 +147,7 @@ def test_submission_report(report, tmp_path):
     assert len(pngs(html)) == 3
     # checklist, Rule 1, requests
     assert "| FLOPs convention (MACs or 2×MACs) | not reported | 0/2 | 0/2 | 2/2 |" in md
-    assert "| C3 | ToyPrune: 1e-4 | ToyPrune: 1e-3 | differs: Rule 1: ToyPrune's finetuning stops at LR 1e-3" in md
+    assert "| C3 | ToyPrune: 1e-4 | ToyPrune: 1e-3 | differs: ToyPrune's finetuning stops at LR 1e-3" in md
     assert "R1. **Compare at S3.2 or stronger**" in md
     assert check_markdown(md) >= 6
 

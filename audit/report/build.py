@@ -525,7 +525,7 @@ def _claim_section(ctx: Context, c: Claim, doc: Doc, req: Requests) -> None:
     else:
         doc.add(Para([("b", "Calibrated baseline:"), " " + why + "."]))
     if cmp.rule1:
-        doc.add(Para([("b", "Rule 1 (App. A):"), " " + cmp.rule1 + "."]))
+        doc.add(Para([("b", "Rule 1 (App. A):"), " " + _rule1_text(cmp.rule1) + "."]))
     if c.naive:
         rows = []
         for n in c.naive:
@@ -556,7 +556,7 @@ def _claim_section(ctx: Context, c: Claim, doc: Doc, req: Requests) -> None:
     if not cmp.significance.tested:
         req.runs.append(f"{c.cid} ({_delta(cmp.delta_top1)})")
     if cmp.rule1:
-        req.rule1.append(f"{c.cid}: {cmp.rule1}")
+        req.rule1.append(f"{c.cid}: {_rule1_text(cmp.rule1)}")
     ft = c.own.result.finetune
     if base is None and ft is not None and ft.lr_schedule is not None and c.own.result.pipeline == "pruning" \
             and c.own.method != BASELINE_METHOD:
@@ -604,6 +604,10 @@ def _summary(ctx: Context, claims: Sequence[Claim]) -> tuple[Para, Table]:
     return Para(text, kind="summary"), Table(["setup reached", ctx.noun.replace("(s)", "s")], rows)
 
 
+def _rule1_text(text: str) -> str:
+    return text[len("Rule 1: "):] if text.startswith("Rule 1: ") else text
+
+
 def _rule1_table(claims: Sequence[Claim]) -> Table:
     rows = []
     for c in claims:
@@ -616,7 +620,7 @@ def _rule1_table(claims: Sequence[Claim]) -> Table:
             who = " and ".join(f.label for f, v in ((c.cmp.a, la), (c.cmp.b, lb)) if v is None)
             outcome = f"cannot check: {who} final LR n/r"
         elif c.cmp.rule1:
-            outcome = "differs: " + c.cmp.rule1
+            outcome = "differs: " + _rule1_text(c.cmp.rule1)
         else:
             outcome = "same"
         rows.append([c.cid, f"{c.cmp.a.label}: {format_lr(la)}", f"{c.cmp.b.label}: {format_lr(lb)}", outcome])
