@@ -39,7 +39,8 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Optional[Path], typer.Option("--out", help="Output directory (default: reports/).",
                                                     show_default=False)] = None,
         fmt: Annotated[str, typer.Option("--format", help="md, html or both.")] = "both",
-        tolerance: Annotated[float, typer.Option(help="Relative speedup tolerance for 'same rate' (0.05 = 5 %).")] = 0.05,
+        tolerance: Annotated[float, typer.Option(
+            help="Relative speedup tolerance for 'same rate' (0.05 = 5 %).")] = 0.05,
         accept_base_accuracy: Annotated[bool, typer.Option(
             "--accept-base-accuracy",
             help="Count an equal base accuracy without a base identity as the same base (inferred) for S2.")] = False,

@@ -317,7 +317,8 @@ def test_invalid_submission_lists_every_problem(report, tmp_path, monkeypatch):
 
 
 def test_unknown_own_method_is_a_located_problem(report, tmp_path, monkeypatch):
-    text = (SUBS / "toy-review.yaml").read_text(encoding="utf-8").replace("  method: ToyPrune\n", "  method: ToyPrun\n", 1)
+    text = (SUBS / "toy-review.yaml").read_text(encoding="utf-8")
+    text = text.replace("  method: ToyPrune\n", "  method: ToyPrun\n", 1)
     sub = tmp_path / "typo.yaml"
     sub.write_text(text, encoding="utf-8")
     monkeypatch.chdir(tmp_path)

@@ -50,7 +50,8 @@ def open_in_chromium(page: Path, work: Path, size: str = "1280,2400") -> tuple[s
     netlog = work / "netlog.json"
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           "--disable-extensions", "--disable-dev-shm-usage", "--hide-scrollbars", f"--user-data-dir={work / 'profile'}",
+           "--disable-extensions", "--disable-dev-shm-usage", "--hide-scrollbars",
+           f"--user-data-dir={work / 'profile'}",
            "--enable-logging=stderr", "--v=0", f"--log-net-log={netlog}", f"--window-size={size}",
            f"--screenshot={shot}", page.resolve().as_uri()]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)

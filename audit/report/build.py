@@ -168,9 +168,11 @@ def _pareto_pair(cmp: C.Comparison) -> str:
         return (f"same operating point ({_sp(a.speedup)} vs {_sp(b.speedup)}, mismatch "
                 f"{(cmp.rate_mismatch or 0) * 100:.1f}% within the tolerance)")
     if cmp.dominance == "A":
-        return f"{a.label} Pareto-dominates: higher speedup ({_sp(a.speedup)} vs {_sp(b.speedup)}) and at least the top-1"
+        return (f"{a.label} Pareto-dominates: higher speedup ({_sp(a.speedup)} vs {_sp(b.speedup)}) and at least "
+                "the top-1")
     if cmp.dominance == "B":
-        return f"{b.label} Pareto-dominates: higher speedup ({_sp(b.speedup)} vs {_sp(a.speedup)}) and at least the top-1"
+        return (f"{b.label} Pareto-dominates: higher speedup ({_sp(b.speedup)} vs {_sp(a.speedup)}) and at least "
+                "the top-1")
     return (f"neither dominates: {_sp(a.speedup)} vs {_sp(b.speedup)} with the higher speedup at the lower "
             f"top-1, so the pair does not rank the methods")
 
@@ -185,7 +187,8 @@ def _frontier(entry: Any, group: Sequence[Any]) -> str:
                   and (e.result.speedup > sp or e.result.top1.mean > r.top1.mean)),
                  key=lambda e: (-e.result.top1.mean, -e.result.speedup, e.key))
     if not dom:
-        return f"{entry.key} is on the registry's Pareto front of {r.dataset}/{r.network} (no result is faster and more accurate)"
+        return (f"{entry.key} is on the registry's Pareto front of {r.dataset}/{r.network} (no result is faster and "
+                "more accurate)")
     names = ", ".join(f"{e.key} ({e.result.top1.mean:.2f} @ {_sp(e.result.speedup)})" for e in dom[:3])
     more = f" and {len(dom) - 3} more" if len(dom) > 3 else ""
     return f"{entry.key} is Pareto-dominated in the registry by {names}{more}"
@@ -244,7 +247,8 @@ class Baseline:
     """The baseline's base-model identity (``None``: not reported)."""
 
 
-def _calibrated_baseline(reg: Any, entry: Any, reruns: Sequence[Rerun], tolerance: float) -> tuple[Baseline | None, str]:
+def _calibrated_baseline(reg: Any, entry: Any, reruns: Sequence[Rerun],
+                         tolerance: float) -> tuple[Baseline | None, str]:
     """L1-norm under the entry's own finetuning recipe at the nearest operating point (registry or reruns/)."""
     r = entry.result
     st = r.finetune
@@ -535,7 +539,8 @@ def _claim_section(ctx: Context, c: Claim, doc: Doc, req: Requests) -> None:
     verdict = c.verdict or _verdict_text(c, ctx.subject)
     doc.add(Para([("b", "Verdict:"), " " + verdict]))
     if c.alternatives:
-        shown = ", ".join(c.alternatives[:4]) + (f" and {len(c.alternatives) - 4} more" if len(c.alternatives) > 4 else "")
+        more = len(c.alternatives) - 4
+        shown = ", ".join(c.alternatives[:4]) + (f" and {more} more" if more > 0 else "")
         doc.add(Para(f"{c.other.method} has {len(c.alternatives)} other result(s) on "
                      f"{c.own.result.dataset}/{c.own.result.network} (the nearest speedup is used): {shown}.",
                      kind="note"))

@@ -126,7 +126,8 @@ th,td{border:1px solid #d0d7de;padding:4px 8px;vertical-align:top;text-align:lef
 th{background:#f3f5f7}
 td:first-child{white-space:nowrap}
 tr:nth-child(even) td{background:#fafbfc}
-code{font-family:"DejaVu Sans Mono",Menlo,monospace;font-size:12.5px;background:#f3f5f7;padding:1px 3px;border-radius:3px}
+code{font-family:"DejaVu Sans Mono",Menlo,monospace;font-size:12.5px;background:#f3f5f7;padding:1px 3px;
+border-radius:3px}
 .note{color:#57606a;font-size:13.5px}
 .summary{background:#f6f8fa;border:1px solid #d0d7de;border-left:4px solid #0969da;padding:10px 14px}
 figure{margin:14px 0 22px 0}
