@@ -290,6 +290,15 @@ def test_format_md_only(report, tmp_path):
     assert "*Figure in the HTML version:" in md
 
 
+def test_markdown_only_does_not_draw(tmp_path):
+    """``--format md`` builds no figure: matplotlib is not even imported."""
+    code = ("import sys; from audit.report.main import build_submission, render; "
+            f"doc = build_submission({str(SUBS / 'toy-review.yaml')!r}, reruns_dir={str(RERUNS)!r}); "
+            "render(doc, 'md', 'x'); print('matplotlib' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert res.stdout.strip() == "False"
+
+
 # ---------------------------------------------------------------------- bad input
 def test_no_comparisons(report, tmp_path):
     code, out, err = report(str(SUBS / "no-comparisons.yaml"), "--out", str(tmp_path))

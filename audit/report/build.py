@@ -13,6 +13,7 @@ Everything is sorted and formatted with fixed formats, so equal inputs give equa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Sequence
 
 from .. import classify as C
@@ -674,9 +675,8 @@ def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], do
                           c.cmp.level if c.cmp.level in LEVELS else "below S1", c.cid))
         rerun_pts = [(rr.result.speedup, rr.result.top1.mean, f"{rr.result.method} (rerun)") for rr in ctx.reruns
                      if (rr.result.dataset, rr.result.network) == (ds, nw) and rr.result.speedup is not None]
-        png = plots.top1_vs_speedup(f"{ds} / {nw}: top-1 vs speedup", background, highlight, lines,
-                                    highlight_name=ctx.own_name, competitor_name=ctx.competitor_name,
-                                    reruns=rerun_pts)
+        png = partial(plots.top1_vs_speedup, f"{ds} / {nw}: top-1 vs speedup", background, highlight, lines,
+                      highlight_name=ctx.own_name, competitor_name=ctx.competitor_name, reruns=rerun_pts)
         caption = (f"Top-1 vs speedup on {ds}/{nw}: {ctx.own_name} (stars), {ctx.competitor_name} (squares) and "
                    f"every other registry result (grey); each claimed comparison is a line styled by the setup it "
                    f"reaches. A * marks a result on an own-trained base.")
@@ -695,7 +695,7 @@ def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], do
             continue
         pts.add((e.paper.year, r.finetune.epochs, e.method, e.method in ctx.highlight_methods))
     if pts:
-        png = plots.epochs_by_year(sorted(pts), "Finetuning epochs per method over publication year")
+        png = partial(plots.epochs_by_year, sorted(pts), "Finetuning epochs per method over publication year")
         doc.add(Figure(png, "finetuning epochs per method over publication year",
                        "Finetuning epochs of each method in its own paper, by publication year (the seed's Tab. 3 "
                        "trend: finetuning grows longer over the years, which makes comparisons with older results "
@@ -706,7 +706,7 @@ def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], do
         if (rr.result.dataset, rr.result.network) in groups and rr.curve:
             curves.append((rr.id, rr.curve, rr.result.trainability_acc))
     if curves:
-        png = plots.learning_curves(curves, "Rerun evidence: learning curves with trainability accuracy (TA)")
+        png = partial(plots.learning_curves, curves, "Rerun evidence: learning curves with trainability accuracy (TA)")
         doc.add(Figure(png, "rerun learning curves",
                        "Learning curves recorded by the rerun engine (reruns/results): test top-1 (solid), train "
                        "accuracy (dashed) and the trainability accuracy TA (dash-dot, the seed's Eq. 1)."))

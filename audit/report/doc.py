@@ -11,7 +11,7 @@ import base64
 import html
 import re
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Callable, Union
 
 Piece = Union[str, tuple[str, str]]
 Inline = Union[str, list[Piece]]
@@ -47,9 +47,13 @@ class Table:
 
 @dataclass
 class Figure:
-    png: bytes
+    png: bytes | Callable[[], bytes]
+    """PNG bytes, or a function drawing them (called only when HTML is rendered: Markdown needs no plot)."""
     alt: str
     caption: str
+
+    def data(self) -> bytes:
+        return self.png() if callable(self.png) else self.png
 
 
 @dataclass
@@ -194,7 +198,7 @@ def render_html(doc: Doc) -> str:
             rows = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in b.rows)
             out.append(f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
         elif isinstance(b, Figure):
-            data = base64.b64encode(b.png).decode("ascii")
+            data = base64.b64encode(b.data()).decode("ascii")
             out.append(f'<figure><img alt="{html.escape(b.alt)}" src="data:image/png;base64,{data}">'
                        f"<figcaption>{html.escape(b.caption)}</figcaption></figure>")
     out += ["</body>", "</html>"]
