@@ -219,3 +219,37 @@ def test_vgg19_tab7_values_at_shifted_ratios(ratio, pct, speedup):
     # and speedups within 0.6 %.
     d = flops_report("vgg19", ratio, 100).to_json()
     assert round(d["params_reduction_pct"], 2) == pct and round(d["speedup"], 2) == speedup
+
+
+def test_registry_speedups_of_published_ratios():
+    """Every registry result on ResNet-34/50 with published ratios gets its claimed speedup from the counter."""
+    reg = pytest.importorskip("audit.registry")
+    registry = reg.load_registry()
+    classes = {"imagenet-1k": 1000, "imagenet-100": 100}
+    cache: dict = {}
+    checked = 0
+    for e in registry.entries:
+        r = e.result
+        c = r.compression
+        ratios = c.layerwise_ratios if c.layerwise_ratios is not None else c.pruning_ratio
+        if r.network not in ("resnet34", "resnet50") or ratios is None or r.speedup is None:
+            continue
+        key = (r.network, str(ratios), r.dataset)
+        if key not in cache:
+            cache[key] = flops_report(r.network, ratios, classes.get(r.dataset)).speedup
+        assert round(cache[key], 2) == pytest.approx(r.speedup, abs=0.011), e.key
+        checked += 1
+    if not checked:
+        pytest.skip("no ResNet-34/50 registry result with published ratios")
+
+
+def test_cli_flops_result_without_ratios():
+    reg = pytest.importorskip("audit.registry")
+    registry = reg.load_registry()
+    for e in registry.entries:
+        c = e.result.compression
+        if c.layerwise_ratios is None and c.pruning_ratio is None:
+            res = _invoke("flops", "--result", e.key)
+            assert res.exit_code != 0 and "publishes no layer-wise or uniform pruning ratios" in str(res.exception)
+            return
+    pytest.skip("every registry result has ratios")
