@@ -347,3 +347,9 @@ def test_overall_schedule_cut_at_pruning_epoch():
         recipe_from_data(dict(base, overall={"epochs": 120, "lr_schedule": "0:1e-1", "prune_epoch": 120}))
     with pytest.raises(RecipeError, match="'overall' replaces 'pretrain' and 'finetune'"):
         recipe_from_data(dict(TINY, overall={"epochs": 4, "lr_schedule": "0:1e-1", "prune_epoch": 2}))
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "reruns" / "recipes").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_recipes_validate(path):
+    recipe = load_recipe(path)
+    assert recipe.pipeline in ("pruning", "scratch")
