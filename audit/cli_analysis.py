@@ -40,10 +40,23 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON (docs/compare.schema.json).")] = False,
         accept_base_accuracy: BaseAccOpt = False,
         registry: RegistryOpt = None,
+        rerun: Annotated[bool, typer.Option(
+            "--rerun", help="Run the printed cross-validation plan with the rerun engine (A+RA, B+RB, A+RB, B+RA; "
+                            "needs --rerun-base and the 'rerun' extra).")] = False,
+        rerun_base: Annotated[Optional[Path], typer.Option(
+            "--rerun-base", help="Rerun recipe giving model, dataset, pretraining and ratio; its finetuning stage is "
+                                 "replaced by the plan's recipes.", show_default=False)] = None,
+        seeds: Annotated[int, typer.Option("--seeds", help="With --rerun: seeds per configuration.")] = 1,
+        runs_dir: Annotated[Path, typer.Option("--runs-dir", help="With --rerun: where runs live.")]
+        = Path("reruns/runs"),
     ) -> int:
         """Which published numbers of A and B may be compared fairly, the real gap, and what would settle it."""
         from .commands import compare_cmd
 
+        if rerun:
+            return compare_cmd.rerun_plan(a=method_a, b=method_b, dataset=dataset, network=network,
+                                          tolerance=tolerance, registry=registry, base=rerun_base, seeds=seeds,
+                                          runs_dir=runs_dir, accept_base_accuracy=accept_base_accuracy)
         return compare_cmd.main(a=method_a, b=method_b, dataset=dataset, network=network, tolerance=tolerance,
                                 as_json=as_json, registry=registry, accept_base_accuracy=accept_base_accuracy)
 

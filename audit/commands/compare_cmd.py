@@ -152,3 +152,55 @@ def main(*, a: str, b: str, dataset=None, network=None, tolerance: float = 0.05,
         return 0
     render(rep)
     return 0
+
+
+def rerun_plan(*, a: str, b: str, dataset=None, network=None, tolerance: float = 0.05, registry=None, base=None,
+               seeds: int = 1, runs_dir: Any = "reruns/runs", accept_base_accuracy: bool = False) -> int:
+    """``compare A B --rerun``: run the cross-validation plan of the compare report with the rerun engine."""
+    from ..compare import check_filters, check_tolerance, compare_methods
+    from ..errors import AuditError
+    from ..registry import load_registry
+    from ..rerun.crossval import check_methods
+
+    check_tolerance(tolerance)
+    check_filters(dataset, network)
+    reg = load_registry(registry)
+    ma, mb = reg.resolve_method(a), reg.resolve_method(b)
+    ea, eb = check_methods(ma, mb)
+    if base is None:
+        raise AuditError("--rerun needs --rerun-base RECIPE.yaml (model, dataset, pretraining and pruning ratio "
+                         "of the runs; the plan supplies the finetuning recipes)")
+    rep = compare_methods(reg, a, b, dataset=dataset, network=network, tolerance=tolerance,
+                          accept_base_accuracy=accept_base_accuracy)
+    plan = next((op["cross_validation"] for g in rep["groups"] for op in g["operating_points"]
+                 if op.get("cross_validation")), None)
+    if plan is None:
+        raise AuditError(f"compare {ma} {mb} has no cross-validation plan (no operating point where both have results)")
+    by_method = {r["method"]: r for r in plan["runs"]}
+    rb_run, ra_run = by_method[ma], by_method[mb]  # A runs with B's recipe (RB), B with A's (RA)
+    for r, owner in ((ra_run, ma), (rb_run, mb)):
+        if not r["schedule"] or not r["finetune_epochs"]:
+            raise AuditError(f"the registry gives no complete finetuning recipe for {owner} ({r['recipe']}): "
+                             "nothing to rerun")
+    from ..rerun.errors import require_torch
+    from ..rerun.recipe import load_recipe
+    from ..yamlio import load, read_text
+
+    load_recipe(base)
+    data = load(read_text(base, str(base)), str(base))[0]
+    require_torch()
+    from ..rerun.crossval import run_crossval
+
+    def with_ft(r: dict[str, Any]) -> dict[str, Any]:
+        d = json.loads(json.dumps(data))
+        d["finetune"] = {"epochs": int(r["finetune_epochs"]), "lr_schedule": r["schedule"]}
+        return d
+
+    print(f"cross-validation plan: {ma} with {rb_run['recipe_from']}'s recipe ({rb_run['recipe']}), "
+          f"{mb} with {ra_run['recipe_from']}'s ({ra_run['recipe']}); base {base}", file=sys.stderr)
+    out = run_crossval(ea, eb, with_ft(ra_run), with_ft(rb_run), list(range(seeds)), runs_dir,
+                       name_a=f"R({ma})", name_b=f"R({mb})", log=lambda m: print(m, file=sys.stderr))
+    for k, v in out["mean"].items():
+        print(f"{k}: top-1 {v:.2f}")
+    print(f"verdict: {out['verdict']}")
+    return 0

@@ -132,6 +132,114 @@ class _ProgressHooks:
             self.console.print(text)
 
 
+@app.command("grid")
+def grid_cmd(
+    grid: Annotated[Path, typer.Argument(help="Grid YAML (see reruns/grids/).", show_default=False)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print every cell with its schedules and epochs "
+                                                            "(with and without sharing the dense run); run nothing.")]
+    = False,
+    executor: Annotated[str, typer.Option("--executor", help="local (a pool of worker processes) or slurm "
+                                                             "(submitit).")] = "local",
+    workers: Annotated[int, typer.Option("--workers", help="Local worker processes.")] = 1,
+    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where runs live.")] = Path("reruns/runs"),
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Where the table goes (default: "
+                                                    "reruns/grids/<name>/).", show_default=False)] = None,
+    results_dir: Annotated[Path, typer.Option("--results-dir", help="Collect one Result per row x ratio here.")]
+    = Path("reruns/results"),
+    no_results_dir: Annotated[bool, typer.Option("--no-results-dir", help="Do not collect results.")] = False,
+    device: Annotated[str, typer.Option("--device", help="cpu, cuda or auto.")] = "cpu",
+    slurm_folder: Annotated[Path, typer.Option("--slurm-folder", help="submitit's log folder.")]
+    = Path("reruns/submitit"),
+) -> None:
+    """Expand a grid (rows = the seed's setups x ratios x seeds) and run what is missing, then aggregate."""
+    import sys
+
+    from .grid import dry_run_text, load_grid
+
+    if executor not in ("local", "slurm"):
+        raise RerunError(f"--executor must be local or slurm, not {executor!r}")
+    g = load_grid(grid)
+    require_torch()
+    if dry_run:
+        typer.echo(dry_run_text(g))
+        return
+    from .executor import make_executor
+    from .grid import run_grid, write_outputs
+
+    ex = make_executor(executor, workers, slurm_folder)
+    run = run_grid(g, runs_dir, ex, device=device, log=lambda m: typer.echo(m, err=True))
+    out = out_dir or Path("reruns/grids") / g.name
+    cmd = "prune-audit rerun " + " ".join(sys.argv[sys.argv.index("grid"):] if "grid" in sys.argv else ["grid", str(grid)])
+    write_outputs(g, run, out, cmd, None if no_results_dir else results_dir)
+    typer.echo((out / "table.md").read_text())
+    typer.echo(f"wall time {run.seconds:.1f} s ({run.ran} cells run, {run.complete} read back); written to {out}/")
+
+
+@app.command("crossval")
+def crossval_cmd(
+    method_a: Annotated[str, typer.Argument(metavar="A", help="A method the engine can run (l1, random, greg1, "
+                                                            "greg2).", show_default=False)],
+    method_b: Annotated[str, typer.Argument(metavar="B", help="Another method.", show_default=False)],
+    recipe_a: Annotated[Path, typer.Option("--recipe-a", help="A's recipe RA (rerun recipe YAML).",
+                                           show_default=False)],
+    recipe_b: Annotated[Path, typer.Option("--recipe-b", help="B's recipe RB (rerun recipe YAML).",
+                                           show_default=False)],
+    seeds: Annotated[int, typer.Option("--seeds", help="Seeds 0..N-1 of every configuration.")] = 1,
+    executor: Annotated[str, typer.Option("--executor", help="local or slurm (submitit).")] = "local",
+    workers: Annotated[int, typer.Option("--workers", help="Local worker processes.")] = 1,
+    runs_dir: Annotated[Path, typer.Option("--runs-dir", help="Where runs live.")] = Path("reruns/runs"),
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Write crossval.json, runs.csv and the command "
+                                                    "here (default: reruns/crossval/A-vs-B/).", show_default=False)]
+    = None,
+    device: Annotated[str, typer.Option("--device", help="cpu, cuda or auto.")] = "cpu",
+) -> None:
+    """Run A+RA, B+RB, A+RB, B+RA (x seeds) and print the seed's verdict (end of Sec. 5)."""
+    import sys
+
+    from .crossval import check_methods
+
+    a, b = check_methods(method_a, method_b)
+    if seeds < 1:
+        raise RerunError(f"--seeds must be at least 1, not {seeds}")
+    if executor not in ("local", "slurm"):
+        raise RerunError(f"--executor must be local or slurm, not {executor!r}")
+    from ..yamlio import load, read_text
+
+    datas = []
+    for p in (recipe_a, recipe_b):
+        from .recipe import load_recipe
+
+        load_recipe(p)
+        datas.append(load(read_text(p, str(p)), str(p))[0])
+    require_torch()
+    from .crossval import run_crossval
+    from .executor import make_executor
+
+    ex = make_executor(executor, workers)
+    na, nb = recipe_a.stem, recipe_b.stem
+    if na == nb:
+        na, nb = "RA", "RB"
+    rep = run_crossval(a, b, datas[0], datas[1], list(range(seeds)), runs_dir, ex, device, na, nb,
+                       log=lambda m: typer.echo(m, err=True))
+    out = out_dir or Path("reruns/crossval") / f"{a}-vs-{b}"
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = "prune-audit rerun " + " ".join(sys.argv[sys.argv.index("crossval"):] if "crossval" in sys.argv
+                                          else ["crossval", method_a, method_b])
+    rep["command"] = cmd
+    (out / "crossval.json").write_text(json.dumps(rep, indent=1))
+    lines = ["method,recipe,seed,top1,trainability_acc,result_id,run"]
+    lines += [f"{r['method']},{r['recipe']},{r['seed']},{r['top1']!r},{r['trainability_acc']!r},{r['result_id']},"
+              f"{r['run']}" for r in rep["runs"]]
+    (out / "runs.csv").write_text("\n".join(lines) + "\n")
+    for k, v in rep["mean"].items():
+        typer.echo(f"{k}: top-1 {v:.2f}" + (f" ± {rep['std'][k]:.2f}" if rep["std"][k] == rep["std"][k] else "")
+                   + f" over {seeds} seed(s)")
+    typer.echo(f"verdict: {rep['verdict']}")
+    (out / "verdict.txt").write_text(f"{cmd}\n# wall time {rep['seconds']:.1f} s\n" + "\n".join(
+        f"{k}: top-1 {v:.2f}" for k, v in rep["mean"].items()) + f"\nverdict: {rep['verdict']}\n")
+    typer.echo(f"written to {out}/")
+
+
 @app.command("flops")
 def flops_cmd(
     network: Annotated[Optional[str], typer.Option("--network", help="Network id (resnet50, resnet56, vgg19, ...).",

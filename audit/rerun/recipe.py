@@ -103,9 +103,29 @@ class BaseCfg(Strict):
     """Filled in on resolution: the checkpoint's SHA-256 (a changed file is a different run)."""
 
 
+class PruneStageCfg(Strict):
+    """The pruning stage of a method that has one (GReg-1/GReg-2, see ``audit.rerun.methods``)."""
+
+    epochs: Annotated[int, Field(ge=1, strict=True)] = 5
+    """At most this many epochs (the stage ends once the penalty ceiling + ``stabilize`` are reached)."""
+    lr: Annotated[float, Field(gt=0)] = 1e-2
+    """Fixed LR of the stage."""
+    reg_step: Annotated[float, Field(gt=0)] = 1e-2
+    """Penalty growth per ``reg_interval`` iterations (GReg paper, ImageNet: 1e-4)."""
+    reg_interval: Annotated[int, Field(ge=1, strict=True)] = 1
+    """Iterations between two penalty steps (GReg paper: 10)."""
+    reg_ceiling: Annotated[float, Field(gt=0)] = 1.0
+    """Largest penalty coefficient (GReg paper: 1)."""
+    stabilize: Annotated[int, Field(ge=0, strict=True)] = 20
+    """Iterations at the ceiling before the filters are removed (GReg paper: 10000)."""
+
+
 class PruningCfg(Strict):
-    method: Literal["l1", "random"] = "l1"
-    """Filter ranking: ``l1`` (Li et al.) or ``random`` (the random-filter baseline)."""
+    method: Literal["l1", "random", "greg1", "greg2"] = "l1"
+    """Filter ranking: ``l1`` (Li et al.), ``random`` (the random-filter baseline), ``greg1`` / ``greg2``
+    (growing regularisation, Wang et al. ICLR'21; see ``audit.rerun.methods``)."""
+    stage: PruneStageCfg | None = None
+    """The pruning stage of greg1/greg2 (its own epochs and LR); ``null`` = defaults for GReg, none for l1/random."""
     ratio: RatioValue | list[RatioValue] | dict[str, RatioValue]
     """Uniform ratio, stage-wise list (``[stem, layer1, ..., fc]``), or mapping (``{"1-15": 0.5}``, ``{layer2: 0.3}``)."""
     overrides: dict[str, RatioValue] = {}
@@ -350,6 +370,8 @@ def load_recipe(path: str | Path) -> Recipe:
 def resolved(recipe: Recipe, base_dir: Path | None = None) -> dict[str, Any]:
     """The resolved recipe: defaults filled in, schedules canonical, base checkpoint hashed."""
     data = recipe.model_dump(mode="json")
+    if data["pruning"].get("stage") is None:  # recipes without a pruning stage keep their hash
+        data["pruning"].pop("stage", None)
     ck = recipe.base.checkpoint
     if ck is not None:
         path = Path(ck)

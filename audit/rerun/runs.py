@@ -196,6 +196,9 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "reruns/runs", device: str
     """
     hooks = hooks or Hooks()
     t0 = time.perf_counter()
+    from . import dist as _dist
+
+    _dist.init_from_env(device)  # torchrun with WORLD_SIZE > 1: DDP (see audit.rerun.dist)
     res = resolved(recipe, recipe_dir)
     h = recipe_hash(res)
     run_dir = run_dir_for(Path(runs_dir), h)
@@ -237,7 +240,7 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "reruns/runs", device: str
         load_base_weights(base_model, Path(res["base"]["checkpoint"]), recipe.model.network)
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    if not recipe_path.exists():
+    if not recipe_path.exists() and _dist.is_main():
         atomic_write_text(recipe_path, f"# resolved recipe; sha256 {h}\n" + yaml.safe_dump(res, sort_keys=False))
     else:
         _check_own(recipe_path, res, h)
@@ -286,6 +289,8 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "reruns/runs", device: str
     epochs_this_call = 0
 
     def save(stage: str, epoch: int, optimizer, scaler) -> None:
+        if not _dist.is_main():
+            return
         payload = {
             "format": CKPT_FORMAT, "recipe_hash": h, "stage": stage, "epoch": epoch, "plan": plan, "kept": kept,
             "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
@@ -303,7 +308,7 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "reruns/runs", device: str
         epoch0 = start_epoch if first else 0
         if sname == "finetune" and plan is None:
             model, plan, kept = _prune(recipe, model, dev, data, extra, hooks)
-            atomic_write_text(run_dir / "prune.json", json.dumps(
+            _dist.is_main() and atomic_write_text(run_dir / "prune.json", json.dumps(
                 {"method": recipe.pruning.method, "kept": kept, "plan": plan}, indent=1))
             opt_state, scaler_state = None, None
         optimizer = make_optimizer(model, scfg.lr_schedule.lr_at(0) or 0.0, o.momentum, o.weight_decay, o.nesterov)
@@ -315,6 +320,7 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "reruns/runs", device: str
         if sname == "finetune" and not (first and ckpt is not None):
             save(sname, 0, optimizer, scaler)  # the pruned model, before finetuning
         hooks.stage_start(sname, scfg.epochs, epoch0, len(data.train))
+        train_model = _dist.wrap(model, dev)
         for epoch in range(epoch0, scfg.epochs):
             if stop_after is not None and epochs_this_call >= stop_after:
                 raise _Interrupted(f"stopped after {epochs_this_call} epochs")
@@ -323,8 +329,10 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "reruns/runs", device: str
             set_lr(optimizer, lr)
             hooks.epoch_start(sname, epoch, lr)
             g = _epoch_generator(recipe.seed, sname, epoch)
-            tr = train_epoch(model, optimizer, data.train.batches(recipe.batch_size, g, recipe.dataset.augment), dev,
+            tr = train_epoch(train_model, optimizer,
+                             _dist.shard(data.train.batches(recipe.batch_size, g, recipe.dataset.augment)), dev,
                              amp, recipe.channels_last, scaler, hooks.batch)
+            tr = _dist.reduce_mean(tr)
             ev = evaluate(model, data.test.batches(recipe.eval_batch_size), dev, amp, recipe.channels_last)
             rec = {"stage": sname, "epoch": epoch, "lr": lr, "train_loss": tr["train_loss"],
                    "train_acc": tr["train_acc"], **ev, "seconds": tr["seconds"], "images_per_s": tr["images_per_s"]}
@@ -336,8 +344,9 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "reruns/runs", device: str
         opt_state, scaler_state = None, None
 
     result = _make_result(recipe, res, h, model, plan, history, extra, data.image_size, classes, dev)
-    _write_csv(run_dir / "metrics.csv", history)
-    atomic_write_text(result_path, result.model_dump_json(indent=1, exclude_none=True))
+    if _dist.is_main():
+        _write_csv(run_dir / "metrics.csv", history)
+        atomic_write_text(result_path, result.model_dump_json(indent=1, exclude_none=True))
     return RunOutcome(run_dir, h, status, result, history, time.perf_counter() - t0)
 
 
@@ -356,8 +365,14 @@ def _prune(recipe: Recipe, model, dev, data, extra, hooks):
     net = recipe.model.network
     ratios = resolve_ratios(net, p.ratio, overrides=p.overrides, skip=p.skip)
     extra["base"] = evaluate(model, data.test.batches(recipe.eval_batch_size), dev)
-    model = model.to("cpu")
-    pruned, report = prune_model(model, net, ratios, p.method, recipe.seed)
+    if p.method in ("l1", "random"):
+        model = model.to("cpu")
+        pruned, report = prune_model(model, net, ratios, p.method, recipe.seed)
+    else:  # a method with its own pruning stage (audit.rerun.methods)
+        from .methods import prune_with_method
+
+        pruned, report, info = prune_with_method(recipe, model, ratios, data, dev, hooks)
+        extra["prune_stage"] = {k: v for k, v in info.items() if k != "stage_log"}
     pruned.to(dev)
     extra["after_prune"] = evaluate(pruned, data.test.batches(recipe.eval_batch_size), dev)
     hooks.message(f"pruned ({p.method}): base top-1 {extra['base']['top1']:.2f} -> {extra['after_prune']['top1']:.2f}"
@@ -366,6 +381,10 @@ def _prune(recipe: Recipe, model, dev, data, extra, hooks):
 
 
 def _write_csv(path: Path, history: list[dict[str, Any]]) -> None:
+    from . import dist as _dist
+
+    if not _dist.is_main():
+        return
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     w.writeheader()
@@ -396,6 +415,18 @@ def _stage(recipe: Recipe, scfg) -> Stage:
     o = recipe.optimizer
     return Stage(epochs=scfg.epochs, lr_schedule=scfg.lr_schedule, optimizer=o.name, batch_size=recipe.batch_size,
                  weight_decay=o.weight_decay, momentum=o.momentum, nesterov=o.nesterov)
+
+
+def _prune_stage(recipe: Recipe, extra: dict[str, Any]) -> Stage:
+    ps = extra.get("prune_stage")
+    if not ps:
+        return Stage(epochs=0, notes=f"one-shot {recipe.pruning.method} filter pruning")
+    c = recipe.pruning.stage
+    lr = c.lr if c is not None else None
+    note = (f"{recipe.pruning.method} growing-regularisation stage: {ps['stage_iterations']} iterations, penalty up to "
+            f"{ps['penalty']:g}" + ("" if ps.get("finished") else " (stage epochs ran out before the ceiling + "
+                                    "stabilisation)"))
+    return Stage(epochs=ps["stage_epochs"], notes=note + (f"; fixed LR {lr:g}" if lr else ""))
 
 
 def _make_result(recipe: Recipe, res: dict[str, Any], h: str, model, plan, history, extra, image_size: int,
@@ -449,7 +480,8 @@ def _make_result(recipe: Recipe, res: dict[str, Any], h: str, model, plan, histo
         notes.append(f"test top-1 right after pruning (before finetuning): {extra['after_prune']['top1']:.2f}")
     return Result(
         id=rid,
-        method="L1-norm" if recipe.pruning.method == "l1" else "random filter pruning",
+        method={"l1": "L1-norm", "random": "random filter pruning", "greg1": "GReg-1", "greg2": "GReg-2"}.get(
+            recipe.pruning.method, recipe.pruning.method),
         variant=recipe.name,
         granularity="filter",
         pipeline="pruning" if recipe.pipeline == "pruning" else "scratch",
@@ -461,7 +493,7 @@ def _make_result(recipe: Recipe, res: dict[str, Any], h: str, model, plan, histo
         base=base,
         compression=Compression(**comp),
         pretrain=_stage(recipe, recipe.pretrain) if recipe.pretrain is not None else None,
-        prune=Stage(epochs=0, notes=f"one-shot {recipe.pruning.method} filter pruning") if recipe.pipeline == "pruning" else None,
+        prune=_prune_stage(recipe, extra) if recipe.pipeline == "pruning" else None,
         finetune=_stage(recipe, recipe.finetune) if recipe.finetune is not None else None,
         scratch=_stage(recipe, recipe.scratch) if recipe.scratch is not None else None,
         sources=[Source(where=f"prune-audit rerun {h[:16]}", paper="prune-audit-rerun",

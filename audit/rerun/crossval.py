@@ -1,0 +1,128 @@
+"""Cross-validation of finetuning recipes between two pruning methods (the seed's end of Sec. 5).
+
+Given methods A and B with their recipes RA and RB, run A+RA, B+RB, A+RB and B+RA (x seeds) and
+compare A vs B under RA and under RB:
+
+* one method wins under both recipes -> its advantage is its own (the pruning design);
+* the order flips -> pruning and finetuning interact; the higher-performing configuration weighs
+  more (the seed's second rule of thumb).
+
+A recipe here is a rerun recipe YAML; "A+RB" is RB with ``pruning.method`` set to A (a GReg method
+keeps RB's ``pruning.stage`` or gets the defaults).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from .errors import RerunError
+
+__all__ = ["check_methods", "crossval_jobs", "run_crossval", "verdict"]
+
+
+def check_methods(*names: str) -> list[str]:
+    """Canonical engine method names; an unknown or unrunnable one is a one-line error listing the runnable."""
+    from .methods import METHODS, canonical
+
+    out = []
+    for n in names:
+        c = canonical(n)
+        if c is None:
+            can = ", ".join(f"{k} ({m.label})" for k, m in METHODS.items())
+            raise RerunError(f"the rerun engine cannot run method {n!r}; it can run: {can}")
+        out.append(c)
+    return out
+
+
+def _with(recipe_data: dict[str, Any], method: str, seed: int, tag: str) -> dict[str, Any]:
+    d = json.loads(json.dumps(recipe_data))
+    pr = dict(d.get("pruning") or {})
+    pr["method"] = method
+    if method in ("l1", "random"):
+        pr.pop("stage", None)
+    d["pruning"] = pr
+    d["seed"] = seed
+    d["name"] = f"{tag}"
+    return d
+
+
+def crossval_jobs(a: str, b: str, ra: dict[str, Any], rb: dict[str, Any], seeds: list[int],
+                  name_a: str = "RA", name_b: str = "RB") -> list[tuple[str, str, int, dict[str, Any]]]:
+    """(method, recipe name, seed, recipe data) for A+RA, B+RB, A+RB, B+RA."""
+    jobs = []
+    for m, rn, rd in ((a, name_a, ra), (b, name_b, rb), (a, name_b, rb), (b, name_a, ra)):
+        for s in seeds:
+            jobs.append((m, rn, s, _with(rd, m, s, f"crossval-{m}-{rn}")))
+    return jobs
+
+
+def verdict(a: str, b: str, scores: dict[tuple[str, str], float], name_a: str = "RA", name_b: str = "RB",
+            std: dict[tuple[str, str], float] | None = None) -> str:
+    """The seed's verdict from mean top-1 of (method, recipe)."""
+    std = std or {}
+
+    def fmt(m: str, r: str) -> str:
+        s = std.get((m, r))
+        return f"{scores[(m, r)]:.2f}" + (f"±{s:.2f}" if s is not None and not math.isnan(s) else "")
+
+    def winner(r: str) -> str | None:
+        x, y = scores[(a, r)], scores[(b, r)]
+        return a if x > y else b if y > x else None
+
+    wa, wb = winner(name_a), winner(name_b)
+    spread = [v for v in std.values() if v is not None and not math.isnan(v)]
+    caveat = ""
+    if spread:
+        gaps = [abs(scores[(a, r)] - scores[(b, r)]) for r in (name_a, name_b)]
+        if min(gaps) < max(spread):
+            caveat = (f" [caution: a gap ({min(gaps):.2f}) is below the largest seed-to-seed std ({max(spread):.2f}); "
+                      "more seeds are needed to trust it]")
+    detail = (f"under {name_a}: {a} {fmt(a, name_a)} vs {b} {fmt(b, name_a)}; "
+              f"under {name_b}: {a} {fmt(a, name_b)} vs {b} {fmt(b, name_b)}")
+    if wa is not None and wa == wb:
+        return (f"{wa} wins under both recipes ({detail}): its advantage is its own (the pruning design), "
+                "not the finetuning recipe's" + caveat)
+    best = max(scores, key=lambda k: scores[k])
+    if wa is None or wb is None:
+        return (f"a tie under at least one recipe ({detail}): no method is shown better; "
+                f"the higher-performing configuration ({best[0]} + {best[1]}, {scores[best]:.2f}) weighs more" + caveat)
+    return (f"the order flips ({detail}): pruning and finetuning interact, so neither method's advantage is its own; "
+            f"the higher-performing configuration ({best[0]} + {best[1]}, {scores[best]:.2f}) weighs more" + caveat)
+
+
+def run_crossval(a: str, b: str, ra: dict[str, Any], rb: dict[str, Any], seeds: list[int], runs_dir: str | Path,
+                 executor: Any = None, device: str = "cpu", name_a: str = "RA", name_b: str = "RB",
+                 log=print) -> dict[str, Any]:
+    from .executor import LocalExecutor
+    from .grid import run_cell
+    from .recipe import recipe_from_data
+
+    a, b = check_methods(a, b)
+    if a == b:
+        raise RerunError(f"cross-validation needs two different methods (both are {a})")
+    jobs = crossval_jobs(a, b, ra, rb, seeds, name_a, name_b)
+    for _, rn, _, d in jobs:
+        recipe_from_data(d, f"<{rn}>")  # bad input fails before anything runs
+    ex = executor or LocalExecutor(1)
+    t0 = time.perf_counter()
+    log(f"cross-validation: {len(jobs)} runs ({a}, {b} x {name_a}, {name_b} x {len(seeds)} seeds)")
+    outs = ex.map([(run_cell, (d, str(runs_dir), device)) for *_, d in jobs])
+    per: dict[tuple[str, str], list[float]] = {}
+    rows = []
+    for (m, rn, s, _), o in zip(jobs, outs):
+        top1 = o["result"]["top1"]["mean"]
+        per.setdefault((m, rn), []).append(top1)
+        rows.append({"method": m, "recipe": rn, "seed": s, "top1": top1,
+                     "trainability_acc": o["result"].get("trainability_acc"), "result_id": o["result"]["id"],
+                     "run": Path(o["run_dir"]).name})
+    scores = {k: statistics.fmean(v) for k, v in per.items()}
+    std = {k: (statistics.stdev(v) if len(v) > 1 else float("nan")) for k, v in per.items()}
+    return {"a": a, "b": b, "recipes": [name_a, name_b], "seeds": seeds, "runs": rows,
+            "mean": {f"{m}+{r}": v for (m, r), v in scores.items()},
+            "std": {f"{m}+{r}": v for (m, r), v in std.items()},
+            "verdict": verdict(a, b, scores, name_a, name_b, std), "seconds": time.perf_counter() - t0}

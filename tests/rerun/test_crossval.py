@@ -1,0 +1,93 @@
+"""Cross-validation of finetuning recipes (the seed's end of Sec. 5)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+import yaml  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+from audit.rerun.cli import app  # noqa: E402
+from audit.rerun.crossval import check_methods, crossval_jobs, verdict  # noqa: E402
+from audit.rerun.errors import RerunError  # noqa: E402
+
+RECIPE = {
+    "model": {"network": "resnet20"},
+    "dataset": {"name": "digits", "image_size": 8, "train_limit": 64, "test_limit": 32},
+    "pretrain": {"epochs": 1, "lr_schedule": "0:1e-1"},
+    "pruning": {"method": "l1", "ratio": 0.5},
+    "finetune": {"epochs": 1, "lr_schedule": "0:1e-2"},
+    "batch_size": 32,
+}
+
+
+def test_verdicts():
+    both = verdict("greg2", "l1", {("greg2", "RA"): 90, ("l1", "RA"): 80, ("greg2", "RB"): 85, ("l1", "RB"): 84})
+    assert both.startswith("greg2 wins under both recipes") and "its advantage is its own" in both
+    flip = verdict("greg2", "l1", {("greg2", "RA"): 90, ("l1", "RA"): 80, ("greg2", "RB"): 85, ("l1", "RB"): 95})
+    assert flip.startswith("the order flips") and "pruning and finetuning interact" in flip
+    assert "(l1 + RB, 95.00) weighs more" in flip
+
+
+def test_jobs_are_the_four_configurations():
+    ra = dict(RECIPE)
+    rb = {**RECIPE, "finetune": {"epochs": 1, "lr_schedule": "0:1e-3"}}
+    jobs = crossval_jobs("greg2", "l1", ra, rb, [0, 1])
+    assert [(m, r, s) for m, r, s, _ in jobs] == [
+        ("greg2", "RA", 0), ("greg2", "RA", 1), ("l1", "RB", 0), ("l1", "RB", 1),
+        ("greg2", "RB", 0), ("greg2", "RB", 1), ("l1", "RA", 0), ("l1", "RA", 1)]
+    d = jobs[4][3]
+    assert d["pruning"]["method"] == "greg2" and d["finetune"]["lr_schedule"] == "0:1e-3" and d["seed"] == 0
+
+
+def test_unrunnable_method_lists_the_runnable_ones(tmp_path):
+    with pytest.raises(RerunError, match=r"^the rerun engine cannot run method 'Taylor-FO'; it can run: l1 \(L1-norm\), "
+                                         r"random \(random filter pruning\), greg1 \(GReg-1\), greg2 \(GReg-2\)$"):
+        check_methods("l1", "Taylor-FO")
+    res = CliRunner().invoke(app, ["crossval", "Taylor-FO", "l1", "--recipe-a", "a.yaml", "--recipe-b", "b.yaml"])
+    assert res.exit_code != 0 and "it can run: l1" in str(res.exception)
+
+
+def test_crossval_cli_tiny(tmp_path):
+    ra, rb = tmp_path / "ra.yaml", tmp_path / "rb.yaml"
+    ra.write_text(yaml.safe_dump({**RECIPE, "pruning": {"method": "greg2", "ratio": 0.5,
+                                                         "stage": {"epochs": 1, "reg_step": 0.5, "stabilize": 1}}}))
+    rb.write_text(yaml.safe_dump({**RECIPE, "finetune": {"epochs": 1, "lr_schedule": "0:1e-3"}}))
+    res = CliRunner().invoke(app, ["crossval", "GReg-2", "L1-norm", "--recipe-a", str(ra), "--recipe-b", str(rb),
+                                   "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output + str(res.exception)
+    assert "verdict: " in res.output
+    rep = json.loads((tmp_path / "out" / "crossval.json").read_text())
+    assert set(rep["mean"]) == {"greg2+ra", "l1+rb", "greg2+rb", "l1+ra"}
+    assert (tmp_path / "out" / "runs.csv").read_text().count("\n") == 5
+
+
+def test_compare_rerun_launches_the_plan(tmp_path, monkeypatch):
+    """`compare A B --rerun` runs the compare report's cross-validation plan (run_crossval stubbed)."""
+    import audit.rerun.crossval as cv
+    from audit.cli import app as main_app
+
+    seen = {}
+
+    def fake(a, b, ra, rb, seeds, runs_dir, executor=None, device="cpu", name_a="RA", name_b="RB", log=print):
+        seen.update(a=a, b=b, ra=ra, rb=rb, seeds=seeds, names=(name_a, name_b))
+        return {"mean": {f"{a}+{name_a}": 1.0}, "verdict": "stub verdict"}
+
+    monkeypatch.setattr(cv, "run_crossval", fake)
+    base = tmp_path / "base.yaml"
+    base.write_text(yaml.safe_dump(RECIPE))
+    res = CliRunner().invoke(main_app, ["compare", "GReg-2", "L1-norm", "--rerun", "--rerun-base", str(base),
+                                        "--seeds", "2"])
+    assert res.exit_code == 0, res.output + str(res.exception)
+    assert "verdict: stub verdict" in res.output
+    assert seen["a"] == "greg2" and seen["b"] == "l1" and seen["seeds"] == [0, 1]
+    # RA is GReg-2's published finetuning, RB L1-norm's (Li et al.: 20 epochs at 1e-3), as the compare plan says
+    assert seen["ra"]["finetune"] == {"epochs": 90, "lr_schedule": "0:1e-2,30:1e-3,60:1e-4,75:1e-5"}
+    assert seen["rb"]["finetune"] == {"epochs": 20, "lr_schedule": "0:1e-3"}
+    res = CliRunner().invoke(main_app, ["compare", "GReg-2", "Taylor-FO", "--rerun", "--rerun-base", str(base)])
+    assert res.exit_code != 0
