@@ -150,6 +150,9 @@ def grid_cmd(
     device: Annotated[str, typer.Option("--device", help="cpu, cuda or auto.")] = "cpu",
     slurm_folder: Annotated[Path, typer.Option("--slurm-folder", help="submitit's log folder.")]
     = Path("reruns/submitit"),
+    slurm_param: Annotated[Optional[list[str]], typer.Option(
+        "--slurm-param", help="KEY=VALUE for submitit's update_parameters (repeatable), e.g. slurm_partition=gpu, "
+                              "gpus_per_node=1, timeout_min=600.", show_default=False)] = None,
 ) -> None:
     """Expand a grid (rows = the seed's setups x ratios x seeds) and run what is missing, then aggregate."""
     import sys
@@ -166,7 +169,15 @@ def grid_cmd(
     from .executor import make_executor
     from .grid import run_grid, write_outputs
 
-    ex = make_executor(executor, workers, slurm_folder)
+    params: dict[str, Any] = {}
+    for kv in slurm_param or []:
+        if "=" not in kv:
+            raise RerunError(f"--slurm-param {kv!r}: expected KEY=VALUE")
+        k, v = kv.split("=", 1)
+        params[k.strip()] = int(v) if v.strip().lstrip("-").isdigit() else v.strip()
+    if params and executor != "slurm":
+        raise RerunError("--slurm-param needs --executor slurm")
+    ex = make_executor(executor, workers, slurm_folder, **params)
     run = run_grid(g, runs_dir, ex, device=device, log=lambda m: typer.echo(m, err=True))
     out = out_dir or Path("reruns/grids") / g.name
     cmd = "prune-audit rerun " + " ".join(sys.argv[sys.argv.index("grid"):] if "grid" in sys.argv else ["grid", str(grid)])

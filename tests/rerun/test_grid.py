@@ -137,3 +137,19 @@ def test_slurm_without_submitit(monkeypatch, tmp_path):
     p.write_text(yaml.safe_dump(TINY))
     code, out = _runner_out(["grid", str(p), "--executor", "slurm", "--runs-dir", str(tmp_path / "r")])
     assert code != 0 and "needs submitit" in out
+
+
+def test_scratch_b_and_sx_b_use_the_mac_speedup():
+    g = grid_from_data({**TINY, "overall": {"epochs": 20, "lr_schedule": "0:1e-1,10:1e-2,15:1e-3"},
+                        "ratios": [0.5, 0.9], "seeds": 1,
+                        "rows": [{"setup": "scratch-b", "prune_epoch": 10}, {"setup": "SX-B", "prune_epoch": 10,
+                                                                             "lr": 1e-1}]})
+    cells = expand(g)
+    sb = [c for c in cells if c.setup == "Scratch-B"]
+    sx = [c for c in cells if c.setup == "SX-B"]
+    for c in sb:  # Scratch-B (seed Sec. 2.2): K1 * speedup + K2 epochs of the pruned model
+        assert c.pipeline == "scratch" and c.finetune_epochs == round(10 * c.speedup) + 10
+        assert c.schedule.initial_lr == 0.1 and c.schedule.final_lr == 1e-3
+    for c in sx:  # SX-B: pruning epoch squeezed to P / speedup
+        assert c.prune_epoch == max(1, round(10 / c.speedup)) and c.finetune_epochs == 10
+    assert [c.prune_epoch for c in sx] == [5, 1]
