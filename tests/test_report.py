@@ -143,7 +143,7 @@ def test_submission_report(report, tmp_path):
     assert ("**Calibrated baseline:** L1-norm (rerun) finetuned with the same recipe (8 epochs, LR 0:1e-2,4:1e-3) "
             "reaches 98.33 at 1.98×") in md
     assert "Learning curves recorded by the rerun engine" in html
-    assert "Triangles are rerun results recorded under reruns/results." in html
+    assert "Triangles are the 1 rerun result(s) recorded under reruns/results." in html
     assert len(pngs(html)) == 3
     # checklist, Rule 1, requests
     assert "| FLOPs convention (MACs or 2×MACs) | not reported | 0/2 | 0/2 | 2/2 |" in md

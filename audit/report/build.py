@@ -681,7 +681,8 @@ def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], do
                    f"every other registry result (grey); each claimed comparison is a line styled by the setup it "
                    f"reaches. A * marks a result on an own-trained base.")
         if rerun_pts:
-            caption += " Triangles are rerun results recorded under reruns/results."
+            caption += (f" Triangles are the {len(rerun_pts)} rerun result(s) recorded under reruns/results"
+                        + (" (unlabelled when more than 3)." if len(rerun_pts) > 3 else "."))
         if no_speedup:
             caption += f" {no_speedup} result(s) without a reported speedup are not drawn."
         doc.add(Figure(png, f"top-1 vs speedup, {ds}/{nw}", caption))

@@ -131,7 +131,8 @@ def top1_vs_speedup(title: str, background: Sequence[tuple[float, float]],
             ax.scatter([h[0] for h in own], [h[1] for h in own], s=90, c="#bc4c00", marker="*",
                        edgecolors="#762c00", linewidths=0.6, label=highlight_name, zorder=5)
         _place_labels(ax, [(x, y, label, "#762c00" if role == "own" else "#0a3069")
-                           for x, y, label, role in own + comp] + [(x, y, label, "#0f4d22") for x, y, label in rr],
+                           for x, y, label, role in own + comp]
+                      + ([(x, y, label, "#0f4d22") for x, y, label in rr] if len(rr) <= 3 else []),
                       obstacles=sorted(background))
         ax.set_xlabel("speedup (dense FLOPs / pruned FLOPs)")
         ax.set_ylabel("top-1 accuracy (%)")
