@@ -176,6 +176,10 @@ def test_compare_report_content():
     assert "**Setup reached: S3.2, base model inferred**" in md
     assert "2 compared operating point(s); 2 classified against the registry (2 at S3.2" in md
     assert "| imagenet-1k/resnet50 | 3.06× | GReg-2 | `wang2021-greg/resnet50-greg2-3.06x` |" in md
+    # rerun evidence: the recorded Sec. 5 cross-validation (on the miniature digits benchmark)
+    if (ROOT / "reruns" / "crossval" / "greg2-vs-l1" / "crossval.json").is_file():
+        assert "## Recorded cross-validation of finetuning recipes (reruns/crossval)" in md
+        assert "This ran on digits/resnet20, a miniature benchmark, not on imagenet-1k/resnet50" in md
 
 
 def test_markdown_tables_parse_back():

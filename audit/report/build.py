@@ -392,6 +392,8 @@ class Context:
     """Predicate: is a registry entry part of what is under review (drawn as a star)?"""
     is_competitor: Any = None
     competitor_name: str = "the compared results"
+    crossvals: Sequence[Any] = ()
+    """Recorded cross-validations (:class:`audit.report.evidence.Crossval`)."""
     noun: str = "claimed comparison(s)"
 
 
@@ -713,6 +715,42 @@ def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], do
                        "accuracy (dashed) and the trainability accuracy TA (dash-dot, the seed's Eq. 1)."))
 
 
+def _crossval_section(ctx: Context, claims: Sequence[Claim], doc: Doc) -> None:
+    """Recorded cross-validations (reruns/crossval) of a method pair that a claim compares."""
+    pairs = {frozenset((c.own.method, c.other.method)) for c in claims if c.other is not None}
+    shown = []
+    for cv in ctx.crossvals:
+        try:
+            ma, mb = ctx.reg.resolve_method(cv.a), ctx.reg.resolve_method(cv.b)
+        except UnknownName:
+            continue
+        if frozenset((ma, mb)) in pairs:
+            shown.append((cv, ma, mb))
+    if not shown:
+        return
+    doc.add(Heading(2, "Recorded cross-validation of finetuning recipes (reruns/crossval)", anchor="crossval"))
+    groups = sorted({f"{c.own.result.dataset}/{c.own.result.network}" for c in claims})
+    for cv, ma, mb in shown:
+        other = "" if cv.benchmark in groups else (f" This ran on {cv.benchmark}, a miniature benchmark, not on "
+                                                   f"{', '.join(groups)}: it shows the method, not the paper's numbers.")
+        doc.add(Para([f"The seed's Sec. 5 experiment for {ma} vs {mb}, run by the rerun engine on {cv.benchmark} "
+                      f"with {cv.seeds} seed(s) per cell (", ("code", cv.command), ")." + other]))
+        rows = []
+        for method, name in ((cv.a, ma), (cv.b, mb)):
+            cells: list[Any] = [name]
+            for r in cv.recipes:
+                key = f"{method}+{r}"
+                if key in cv.mean:
+                    sd = cv.std.get(key)
+                    cells.append(f"{cv.mean[key]:.2f}" + ("" if sd is None else f"±{sd:.2f}"))
+                else:
+                    cells.append("n/r")
+            rows.append(cells)
+        doc.add(Table(["method \\ finetuning recipe"] + list(cv.recipes), rows,
+                      caption=f"Top-1 (%) mean±std over seeds; {cv.name}"))
+        doc.add(Para([("b", "Verdict of the rerun:"), " " + cv.verdict]))
+
+
 def _common(ctx: Context, doc: Doc, claims: list[Claim], audited: list[Any], intro: list[Any]) -> None:
     req = Requests()
     doc.add(*intro)
@@ -722,6 +760,7 @@ def _common(ctx: Context, doc: Doc, claims: list[Claim], audited: list[Any], int
                     anchor="comparisons"))
     for c in claims:
         _claim_section(ctx, c, doc, req)
+    _crossval_section(ctx, claims, doc)
     doc.add(Heading(2, "What is not reported (seed Sec. 6 checklist)", anchor="checklist"))
     if not audited:
         doc.add(Para("No result is under review: nothing was compared."))
@@ -758,7 +797,7 @@ def _group_counts(reg: Any, entries: Sequence[Any]) -> str:
 
 # ---------------------------------------------------------------------- entry points
 def submission_report(loaded: Any, reruns: Sequence[Rerun] = (), tolerance: float = 0.05,
-                      accept_base_accuracy: bool = False) -> Doc:
+                      accept_base_accuracy: bool = False, crossvals: Sequence[Any] = ()) -> Doc:
     """The report of a reviewer's submission file (see :mod:`audit.report.submission`)."""
     sub = loaded.submission
     reg = loaded.registry
@@ -774,7 +813,8 @@ def submission_report(loaded: Any, reruns: Sequence[Rerun] = (), tolerance: floa
     own_methods = {e.method for e in reg.entries if e.paper.id == pid}
     highlight = own_methods | {c.other.method for c in claims if c.other is not None}
     name = "the submission"
-    ctx = Context(reg, reruns, tolerance, name, highlight, "the submission", is_own=lambda e: e.paper.id == pid)
+    ctx = Context(reg, reruns, tolerance, name, highlight, "the submission", is_own=lambda e: e.paper.id == pid,
+                  crossvals=crossvals)
     p = sub.paper
     doc = Doc(f"Fairness report: {p.title} ({p.venue} {p.year})")
     groups = sorted({f"{e.result.dataset}/{e.result.network}" for e in audited})
@@ -797,7 +837,7 @@ def submission_report(loaded: Any, reruns: Sequence[Rerun] = (), tolerance: floa
 
 def compare_report(reg: Any, a: str, b: str, reruns: Sequence[Rerun] = (), tolerance: float = 0.05,
                    accept_base_accuracy: bool = False, dataset: str | None = None,
-                   network: str | None = None) -> Doc:
+                   network: str | None = None, crossvals: Sequence[Any] = ()) -> Doc:
     """The report of ``prune-audit compare A B``: one section per operating point's calibrated pair."""
     from ..compare import compare_methods
 
@@ -825,7 +865,8 @@ def compare_report(reg: Any, a: str, b: str, reruns: Sequence[Rerun] = (), toler
     audited_keys = sorted({c.own.key for c in claims} | {c.other.key for c in claims})
     audited = [by_key[k] for k in audited_keys]
     ctx = Context(reg, reruns, tolerance, ca, {ca, cb}, ca, noun="compared operating point(s)",
-                  is_own=lambda e: e.method == ca, is_competitor=lambda e: e.method == cb, competitor_name=cb)
+                  is_own=lambda e: e.method == ca, is_competitor=lambda e: e.method == cb, competitor_name=cb,
+                  crossvals=crossvals)
     doc = Doc(f"Fairness report: {ca} vs {cb}")
     groups = sorted({f"{g['dataset']}/{g['network']}" for g in rep["groups"]})
     intro: list[Any] = [

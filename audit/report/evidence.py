@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..schema import Result
 
-__all__ = ["Rerun", "default_reruns_dir", "load_reruns"]
+__all__ = ["Crossval", "Rerun", "default_reruns_dir", "load_crossvals", "load_reruns"]
 
 
 @dataclass
@@ -72,4 +72,59 @@ def load_reruns(directory: Path | None) -> list[Rerun]:
         except Exception:  # noqa: BLE001 - optional evidence: anything unreadable is skipped
             continue
         out.append(Rerun(id=result.id, result=result, file=p.name, curve=_curve(p.with_suffix(".csv"))))
+    return out
+
+
+@dataclass
+class Crossval:
+    """A recorded cross-validation of finetuning recipes (``prune-audit rerun crossval``)."""
+
+    name: str
+    """Folder name under ``reruns/crossval``."""
+    a: str
+    b: str
+    """Engine method names (resolve them through the registry's aliases)."""
+    recipes: list[str]
+    mean: dict[str, float]
+    std: dict[str, float]
+    seeds: int
+    verdict: str
+    command: str
+    benchmark: str
+    """``dataset/network`` of the recipes, ``n/r`` when the recipe files are not found."""
+
+
+def _benchmark(folder: Path, recipes: list[str]) -> str:
+    import yaml
+
+    found = set()
+    for r in recipes:
+        path = folder.parent / f"{r}.yaml"
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            found.add(f"{data['dataset']['name']}/{data['model']['network']}")
+        except Exception:  # noqa: BLE001 - optional evidence
+            found.add("n/r")
+    return ", ".join(sorted(found)) or "n/r"
+
+
+def load_crossvals(results_dir: Path | None) -> list[Crossval]:
+    """Cross-validations recorded beside ``results_dir`` (``reruns/crossval/*/crossval.json``), sorted."""
+    if results_dir is None:
+        return []
+    root = Path(results_dir).parent / "crossval"
+    if not root.is_dir():
+        return []
+    out: list[Crossval] = []
+    for p in sorted(root.glob("*/crossval.json")):
+        try:
+            d = json.loads(p.read_text(encoding="utf-8"))
+            recipes = [str(r) for r in d["recipes"]]
+            out.append(Crossval(name=p.parent.name, a=str(d["a"]), b=str(d["b"]), recipes=recipes,
+                                mean={str(k): float(v) for k, v in d["mean"].items()},
+                                std={str(k): float(v) for k, v in d.get("std", {}).items()},
+                                seeds=len(d.get("seeds", [])), verdict=str(d.get("verdict", "")),
+                                command=str(d.get("command", "")), benchmark=_benchmark(p.parent, recipes)))
+        except Exception:  # noqa: BLE001 - optional evidence: anything unreadable is skipped
+            continue
     return out

@@ -80,11 +80,13 @@ def _umask() -> int:
 
 
 def _reruns(reruns_dir: Path | None):
-    from .evidence import default_reruns_dir, load_reruns
+    """(rerun results, recorded cross-validations) of ``reruns_dir`` (default: the checkout's reruns/results)."""
+    from .evidence import default_reruns_dir, load_crossvals, load_reruns
 
     if reruns_dir is not None and not Path(reruns_dir).is_dir():
         raise AuditError(f"{reruns_dir}: reruns directory does not exist")
-    return load_reruns(reruns_dir if reruns_dir is not None else default_reruns_dir())
+    where = reruns_dir if reruns_dir is not None else default_reruns_dir()
+    return load_reruns(where), load_crossvals(where)
 
 
 def build_submission(path: Path, registry=None, reruns_dir: Path | None = None, tolerance: float = 0.05,
@@ -95,7 +97,8 @@ def build_submission(path: Path, registry=None, reruns_dir: Path | None = None, 
 
     tolerance = check_tolerance(tolerance)
     loaded = load_submission(path, registry)
-    return submission_report(loaded, _reruns(reruns_dir), tolerance, accept_base_accuracy)
+    reruns, crossvals = _reruns(reruns_dir)
+    return submission_report(loaded, reruns, tolerance, accept_base_accuracy, crossvals)
 
 
 def build_compare(a: str, b: str, registry=None, reruns_dir: Path | None = None, tolerance: float = 0.05,
@@ -108,7 +111,8 @@ def build_compare(a: str, b: str, registry=None, reruns_dir: Path | None = None,
     check_filters(dataset, network)
     reg = load_registry(registry)
     canonical = (reg.resolve_method(a), reg.resolve_method(b))
-    doc = compare_report(reg, a, b, _reruns(reruns_dir), tolerance, accept_base_accuracy, dataset, network)
+    reruns, crossvals = _reruns(reruns_dir)
+    doc = compare_report(reg, a, b, reruns, tolerance, accept_base_accuracy, dataset, network, crossvals)
     stem = f"{_stem(canonical[0])}-vs-{_stem(canonical[1])}"
     for part in (dataset, network):
         if part:
