@@ -388,8 +388,7 @@ def _cell_data(g: Grid, cell: Cell | None, ratio: Any, seed: int, sched: Any, ep
 
 
 def cell_recipe_data(g: Grid, cell: Cell, base_ckpt: str | None) -> dict[str, Any]:
-    return _cell_data(g, cell, cell.ratio_text if isinstance(cell.ratio_text, str) and False else
-                      _ratio_value(g, cell), cell.seed, cell.schedule, cell.finetune_epochs, base_ckpt,
+    return _cell_data(g, cell, _ratio_value(g, cell), cell.seed, cell.schedule, cell.finetune_epochs, base_ckpt,
                       cell.pipeline, cell.pruning)
 
 
