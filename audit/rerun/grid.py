@@ -503,11 +503,11 @@ def run_dense(spec: dict[str, Any], snapshots: list[int], runs_dir: str, device:
     paths = {p: out_dir / f"epoch-{p}.pt" for p in snaps}
     if all(x.exists() for x in paths.values()):
         return {p: str(x) for p, x in paths.items()}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out_dir / "spec.json", json.dumps(spec, indent=1, sort_keys=True))
     ds = spec["dataset"]
     data = load_data(ds["name"], ds.get("root"), ds.get("image_size"), ds.get("augment", True),
                      ds.get("train_limit"), ds.get("test_limit"), ds.get("workers", 0))
+    out_dir.mkdir(parents=True, exist_ok=True)  # only once the data is there
+    atomic_write_text(out_dir / "spec.json", json.dumps(spec, indent=1, sort_keys=True))
     classes = spec["model"].get("num_classes") or data.num_classes
     dev = resolve_device(device)
     sched = _sched.parse_schedule(spec["schedule"])

@@ -153,3 +153,9 @@ def test_scratch_b_and_sx_b_use_the_mac_speedup():
     for c in sx:  # SX-B: pruning epoch squeezed to P / speedup
         assert c.prune_epoch == max(1, round(10 / c.speedup)) and c.finetune_epochs == 10
     assert [c.prune_epoch for c in sx] == [5, 1]
+
+
+def test_missing_dataset_is_one_line_and_writes_nothing(tmp_path):
+    code, out = _runner_out(["grid", str(TAB4), "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "o")])
+    assert code != 0 and "dataset folder '/path/to/imagenet-100' does not exist" in out
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
