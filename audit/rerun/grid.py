@@ -687,8 +687,14 @@ def write_outputs(g: Grid, run: GridRun, out_dir: Path, command: str, results_di
     md += ["Trainability accuracy (mean train accuracy over the first LR stage of finetuning/scratch, Eq. 1):", "",
            _markdown(ta.round(2).reset_index()), ""]
     (out_dir / "table.md").write_text("\n".join(md))
-    (out_dir / "COMMAND.txt").write_text(f"{command}\n# wall time {run.seconds:.1f} s; {run.ran} cells run, "
-                                         f"{run.complete} read back\n")
+    cmd_file = out_dir / "COMMAND.txt"
+    if run.ran == 0 and cmd_file.exists():  # re-aggregation of complete runs: keep the producing command's record
+        if "re-aggregated" not in cmd_file.read_text():
+            with open(cmd_file, "a") as fh:
+                fh.write(f"# re-aggregated from the complete runs by: {command} ({run.seconds:.1f} s)\n")
+    else:
+        cmd_file.write_text(f"{command}\n# wall time {run.seconds:.1f} s; {run.ran} cells run, "
+                            f"{run.complete} read back\n")
     if results_dir is not None:
         write_results(g, run, stats, results_dir)
     return out_dir
@@ -700,6 +706,26 @@ def _markdown(df) -> str:
     for _, r in df.iterrows():
         lines.append("| " + " | ".join("" if (isinstance(v, float) and v != v) else str(v) for v in r.values) + " |")
     return "\n".join(lines)
+
+
+def _mean_curve(histories: list[list[dict[str, Any]]]) -> str:
+    """The learning curve averaged over seeds, per (stage, epoch), in the engine's metrics.csv columns."""
+    from .runs import CSV_FIELDS
+
+    rows: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for h in histories:
+        for r in h:
+            rows.setdefault((r["stage"], int(r["epoch"])), []).append(r)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
+    w.writeheader()
+    for (stage, epoch), rs in rows.items():
+        d: dict[str, Any] = {"stage": stage, "epoch": epoch}
+        d["lr"] = repr(float(rs[0]["lr"]))  # the same schedule for every seed
+        for k in CSV_FIELDS[3:]:
+            d[k] = repr(sum(float(r[k]) for r in rs) / len(rs))
+        w.writerow(d)
+    return buf.getvalue()
 
 
 def write_results(g: Grid, run: GridRun, stats, results_dir: Path) -> list[Path]:
@@ -735,6 +761,7 @@ def write_results(g: Grid, run: GridRun, stats, results_dir: Path) -> list[Path]
         rr = r.model_copy(update=upd)
         rr = Result.model_validate(rr.model_dump(mode="json", exclude_none=True))
         path = results_dir / f"{rr.id}.json"
+        (results_dir / f"{rr.id}.csv").write_text(_mean_curve([o["history"] for _, o in items]))
         path.write_text(rr.model_dump_json(indent=1, exclude_none=True))
         written.append(path)
     return written

@@ -117,6 +117,8 @@ def test_tiny_grid_runs_aggregates_and_resubmits(tmp_path):
     recs = [Result.model_validate_json(p.read_text()) for p in results]
     pr = next(r for r in recs if r.pipeline == "pruning")
     assert pr.top1.runs == 2 and pr.pretrain is not None and pr.pretrain.epochs == 1
+    curve = (tmp_path / "results" / f"{pr.id}.csv").read_text().splitlines()
+    assert curve[0].startswith("stage,epoch,lr,train_loss,train_acc") and len(curve) == 1 + 2
     # resubmission: only what is missing runs
     victim = Path(run.outputs[1]["run_dir"]) / "result.json"
     victim.unlink()
