@@ -372,6 +372,8 @@ def _cell_data(g: Grid, cell: Cell | None, ratio: Any, seed: int, sched: Any, ep
     data["seed"] = seed
     pr = dict(data.get("pruning") or {})
     pr.update(pruning or {})
+    if pr.get("method", "l1") in ("l1", "random"):
+        pr.pop("stage", None)  # a GReg stage in the base does not apply to a one-shot row
     pr["ratio"] = ratio
     data["pruning"] = pr
     sched_text = sched if isinstance(sched, str) else schedule_text(sched)

@@ -133,6 +133,12 @@ class PruningCfg(Strict):
     skip: list[str] = []
     """Blocks or layers left unpruned (e.g. ``layer2.0``)."""
 
+    @model_validator(mode="after")
+    def _stage_method(self) -> "PruningCfg":
+        if self.stage is not None and self.method in ("l1", "random"):
+            raise ValueError(f"'stage' is the pruning stage of greg1/greg2; {self.method} prunes in one shot")
+        return self
+
     @field_validator("ratio", "overrides", mode="before")
     @classmethod
     def _no_bool(cls, v: Any) -> Any:

@@ -100,3 +100,13 @@ def test_l1_recipes_keep_their_hash():
                             "finetune": {"epochs": 1, "lr_schedule": "0:1e-2"}})
     assert "stage" not in resolved(rec)["pruning"]
     assert recipe_hash(resolved(rec))
+
+
+def test_stage_with_a_one_shot_method_is_an_error():
+    from audit.rerun.errors import RecipeError
+
+    with pytest.raises(RecipeError, match=r"pruning: 'stage' is the pruning stage of greg1/greg2; l1 prunes in one shot"):
+        recipe_from_data({"model": {"network": "resnet20"}, "dataset": {"name": "digits"},
+                          "pretrain": {"epochs": 1, "lr_schedule": "0:1e-1"},
+                          "pruning": {"method": "l1", "ratio": 0.5, "stage": {"epochs": 1}},
+                          "finetune": {"epochs": 1, "lr_schedule": "0:1e-2"}})
