@@ -394,6 +394,8 @@ class Context:
     competitor_name: str = "the compared results"
     crossvals: Sequence[Any] = ()
     """Recorded cross-validations (:class:`audit.report.evidence.Crossval`)."""
+    used_reruns: set = field(default_factory=set)
+    """Keys of the rerun results the report cites (calibrated baselines)."""
     noun: str = "claimed comparison(s)"
 
 
@@ -510,6 +512,7 @@ def _claim_section(ctx: Context, c: Claim, doc: Doc, req: Requests) -> None:
                       f"{_stage_text(c.own, 'finetune')}."]))
         base, _ = _calibrated_baseline(ctx.reg, c.own, ctx.reruns, ctx.tolerance)
         if base is not None:
+            ctx.used_reruns.add(base.key)
             doc.add(_baseline_para(c, base, ctx.tolerance))
         req.absent.append(f"{c.cid}: state the exact number, base model and finetuning recipe of {c.against} that "
                           f"{c.own.result.id} is compared against (the registry has no usable record of it).")
@@ -528,6 +531,7 @@ def _claim_section(ctx: Context, c: Claim, doc: Doc, req: Requests) -> None:
                   _frontier(c.own, _group_entries(ctx.reg, c.own.result.dataset, c.own.result.network)) + "."]))
     base, why = _calibrated_baseline(ctx.reg, c.own, ctx.reruns, ctx.tolerance)
     if base is not None:
+        ctx.used_reruns.add(base.key)
         doc.add(_baseline_para(c, base, ctx.tolerance))
     else:
         doc.add(Para([("b", "Calibrated baseline:"), " " + why + "."]))
@@ -704,15 +708,36 @@ def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], do
                        "trend: finetuning grows longer over the years, which makes comparisons with older results "
                        "more and more unfair, Sec. 3.2)."))
     # rerun evidence
-    curves = []
+    # learning curves: the reruns the report cites first, then reruns of its methods nearest in speedup
+    own_sp = [e.result.speedup for e in own_entries if e.result.speedup is not None]
+
+    def nearest(rr: Rerun) -> float:
+        sp = rr.result.speedup
+        return min((C.rel_mismatch(sp, s) for s in own_sp), default=1.0) if sp is not None else 1.0
+
+    cands = []
     for rr in ctx.reruns:
-        if (rr.result.dataset, rr.result.network) in groups and rr.curve:
-            curves.append((rr.id, rr.curve, rr.result.trainability_acc))
-    if curves:
+        if (rr.result.dataset, rr.result.network) not in groups or not rr.curve:
+            continue
+        try:
+            method = ctx.reg.resolve_method(rr.result.method)
+        except UnknownName:
+            method = rr.result.method
+        if rr.key in ctx.used_reruns:
+            cands.append((0, 0.0, rr.id, rr))
+        elif method in ctx.highlight_methods:
+            cands.append((1, round(nearest(rr), 6), rr.id, rr))
+    cands.sort(key=lambda t: t[:3])
+    chosen = [t[3] for t in cands[:3]]
+    if chosen:
+        curves = [(rr.id.removeprefix("rerun-"), rr.curve, rr.result.trainability_acc) for rr in chosen]
         png = partial(plots.learning_curves, curves, "Rerun evidence: learning curves with trainability accuracy (TA)")
+        more = len(cands) - len(chosen)
         doc.add(Figure(png, "rerun learning curves",
                        "Learning curves recorded by the rerun engine (reruns/results): test top-1 (solid), train "
-                       "accuracy (dashed) and the trainability accuracy TA (dash-dot, the seed's Eq. 1)."))
+                       "accuracy (dashed) and the trainability accuracy TA (dash-dot, the seed's Eq. 1); the reruns "
+                       "the report cites first, then those of its methods nearest in speedup"
+                       + (f" ({more} more in reruns/results)." if more > 0 else ".")))
 
 
 def _crossval_section(ctx: Context, claims: Sequence[Claim], doc: Doc) -> None:
