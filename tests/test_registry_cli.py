@@ -143,3 +143,16 @@ def test_committed_json_schema_is_current(cli):
     for name, definition in schema["$defs"].items():
         for field, spec in definition.get("properties", {}).items():
             assert spec.get("description"), f"{name}.{field} has no description"
+
+
+def test_atomic_write_gives_normal_permissions(tmp_path):
+    import os
+
+    from audit.commands.registry_cmd import atomic_write
+
+    umask = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "f.txt", "x")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
