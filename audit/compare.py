@@ -140,15 +140,22 @@ def _next_setup(cmp: C.Comparison) -> str | None:
     return f"{nxt} fails on {cmp.criteria[crit].describe()}"
 
 
-def _own_recipe(reg: Any, method: str, dataset: str, network: str) -> tuple[Any, Any, str] | None:
-    """(epochs, schedule, key, where) of the method's own-paper finetuning recipe, preferring this dataset/network."""
+def own_recipe(reg: Any, method: str, dataset: str, network: str, *, complete_only: bool = False,
+               by_key: bool = False) -> tuple[Any, Any, str, str] | None:
+    """(epochs, schedule, key, where) of the method's own-paper finetuning recipe, preferring this dataset/network.
+
+    ``complete_only`` skips schedules with unreported parts (a recipe someone must run); ``by_key`` breaks ties
+    in the order of result keys instead of registry order.
+    """
     paper = reg.method_paper.get(method)
     best: tuple[int, Any] | None = None
-    for e in reg.entries:
+    entries = sorted(reg.entries, key=lambda e: e.key) if by_key else reg.entries
+    for e in entries:
         r = e.result
         if e.method != method or r.reimplementation_of is not None or r.finetune is None:
             continue
-        if r.finetune.epochs is None or r.finetune.lr_schedule is None:
+        ft = r.finetune
+        if ft.epochs is None or ft.lr_schedule is None or (complete_only and not ft.lr_schedule.is_complete):
             continue
         score = (2 if (r.dataset, r.network) == (dataset, network) else 0) + (1 if e.paper.id == paper else 0)
         if best is None or score > best[0]:
@@ -171,9 +178,9 @@ def _cross_validation(reg: Any, a: str, b: str, cal: C.Comparison, a_feats: Sequ
     """The seed's Sec. 5 plan: A + B's finetuning recipe and B + A's, as two recipes to run."""
     here = f"{dataset}/{network}"
     ra = (cal.a.ft_epochs, cal.a.ft_sched, cal.a.key, here)
-    own_b = _own_recipe(reg, b, dataset, network)
+    own_b = own_recipe(reg, b, dataset, network)
     rb = own_b if own_b is not None else (cal.b.ft_epochs, cal.b.ft_sched, cal.b.key, here)
-    own_a = _own_recipe(reg, a, dataset, network)
+    own_a = own_recipe(reg, a, dataset, network)
     if own_a is not None and (cal.a.ft_sched is None):
         ra = own_a
     runs = []

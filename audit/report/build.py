@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 from .. import classify as C
 from .. import fmt
+from ..compare import own_recipe
 from ..errors import UnknownName
 from ..schedule import format_lr, format_schedule
 from .doc import Bullets, Doc, Figure, Heading, Para, Table
@@ -202,32 +203,13 @@ def _sig(cmp: C.Comparison) -> str:
     return f"not testable: {s.reason}"
 
 
-def _own_recipe(reg: Any, method: str, dataset: str, network: str) -> tuple[int, Any, str] | None:
-    """The method's own-paper finetuning recipe (epochs, schedule, key), preferring this dataset/network."""
-    paper = reg.method_paper.get(method)
-    best = None
-    for e in sorted(reg.entries, key=lambda e: e.key):
-        r = e.result
-        if e.method != method or r.reimplementation_of is not None or r.finetune is None:
-            continue
-        if r.finetune.epochs is None or r.finetune.lr_schedule is None or not r.finetune.lr_schedule.is_complete:
-            continue
-        score = (2 if (r.dataset, r.network) == (dataset, network) else 0) + (1 if e.paper.id == paper else 0)
-        if best is None or score > best[0]:
-            best = (score, e)
-    if best is None:
-        return None
-    e = best[1]
-    return e.result.finetune.epochs, e.result.finetune.lr_schedule, e.key
-
-
 def _recipe_of(reg: Any, entry: Any) -> tuple[str, str]:
     """(recipe text, where it comes from) for a result's finetuning."""
     r = entry.result
     st = r.finetune if r.pipeline == "pruning" else r.scratch
     if st is not None and st.epochs is not None and st.lr_schedule is not None and st.lr_schedule.is_complete:
         return _recipe(st.epochs, st.lr_schedule), entry.key
-    own = _own_recipe(reg, entry.method, r.dataset, r.network)
+    own = own_recipe(reg, entry.method, r.dataset, r.network, complete_only=True, by_key=True)
     if own is not None:
         return _recipe(own[0], own[1]), f"{own[2]} (the method's own recipe; {entry.key} does not report all of it)"
     if st is not None:
