@@ -3,7 +3,9 @@
 A recipe is validated like the registry (unknown fields are errors; every problem is reported as
 ``recipe.yaml:LINE: field.path: message``).  Its *resolved* form -- every default filled in, every
 schedule in the canonical string form with its total, the base checkpoint's SHA-256 -- is what a
-run is addressed by: ``recipe_hash`` is the SHA-256 of its canonical JSON.
+run is addressed by: ``recipe_hash`` is the SHA-256 of its canonical JSON.  The base checkpoint
+enters the hash by its content (SHA-256), not by its path, so the same recipe on the same weights
+has the same address in any clone, directory or machine.
 
 Example (``reruns/recipes/digits-resnet20-l1-50.yaml``)::
 
@@ -391,6 +393,13 @@ def resolved(recipe: Recipe, base_dir: Path | None = None) -> dict[str, Any]:
 
 
 def recipe_hash(resolved_data: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of a resolved recipe."""
+    """SHA-256 of the canonical JSON of a resolved recipe.
+
+    A base checkpoint counts by its content: where ``base.checkpoint_sha256`` is known, the
+    checkpoint's path (absolute after resolution, so machine-specific) is left out of the hash.
+    """
+    base = resolved_data.get("base")
+    if isinstance(base, dict) and base.get("checkpoint_sha256"):
+        resolved_data = {**resolved_data, "base": {k: v for k, v in base.items() if k != "checkpoint"}}
     text = json.dumps(resolved_data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -460,7 +460,7 @@ def _make_result(recipe: Recipe, res: dict[str, Any], h: str, model, plan, histo
     rid = re.sub(r"[^A-Za-z0-9._+-]", "-", f"rerun-{recipe.name or net}-{h[:12]}")
     if recipe.base.checkpoint is not None:
         base = BaseModelInfo(identity=f"local checkpoint sha256:{res['base']['checkpoint_sha256'][:16]}",
-                             description=f"loaded from {res['base']['checkpoint']}")
+                             description=f"loaded from {recipe.base.checkpoint}")
     elif recipe.pretrain is not None:
         base = BaseModelInfo(identity="own training", description="the rerun's pretrain stage")
     else:

@@ -140,6 +140,32 @@ def test_base_checkpoint(tmp_path):
     assert _files(tmp_path / "runs3") == []
 
 
+def test_base_checkpoint_is_addressed_by_content_not_path(tmp_path):
+    """The same weights at two paths (another clone, another machine) give one run address;
+    other weights at the same path give another; the result record names the path as written."""
+    from audit.rerun.models import build_model
+    from audit.rerun.recipe import recipe_hash, resolved
+
+    torch.manual_seed(0)
+    a, b = tmp_path / "a" / "base.pt", tmp_path / "b" / "c" / "base.pt"
+    for p in (a, b):
+        p.parent.mkdir(parents=True)
+    torch.save(build_model("resnet20", 10).state_dict(), a)
+    b.write_bytes(a.read_bytes())
+    data = {k: v for k, v in TINY.items() if k != "pretrain"}
+    rec_a = recipe_from_data(dict(data, base={"checkpoint": "base.pt"}))
+    rec_b = recipe_from_data(dict(data, base={"checkpoint": "c/base.pt"}))
+    res_a, res_b = resolved(rec_a, a.parent), resolved(rec_b, tmp_path / "b")
+    assert res_a["base"]["checkpoint"] != res_b["base"]["checkpoint"]  # the resolved recipe keeps its path
+    assert recipe_hash(res_a) == recipe_hash(res_b)
+    torch.manual_seed(1)
+    torch.save(build_model("resnet20", 10).state_dict(), b)
+    assert recipe_hash(resolved(rec_b, tmp_path / "b")) != recipe_hash(res_a)
+    out = run_recipe(rec_a, tmp_path / "runs", recipe_dir=a.parent)
+    assert out.result.base.description == "loaded from base.pt"
+    assert str(tmp_path) not in out.result.model_dump_json()
+
+
 def test_corrupt_and_foreign_checkpoints(tmp_path):
     recipe = recipe_from_data(TINY)
     with pytest.raises(_Interrupted):
