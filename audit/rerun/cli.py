@@ -237,16 +237,21 @@ def crossval_cmd(
     cmd = "prune-audit rerun " + " ".join(sys.argv[sys.argv.index("crossval"):] if "crossval" in sys.argv
                                           else ["crossval", method_a, method_b])
     rep["command"] = cmd
-    (out / "crossval.json").write_text(json.dumps(rep, indent=1))
+    from .runs import atomic_write_text
+
     lines = ["method,recipe,seed,top1,trainability_acc,result_id,run"]
     lines += [f"{r['method']},{r['recipe']},{r['seed']},{r['top1']!r},{r['trainability_acc']!r},{r['result_id']},"
               f"{r['run']}" for r in rep["runs"]]
-    (out / "runs.csv").write_text("\n".join(lines) + "\n")
     for k, v in rep["mean"].items():
         typer.echo(f"{k}: top-1 {v:.2f}" + (f" ± {rep['std'][k]:.2f}" if rep["std"][k] == rep["std"][k] else "")
                    + f" over {seeds} seed(s)")
     typer.echo(f"verdict: {rep['verdict']}")
-    (out / "verdict.txt").write_text(f"{cmd}\n# wall time {rep['seconds']:.1f} s\n" + "\n".join(
+    sh = rep["pretraining"]
+    shared = (f"# pretraining shared: {sh['dense_runs']} dense run(s), {sh['pretrain_epochs_shared']} epochs "
+              f"instead of {sh['pretrain_epochs_unshared']}\n" if sh["dense_runs"] else "")
+    atomic_write_text(out / "crossval.json", json.dumps(rep, indent=1) + "\n")
+    atomic_write_text(out / "runs.csv", "\n".join(lines) + "\n")
+    atomic_write_text(out / "verdict.txt", f"{cmd}\n# wall time {rep['seconds']:.1f} s\n{shared}" + "\n".join(
         f"{k}: top-1 {v:.2f}" for k, v in rep["mean"].items()) + f"\nverdict: {rep['verdict']}\n")
     typer.echo(f"written to {out}/")
 

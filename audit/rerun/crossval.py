@@ -9,6 +9,13 @@ compare A vs B under RA and under RB:
 
 A recipe here is a rerun recipe YAML; "A+RB" is RB with ``pruning.method`` set to A (a GReg method
 keeps RB's ``pruning.stage`` or gets the defaults).
+
+Shared pretraining: the runs that pretrain the same dense model (same network, data, optimizer,
+batch size, seed and ``pretrain`` stage -- normally all four configurations of a seed) start from
+one dense run (``audit.rerun.grid.run_dense``) instead of pretraining it four times: each becomes an
+ordinary recipe whose ``base.checkpoint`` is that run's weights.  This is exact (the dense run is the
+recipe's own ``pretrain`` stage, epoch by epoch, so the results are the ones the unshared runs
+give), and it makes "both methods start from the same base model" literally true: one weights file.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from typing import Any
 
 from .errors import RerunError
 
-__all__ = ["check_methods", "crossval_jobs", "run_crossval", "verdict"]
+__all__ = ["check_methods", "crossval_jobs", "pretrain_spec", "run_crossval", "share_pretraining", "verdict"]
 
 
 def check_methods(*names: str) -> list[str]:
@@ -59,6 +66,62 @@ def crossval_jobs(a: str, b: str, ra: dict[str, Any], rb: dict[str, Any], seeds:
         for s in seeds:
             jobs.append((m, rn, s, _with(rd, m, s, f"crossval-{m}-{rn}")))
     return jobs
+
+
+def pretrain_spec(recipe: Any) -> dict[str, Any] | None:
+    """The dense run (``audit.rerun.grid.run_dense`` spec) that equals ``recipe``'s pretrain stage,
+    or None where there is nothing to share (a base checkpoint, a scratch pipeline)."""
+    from ..recipe import schedule_text
+
+    pre = recipe.pretrain  # an ``overall`` schedule is already split into pretrain and finetune
+    if recipe.pipeline != "pruning" or recipe.base.checkpoint is not None or pre is None or pre.epochs == 0:
+        return None
+    d = recipe.model_dump(mode="json")
+    return {"kind": "grid-dense/1", "model": d["model"], "dataset": d["dataset"], "optimizer": d["optimizer"],
+            "batch_size": recipe.batch_size, "eval_batch_size": recipe.eval_batch_size, "seed": recipe.seed,
+            "schedule": schedule_text(pre.lr_schedule), "epochs": pre.epochs}
+
+
+def _from_base(recipe_data: dict[str, Any], recipe: Any, checkpoint: str) -> dict[str, Any]:
+    """``recipe_data`` with its pretrain stage replaced by ``checkpoint`` (an ``overall`` schedule
+    becomes its finetuning tail, as a recipe with a base checkpoint must give it)."""
+    from ..recipe import schedule_text
+
+    d = json.loads(json.dumps(recipe_data))
+    if d.pop("overall", None) is not None:
+        tail = recipe.finetune
+        d["finetune"] = {"epochs": tail.epochs, "lr_schedule": schedule_text(tail.lr_schedule)}
+    d.pop("pretrain", None)
+    d["base"] = {"checkpoint": checkpoint}
+    return d
+
+
+def share_pretraining(datas: list[dict[str, Any]], runs_dir: str | Path, executor: Any, device: str = "cpu",
+                      log=print) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run each distinct pretraining of ``datas`` once; return the recipes rewired onto the dense
+    weights, and an account (dense runs, epochs with and without sharing)."""
+    from .grid import dense_dir, run_dense
+    from .recipe import recipe_from_data
+
+    recipes = [recipe_from_data(d) for d in datas]
+    specs = [pretrain_spec(r) for r in recipes]
+    unique: dict[str, dict[str, Any]] = {}
+    for sp in specs:
+        if sp is not None:
+            unique.setdefault(json.dumps(sp, sort_keys=True), sp)
+    total = sum(sp["epochs"] for sp in specs if sp is not None)
+    account = {"dense_runs": len(unique), "pretrain_epochs_unshared": total,
+               "pretrain_epochs_shared": sum(sp["epochs"] for sp in unique.values())}
+    if not unique:
+        return datas, account
+    log(f"shared pretraining: {len(unique)} dense run(s), {account['pretrain_epochs_shared']} epochs "
+        f"instead of {total}")
+    outs = executor.map([(run_dense, (sp, [sp["epochs"]], str(runs_dir), device)) for sp in unique.values()])
+    weights = {k: o[sp["epochs"]] for (k, sp), o in zip(unique.items(), outs)}
+    account["dense"] = [Path(dense_dir(Path(runs_dir), sp)).name for sp in unique.values()]
+    new = [d if sp is None else _from_base(d, r, weights[json.dumps(sp, sort_keys=True)])
+           for d, r, sp in zip(datas, recipes, specs)]
+    return new, account
 
 
 def verdict(a: str, b: str, scores: dict[tuple[str, str], float], name_a: str = "RA", name_b: str = "RB",
@@ -111,7 +174,8 @@ def run_crossval(a: str, b: str, ra: dict[str, Any], rb: dict[str, Any], seeds: 
     ex = executor or LocalExecutor(1)
     t0 = time.perf_counter()
     log(f"cross-validation: {len(jobs)} runs ({a}, {b} x {name_a}, {name_b} x {len(seeds)} seeds)")
-    outs = ex.map([(run_cell, (d, str(runs_dir), device)) for *_, d in jobs])
+    datas, sharing = share_pretraining([d for *_, d in jobs], runs_dir, ex, device, log)
+    outs = ex.map([(run_cell, (d, str(runs_dir), device)) for d in datas])
     per: dict[tuple[str, str], list[float]] = {}
     rows = []
     for (m, rn, s, _), o in zip(jobs, outs):
@@ -125,4 +189,5 @@ def run_crossval(a: str, b: str, ra: dict[str, Any], rb: dict[str, Any], seeds: 
     return {"a": a, "b": b, "recipes": [name_a, name_b], "seeds": seeds, "runs": rows,
             "mean": {f"{m}+{r}": v for (m, r), v in scores.items()},
             "std": {f"{m}+{r}": v for (m, r), v in std.items()},
-            "verdict": verdict(a, b, scores, name_a, name_b, std), "seconds": time.perf_counter() - t0}
+            "pretraining": sharing, "verdict": verdict(a, b, scores, name_a, name_b, std),
+            "seconds": time.perf_counter() - t0}

@@ -65,6 +65,40 @@ def test_crossval_cli_tiny(tmp_path):
     rep = json.loads((tmp_path / "out" / "crossval.json").read_text())
     assert set(rep["mean"]) == {"greg2+ra", "l1+rb", "greg2+rb", "l1+ra"}
     assert (tmp_path / "out" / "runs.csv").read_text().count("\n") == 5
+    # RA and RB pretrain alike: one dense run serves all four configurations
+    assert rep["pretraining"] == {"dense_runs": 1, "pretrain_epochs_unshared": 4, "pretrain_epochs_shared": 1,
+                                  "dense": rep["pretraining"]["dense"]}
+    assert "shared pretraining: 1 dense run(s), 1 epochs instead of 4" in res.output
+    recipes = [yaml.safe_load((tmp_path / "runs" / r["run"] / "recipe.yaml").read_text()) for r in rep["runs"]]
+    assert len({r["base"]["checkpoint_sha256"] for r in recipes}) == 1
+    assert all(r["pretrain"] is None for r in recipes)
+
+
+def test_shared_pretraining_is_exact(tmp_path):
+    """A run on the shared dense weights equals the same recipe pretraining on its own (GReg-2,
+    whose regularisation stage and finetuning follow), and differing pretrain stages are not merged."""
+    from audit.rerun.crossval import pretrain_spec, share_pretraining
+    from audit.rerun.executor import LocalExecutor
+    from audit.rerun.recipe import recipe_from_data
+    from audit.rerun.runs import run_recipe
+
+    data = {**RECIPE, "seed": 4, "pretrain": {"epochs": 2, "lr_schedule": "0:1e-1,1:5e-2"},
+            "pruning": {"method": "greg2", "ratio": 0.5, "stage": {"epochs": 1, "reg_step": 0.5, "stabilize": 1}},
+            "finetune": {"epochs": 2, "lr_schedule": "0:1e-2"}}
+    other = {**data, "pretrain": {"epochs": 2, "lr_schedule": "0:1e-1"}}
+    overall = {k: v for k, v in data.items() if k not in ("pretrain", "finetune")}
+    overall["overall"] = {"epochs": 4, "lr_schedule": "0:1e-1,1:5e-2,2:1e-2", "prune_epoch": 2}
+    assert pretrain_spec(recipe_from_data(overall)) == pretrain_spec(recipe_from_data(data))
+    log = []
+    new, acc = share_pretraining([data, other, overall], tmp_path / "runs", LocalExecutor(1), log=log.append)
+    assert acc["dense_runs"] == 2 and acc["pretrain_epochs_unshared"] == 6 and acc["pretrain_epochs_shared"] == 4
+    assert new[0]["base"] == new[2]["base"] != new[1]["base"] and "pretrain" not in new[0]
+    assert new[2]["finetune"] == {"epochs": 2, "lr_schedule": "0:1e-2"} and "overall" not in new[2]
+    alone = run_recipe(recipe_from_data(data), tmp_path / "alone")
+    shared = run_recipe(recipe_from_data(new[0]), tmp_path / "shared")
+    assert [h["train_loss"] for h in shared.history] == [h["train_loss"] for h in alone.history if h["stage"] == "finetune"]
+    assert shared.result.top1.mean == alone.result.top1.mean
+    assert shared.result.trainability_acc == alone.result.trainability_acc
 
 
 def test_compare_rerun_launches_the_plan(tmp_path, monkeypatch):
