@@ -271,10 +271,15 @@ def flops_cmd(
                                                       show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")] = False,
     result: Annotated[Optional[str], typer.Option(
-        "--result", help="PAPER/RESULT of the registry: check its claimed speedup against its published ratios.",
+        "--result", help="PAPER/RESULT of the registry: check its claimed speedup against its published ratios "
+                         "(exit 1 when they disagree).",
         show_default=False)] = None,
 ) -> None:
-    """Dense and pruned MACs, speedup, parameters and kept channels per layer."""
+    """Dense and pruned MACs, speedup, parameters and kept channels per layer.
+
+    With ``--result`` this is a check: the report is printed either way, and the exit status is 1
+    when the claimed speedup disagrees with the one the published ratios give (by more than 0.01x
+    after rounding to two decimals, or 1 %)."""
     claimed = None
     key = None
     if result is not None:
@@ -298,8 +303,10 @@ def flops_cmd(
                          "agrees": agrees}
     if as_json:
         typer.echo(json.dumps(data, indent=1))
-        return
-    _print_flops(data)
+    else:
+        _print_flops(data)
+    if claimed is not None and not data["check"]["agrees"]:
+        raise typer.Exit(1)
 
 
 def _from_registry(key: str, network, ratios, num_classes):

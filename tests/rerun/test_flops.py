@@ -197,6 +197,23 @@ def test_cli_flops_registry_check():
     assert check["claimed_speedup"] == 2.31 and check["agrees"] is True
 
 
+def test_cli_flops_registry_check_disagreement_exits_1():
+    """A claimed speedup its published ratios do not give is a failed check: report printed, exit 1."""
+    reg = pytest.importorskip("audit.registry")
+    key = "wang2023-why-pruning-confusing/t6-l1-step-1e-3-r90"
+    try:
+        reg.load_registry().find_result(key)
+    except AuditError:
+        pytest.skip("registry entry not present")
+    res = _invoke("flops", "--result", key, "--json")
+    assert res.exit_code == 1
+    check = json.loads(res.output)["check"]
+    assert check["claimed_speedup"] == 11.41 and round(check["computed_speedup"], 2) == 11.58
+    assert check["agrees"] is False
+    res = _invoke("flops", "--result", key)
+    assert res.exit_code == 1 and "claimed 11.41x, computed 11.5776x: DISAGREES" in " ".join(res.output.split())
+
+
 @pytest.mark.parametrize("ratio,pct,speedup", [("0.3", 31.14, 1.45), ("0.5", 49.82, 1.99), ("0.7", 70.58, 3.59)])
 def test_resnet56_tab6_row(ratio, pct, speedup):
     # seed Tab. 6 prints 31.14%/1.45, 49.82%/1.99, 70.57%/3.59 (params incl. BN removed / speedup)
