@@ -341,6 +341,7 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "reruns/runs", device: str
             _write_csv(run_dir / "metrics.csv", history)
             hooks.epoch_end(rec)
             epochs_this_call += 1
+        model = _dist.unwrap(train_model)  # plain nn.BatchNorm2d again before pruning (audit.rerun.dist)
         opt_state, scaler_state = None, None
 
     result = _make_result(recipe, res, h, model, plan, history, extra, data.image_size, classes, dev)

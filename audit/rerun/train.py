@@ -34,13 +34,20 @@ def _autocast(device: torch.device, amp: bool):
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, batches, device: torch.device,
                 amp: bool = False, channels_last: bool = False, scaler=None,
                 on_batch: Callable[[int], None] | None = None) -> dict[str, float]:
-    """Train over ``batches`` (an iterable of (x, y)); running loss and accuracy over the epoch."""
+    """Train over ``batches``; running loss and accuracy over the epoch.
+
+    A batch is ``(x, y)`` or, from :func:`audit.rerun.dist.shard` under DDP, ``(x, y, loss_scale)``:
+    the loss that is back-propagated is then multiplied by ``loss_scale`` when it is not 1 (unequal
+    shards), while the loss and accuracy reported stay the plain per-image means.
+    """
     model.train()
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     correct = torch.zeros((), dtype=torch.long, device=device)
     seen = 0
     start = time.perf_counter()
-    for x, y in batches:
+    for batch in batches:
+        x, y = batch[0], batch[1]
+        loss_scale = float(batch[2]) if len(batch) > 2 else 1.0
         x = x.to(device, non_blocking=True)
         y = y.to(device, non_blocking=True)
         if channels_last and device.type == "cuda":
@@ -49,12 +56,13 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, batches, dev
             out = model(x)
             loss = F.cross_entropy(out, y)
         optimizer.zero_grad(set_to_none=True)
+        objective = loss if loss_scale == 1.0 else loss * loss_scale
         if scaler is not None:
-            scaler.scale(loss).backward()
+            scaler.scale(objective).backward()
             scaler.step(optimizer)
             scaler.update()
         else:
-            loss.backward()
+            objective.backward()
             optimizer.step()
         n = y.shape[0]
         loss_sum += loss.detach().double() * n
