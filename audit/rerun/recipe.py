@@ -242,9 +242,9 @@ class Recipe(Strict):
     eval_batch_size: Annotated[int, Field(ge=1, strict=True)] = 500
     seed: Annotated[int, Field(ge=0, lt=2**31, strict=True)] = 0
     amp: bool = False
-    """Mixed precision (CUDA only; ignored on CPU)."""
+    """Mixed precision: autocast to float16 with a GradScaler on CUDA, to bfloat16 on CPU."""
     channels_last: bool = False
-    """channels_last memory format (CUDA only; ignored on CPU)."""
+    """channels_last memory format for the model and its inputs (CUDA and CPU; oneDNN's native layout)."""
 
     @model_validator(mode="after")
     def _stages(self) -> "Recipe":

@@ -282,9 +282,9 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "reruns/runs", device: str
             model = base_model if base_model is not None else build_model(recipe.model.network, classes)
 
     model.to(dev)
-    if recipe.channels_last and dev.type == "cuda":
+    if recipe.channels_last:
         model.to(memory_format=torch.channels_last)
-    amp = recipe.amp and dev.type == "cuda"
+    amp = recipe.amp  # float16 + GradScaler on CUDA, bfloat16 on CPU (audit.rerun.train.amp_dtype)
     o = recipe.optimizer
     epochs_this_call = 0
 
@@ -308,11 +308,13 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "reruns/runs", device: str
         epoch0 = start_epoch if first else 0
         if sname == "finetune" and plan is None:
             model, plan, kept = _prune(recipe, model, dev, data, extra, hooks)
+            if recipe.channels_last:  # the surgery builds new modules in the default format
+                model.to(memory_format=torch.channels_last)
             _dist.is_main() and atomic_write_text(run_dir / "prune.json", json.dumps(
                 {"method": recipe.pruning.method, "kept": kept, "plan": plan}, indent=1))
             opt_state, scaler_state = None, None
         optimizer = make_optimizer(model, scfg.lr_schedule.lr_at(0) or 0.0, o.momentum, o.weight_decay, o.nesterov)
-        scaler = torch.amp.GradScaler("cuda") if amp else None
+        scaler = torch.amp.GradScaler("cuda") if amp and dev.type == "cuda" else None
         if first and opt_state is not None:
             optimizer.load_state_dict(opt_state)
             if scaler is not None and scaler_state:

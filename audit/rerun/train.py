@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["evaluate", "make_optimizer", "set_lr", "train_epoch"]
+__all__ = ["amp_dtype", "evaluate", "make_optimizer", "set_lr", "train_epoch"]
 
 
 def make_optimizer(model: nn.Module, lr: float, momentum: float, weight_decay: float,
@@ -25,9 +25,15 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
+def amp_dtype(device: torch.device) -> torch.dtype:
+    """Mixed precision's compute type: float16 on CUDA (with a GradScaler), bfloat16 on CPU (float32's
+    exponent range, so no loss scaling is needed)."""
+    return torch.float16 if device.type == "cuda" else torch.bfloat16
+
+
 def _autocast(device: torch.device, amp: bool):
-    if amp and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.float16)
+    if amp:
+        return torch.autocast(device.type, dtype=amp_dtype(device))
     return contextlib.nullcontext()
 
 
@@ -50,7 +56,7 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, batches, dev
         loss_scale = float(batch[2]) if len(batch) > 2 else 1.0
         x = x.to(device, non_blocking=True)
         y = y.to(device, non_blocking=True)
-        if channels_last and device.type == "cuda":
+        if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with _autocast(device, amp):
             out = model(x)
@@ -90,7 +96,7 @@ def evaluate(model: nn.Module, batches, device: torch.device, amp: bool = False,
     loss_sum, top1, top5, seen = 0.0, 0, 0, 0
     for x, y in batches:
         x, y = x.to(device), y.to(device)
-        if channels_last and device.type == "cuda":
+        if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with _autocast(device, amp):
             out = model(x)

@@ -379,3 +379,34 @@ def test_overall_schedule_cut_at_pruning_epoch():
 def test_shipped_recipes_validate(path):
     recipe = load_recipe(path)
     assert recipe.pipeline in ("pruning", "scratch")
+
+
+def test_amp_and_channels_last_run_on_cpu(tmp_path):
+    """`amp` (bfloat16 autocast on CPU) and `channels_last` are real on CPU: the convs see channels_last
+    inputs and compute in bfloat16, the pruned model is converted too, and the run stays deterministic."""
+    from audit.rerun.models import build_model
+    from audit.rerun.train import evaluate, make_optimizer, train_epoch
+
+    seen = []
+    model = build_model("resnet20", 10).to(memory_format=torch.channels_last)
+    model.conv1.register_forward_hook(
+        lambda m, i, o: seen.append((i[0].is_contiguous(memory_format=torch.channels_last), o.dtype)))
+    x, y = torch.randn(8, 3, 8, 8), torch.arange(8) % 10
+    opt = make_optimizer(model, 0.1, 0.9, 0.0, False)
+    stats = train_epoch(model, opt, [(x, y)], torch.device("cpu"), amp=True, channels_last=True)
+    assert seen == [(True, torch.bfloat16)] and stats["train_loss"] == stats["train_loss"]
+    assert model.conv1.weight.dtype == torch.float32  # autocast: the weights stay float32
+    evaluate(model, [(x, y)], torch.device("cpu"), amp=False, channels_last=False)
+    assert seen[-1] == (False, torch.float32)
+
+    data = dict(TINY, amp=True, channels_last=True)
+    a = run_recipe(recipe_from_data(data), tmp_path / "a")
+    b = run_recipe(recipe_from_data(data), tmp_path / "b")
+    assert [r["train_loss"] for r in a.history] == [r["train_loss"] for r in b.history]
+    assert a.result.top1.mean == b.result.top1.mean and a.result.top1.mean > 10
+    ck = torch.load(a.run_dir / "checkpoint.pt", weights_only=True)
+    w = ck["model"]["layer1.0.conv1.weight"]
+    assert w.shape[0] == 8 and w.is_contiguous(memory_format=torch.channels_last)  # pruned, then converted
+    plain = run_recipe(recipe_from_data(TINY), tmp_path / "plain")
+    assert plain.run_dir.name != a.run_dir.name  # amp/channels_last are part of the recipe's address
+    assert [r["train_loss"] for r in plain.history] != [r["train_loss"] for r in a.history]
