@@ -12,12 +12,12 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .atomic import atomic_write_text
 from .errors import Problem
 
 Path_ = tuple  # a path into the data: tuple of str keys and int indices
@@ -161,15 +161,10 @@ def load_cached(text: str, display: str) -> tuple[Any, dict[Path_, int]]:
     data, lines = load(text, display)
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".yaml-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"data": _encode(data), "lines": [[list(k), v] for k, v in lines.items()]}, fh)
-        os.replace(tmp, path)
+        blob = json.dumps({"data": _encode(data), "lines": [[list(k), v] for k, v in lines.items()]})
+        atomic_write_text(path, blob, durable=False)  # a cache: no fsync
     except (OSError, ValueError, TypeError):
-        try:
-            os.unlink(tmp)  # type: ignore[possibly-undefined]
-        except (OSError, UnboundLocalError):
-            pass
+        pass
     return data, lines
 
 

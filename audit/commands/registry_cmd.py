@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from .. import fmt
+from ..atomic import atomic_write_text
 from ..errors import AuditError
 from ..names import DATASETS, NETWORKS, did_you_mean
 
@@ -174,34 +173,13 @@ def schema_text() -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same directory and ``os.replace``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def schema_main(*, out: Path | None = None) -> int:
     text = schema_text()
     if out is None:
         sys.stdout.write(text)
     else:
         try:
-            atomic_write(out, text)
+            atomic_write_text(out, text)
         except OSError as exc:
             raise AuditError(f"{out}: cannot write: {exc.strerror or exc}") from None
         print(f"wrote {out}")
@@ -223,7 +201,7 @@ def add_main(*, file: Path, registry=None) -> int:
     build(existing + [new], root)  # raises with every problem of the new file and every conflict
     text = file.read_bytes().decode("utf-8")
     try:
-        atomic_write(target, text)
+        atomic_write_text(target, text)
     except OSError as exc:
         raise AuditError(f"{target}: cannot write: {exc.strerror or exc}") from None
     assert new.model is not None

@@ -50,7 +50,7 @@ def render(doc, fmt: str, stem: str) -> dict[str, str]:
 
 def write_report(files: dict[str, str], out_dir: Path) -> list[Path]:
     """Write every file atomically (temporary file in the same directory, then ``os.replace``)."""
-    from ..commands.registry_cmd import atomic_write
+    from ..atomic import atomic_write_text
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -65,7 +65,7 @@ def write_report(files: dict[str, str], out_dir: Path) -> list[Path]:
         if path.is_dir():
             raise AuditError(f"{path}: cannot write the report: a directory of that name exists")
         try:
-            atomic_write(path, text)
+            atomic_write_text(path, text)
             os.chmod(path, 0o666 & ~_umask())  # mkstemp creates 0600; a report is meant to be read
         except OSError as exc:
             raise AuditError(f"{out_dir}: cannot write the report: {exc.strerror or exc}") from None

@@ -22,7 +22,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import random
 import re
 import subprocess
@@ -34,6 +33,7 @@ from typing import Any
 import torch
 import yaml
 
+from ..atomic import atomic_write_bytes, atomic_write_text
 from ..schema import BaseModelInfo, Compression, FlopsCount, Metric, Result, Source, Stage
 from .data import load_data
 from .errors import CheckpointError, RecipeError
@@ -76,19 +76,6 @@ class _Interrupted(Exception):
 
 
 # ---------------------------------------------------------------------- small helpers
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
 def run_dir_for(runs_dir: Path, h: str) -> Path:
     return Path(runs_dir) / h[:16]
 

@@ -1,0 +1,43 @@
+"""Atomic file writes: a temporary file in the target's directory, then ``os.replace``.
+
+A reader sees the old file or the new one, never half of one; a failure leaves no temporary file
+behind.  The file gets the usual umask permissions (``mkstemp`` alone would give 0600).  Used by
+every writer of the project (registry files, reports, rerun checkpoints and records, the YAML
+parse cache).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["atomic_write_bytes", "atomic_write_text"]
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically; ``durable`` also fsyncs it before the replace
+    (off only for disposable files such as caches)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str, *, durable: bool = True) -> None:
+    """:func:`atomic_write_bytes` of ``text`` in UTF-8 (newlines written as given)."""
+    atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
