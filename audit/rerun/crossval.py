@@ -71,15 +71,14 @@ def crossval_jobs(a: str, b: str, ra: dict[str, Any], rb: dict[str, Any], seeds:
 def pretrain_spec(recipe: Any) -> dict[str, Any] | None:
     """The dense run (``audit.rerun.grid.run_dense`` spec) that equals ``recipe``'s pretrain stage,
     or None where there is nothing to share (a base checkpoint, a scratch pipeline)."""
-    from ..recipe import schedule_text
+    from .grid import make_dense_spec
 
     pre = recipe.pretrain  # an ``overall`` schedule is already split into pretrain and finetune
     if recipe.pipeline != "pruning" or recipe.base.checkpoint is not None or pre is None or pre.epochs == 0:
         return None
     d = recipe.model_dump(mode="json")
-    return {"kind": "grid-dense/1", "model": d["model"], "dataset": d["dataset"], "optimizer": d["optimizer"],
-            "batch_size": recipe.batch_size, "eval_batch_size": recipe.eval_batch_size, "seed": recipe.seed,
-            "schedule": schedule_text(pre.lr_schedule), "epochs": pre.epochs}
+    return make_dense_spec(d["model"], d["dataset"], d["optimizer"], recipe.batch_size, recipe.eval_batch_size,
+                           recipe.seed, pre.lr_schedule, pre.epochs)
 
 
 def _from_base(recipe_data: dict[str, Any], recipe: Any, checkpoint: str) -> dict[str, Any]:
@@ -105,10 +104,8 @@ def share_pretraining(datas: list[dict[str, Any]], runs_dir: str | Path, executo
 
     recipes = [recipe_from_data(d) for d in datas]
     specs = [pretrain_spec(r) for r in recipes]
-    unique: dict[str, dict[str, Any]] = {}
-    for sp in specs:
-        if sp is not None:
-            unique.setdefault(json.dumps(sp, sort_keys=True), sp)
+    keys = [None if sp is None else json.dumps(sp, sort_keys=True) for sp in specs]
+    unique = {k: sp for k, sp in zip(keys, specs) if sp is not None}
     total = sum(sp["epochs"] for sp in specs if sp is not None)
     account = {"dense_runs": len(unique), "pretrain_epochs_unshared": total,
                "pretrain_epochs_shared": sum(sp["epochs"] for sp in unique.values())}
@@ -118,9 +115,8 @@ def share_pretraining(datas: list[dict[str, Any]], runs_dir: str | Path, executo
         f"instead of {total}")
     outs = executor.map([(run_dense, (sp, [sp["epochs"]], str(runs_dir), device)) for sp in unique.values()])
     weights = {k: o[sp["epochs"]] for (k, sp), o in zip(unique.items(), outs)}
-    account["dense"] = [Path(dense_dir(Path(runs_dir), sp)).name for sp in unique.values()]
-    new = [d if sp is None else _from_base(d, r, weights[json.dumps(sp, sort_keys=True)])
-           for d, r, sp in zip(datas, recipes, specs)]
+    account["dense"] = [dense_dir(Path(runs_dir), sp).name for sp in unique.values()]
+    new = [d if k is None else _from_base(d, r, weights[k]) for d, r, k in zip(datas, recipes, keys)]
     return new, account
 
 

@@ -464,13 +464,20 @@ def dry_run_text(g: Grid, cells: list[Cell] | None = None) -> str:
 
 
 # ---------------------------------------------------------------------- the shared dense run
+def make_dense_spec(model: Any, dataset: Any, optimizer: Any, batch_size: int, eval_batch_size: int, seed: int,
+                    schedule: Any, epochs: int) -> dict[str, Any]:
+    """What determines a dense run (:func:`run_dense`), and so its folder: network, data,
+    optimizer, batch sizes, seed, the schedule (canonical text) and how many epochs of it run."""
+    return {"kind": "grid-dense/1", "model": model, "dataset": dataset, "optimizer": optimizer,
+            "batch_size": batch_size, "eval_batch_size": eval_batch_size, "seed": seed,
+            "schedule": schedule_text(schedule), "epochs": epochs}
+
+
 def dense_spec(g: Grid, seed: int, prune_epochs: list[int]) -> dict[str, Any]:
-    """What determines a dense run: the base recipe's fields, the overall schedule, its length, seed."""
+    """A grid's dense run: the base recipe's fields, the overall schedule up to its last pruning epoch."""
     b = g.base
-    return {"kind": "grid-dense/1", "model": b.get("model"), "dataset": b.get("dataset"),
-            "optimizer": b.get("optimizer", {}), "batch_size": b.get("batch_size", 128),
-            "eval_batch_size": b.get("eval_batch_size", 500), "seed": seed,
-            "schedule": schedule_text(g.overall.lr_schedule), "epochs": max(prune_epochs)}
+    return make_dense_spec(b.get("model"), b.get("dataset"), b.get("optimizer", {}), b.get("batch_size", 128),
+                           b.get("eval_batch_size", 500), seed, g.overall.lr_schedule, max(prune_epochs))
 
 
 def dense_dir(runs_dir: Path, spec: dict[str, Any]) -> Path:
