@@ -16,7 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from . import classify as C
 from .errors import AuditError, UnknownName
-from .names import DATASETS, NETWORKS, did_you_mean
+from .names import DATASETS, NETWORKS, unknown_name
 from .schedule import format_schedule
 
 __all__ = ["audit_matrix", "check_filters", "check_tolerance", "compare_methods"]
@@ -34,9 +34,9 @@ def check_tolerance(tolerance: float) -> float:
 
 def check_filters(dataset: str | None, network: str | None) -> None:
     if dataset is not None and dataset not in DATASETS:
-        raise UnknownName(f"unknown dataset {dataset!r}.{did_you_mean(dataset, DATASETS)}")
+        raise UnknownName(unknown_name("dataset", dataset, DATASETS))
     if network is not None and network not in NETWORKS:
-        raise UnknownName(f"unknown network {network!r}.{did_you_mean(network, NETWORKS)}")
+        raise UnknownName(unknown_name("network", network, NETWORKS))
 
 
 # ---------------------------------------------------------------------- helpers

@@ -58,3 +58,8 @@ def did_you_mean(name: str, known: Iterable[str], n: int = 3) -> str:
     if not names:
         return ""
     return " Did you mean " + ", ".join(repr(x) for x in names) + "?"
+
+
+def unknown_name(kind: str, name: str, known: Iterable[str]) -> str:
+    """The one message for a name that is not known: ``unknown KIND 'name'. Did you mean ...?``."""
+    return f"unknown {kind} {name!r}.{did_you_mean(name, known)}"

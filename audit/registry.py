@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import yamlio
 from .errors import AuditError, Problem, UnknownName, ValidationFailed
-from .names import did_you_mean, name_key
+from .names import did_you_mean, name_key, unknown_name
 from .schema import MethodDecl, Paper, PaperFile, Result
 
 ENV_VAR = "PRUNE_AUDIT_REGISTRY"
@@ -241,7 +241,7 @@ class Registry:
             names = list(self.methods)
             for decl in self.methods.values():
                 names.extend(decl.aliases)
-            raise UnknownName(f"unknown method {name!r}.{did_you_mean(name, names)}")
+            raise UnknownName(unknown_name("method", name, names))
         return found
 
     def results_of(self, method: str) -> list[Entry]:
@@ -252,11 +252,11 @@ class Registry:
         for e in self.entries:
             if e.key == key:
                 return e
-        raise UnknownName(f"unknown result {key!r}.{did_you_mean(key, [e.key for e in self.entries])}")
+        raise UnknownName(unknown_name("result", key, [e.key for e in self.entries]))
 
     def find_paper(self, paper_id: str) -> PaperFile:
         if paper_id not in self.papers:
-            raise UnknownName(f"unknown paper {paper_id!r}.{did_you_mean(paper_id, self.papers)}")
+            raise UnknownName(unknown_name("paper", paper_id, self.papers))
         return self.papers[paper_id]
 
     def lookup(self, name: str) -> tuple[str, list[Entry]]:
@@ -271,7 +271,7 @@ class Registry:
             known = list(self.papers) + list(self.methods)
             for decl in self.methods.values():
                 known.extend(decl.aliases)
-            raise UnknownName(f"unknown method or paper {name!r}.{did_you_mean(name, known)}") from None
+            raise UnknownName(unknown_name("method or paper", name, known)) from None
         return "method", [e for e in self.entries if e.method == canonical]
 
 
@@ -316,11 +316,11 @@ def cross_check(checks: list[FileCheck]) -> tuple[list[Problem], dict[str, Metho
             if name_key(r.method) not in owner_of_key:
                 path = ("results", i, "method")
                 problems.append(Problem(fc.display, yamlio.line_of(fc.lines, path), yamlio.dotted_path(path),
-                                        f"unknown method {r.method!r}.{did_you_mean(r.method, known_names)}"))
+                                        unknown_name("method", r.method, known_names)))
             if r.reimplementation_of is not None and r.reimplementation_of not in papers:
                 path = ("results", i, "reimplementation_of")
                 problems.append(Problem(fc.display, yamlio.line_of(fc.lines, path), yamlio.dotted_path(path),
-                                        f"unknown paper {r.reimplementation_of!r}.{did_you_mean(r.reimplementation_of, papers)}"))
+                                        unknown_name("paper", r.reimplementation_of, papers)))
     return problems, methods, method_paper
 
 

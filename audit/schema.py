@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
 from . import schedule as _sched
-from .names import DATASETS, NETWORKS, did_you_mean
+from .names import DATASETS, NETWORKS, unknown_name
 
 __all__ = [
     "BaseModelInfo",
@@ -415,14 +415,14 @@ class Result(Strict):
     @classmethod
     def _dataset(cls, v: str) -> str:
         if v not in DATASETS:
-            raise ValueError(f"unknown dataset {v!r}.{did_you_mean(v, DATASETS)}")
+            raise ValueError(unknown_name("dataset", v, DATASETS))
         return v
 
     @field_validator("network")
     @classmethod
     def _network(cls, v: str) -> str:
         if v not in NETWORKS:
-            raise ValueError(f"unknown network {v!r}.{did_you_mean(v, NETWORKS)}")
+            raise ValueError(unknown_name("network", v, NETWORKS))
         return v
 
     @model_validator(mode="after")

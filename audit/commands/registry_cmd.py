@@ -11,7 +11,7 @@ from pathlib import Path
 from .. import fmt
 from ..atomic import atomic_write_text
 from ..errors import AuditError
-from ..names import DATASETS, NETWORKS, did_you_mean
+from ..names import DATASETS, NETWORKS, unknown_name
 
 
 def _console():
@@ -24,9 +24,9 @@ def _filtered(reg, dataset: str | None, network: str | None, method: str | None)
     from ..errors import UnknownName
 
     if dataset is not None and dataset not in DATASETS:
-        raise UnknownName(f"unknown dataset {dataset!r}.{did_you_mean(dataset, DATASETS)}")
+        raise UnknownName(unknown_name("dataset", dataset, DATASETS))
     if network is not None and network not in NETWORKS:
-        raise UnknownName(f"unknown network {network!r}.{did_you_mean(network, NETWORKS)}")
+        raise UnknownName(unknown_name("network", network, NETWORKS))
     canonical = reg.resolve_method(method) if method else None
     rows = [
         e for e in reg.entries

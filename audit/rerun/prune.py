@@ -27,7 +27,7 @@ from typing import Any, Iterable, Mapping
 import torch
 from torch import nn
 
-from ..names import did_you_mean
+from ..names import did_you_mean, unknown_name
 from .errors import RatioError
 from .models import NetworkInfo, build_model, init_weights, network_info
 
@@ -358,7 +358,7 @@ def prune_model(
     modified.
     """
     if method not in METHODS:
-        raise RatioError(f"unknown filter-ranking method {method!r}.{did_you_mean(method, METHODS)}")
+        raise RatioError(unknown_name("filter-ranking method", method, METHODS))
     groups = prune_groups(model, network)
     unknown = set(ratios) - {g.name for g in groups}
     if unknown:

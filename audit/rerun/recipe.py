@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from .. import schedule as _sched
 from ..errors import Problem
-from ..names import did_you_mean
+from ..names import did_you_mean, unknown_name
 from ..schema import ScheduleField
 from ..yamlio import YamlProblems, dotted_path, line_of, load, read_text
 from .errors import RecipeError, RecipeProblems
@@ -62,7 +62,7 @@ class ModelCfg(Strict):
     @classmethod
     def _network(cls, v: str) -> str:
         if v not in RERUN_NETWORKS:
-            raise ValueError(f"unknown network {v!r}.{did_you_mean(v, RERUN_NETWORKS)}")
+            raise ValueError(unknown_name("network", v, RERUN_NETWORKS))
         return v
 
 
@@ -87,7 +87,7 @@ class DatasetCfg(Strict):
     @classmethod
     def _name(cls, v: str) -> str:
         if v not in DATASET_NAMES:
-            raise ValueError(f"unknown dataset {v!r}.{did_you_mean(v, DATASET_NAMES)}")
+            raise ValueError(unknown_name("dataset", v, DATASET_NAMES))
         return v
 
     @model_validator(mode="after")
