@@ -3,7 +3,7 @@
 1. Generates 10 000 synthetic results over 20 (dataset, network) groups (500 per group, drawn
    from realistic recipes: derived Appendix-A schedules, fixed LRs, partly reported step decays,
    inferred base models, unknown values) and times classifying all pairs within the groups
-   (about 2.5 million pairs) with :func:`audit.classify.classify_all` -- feature extraction once
+   (about 2.5 million pairs) with :func:`audit.core.classify.classify_all` -- feature extraction once
    per result, then vectorized per group.  It also times the explaining :func:`classify` on a
    sample of pairs, for scale.
 2. Times ``prune-audit compare GReg-2 L1-norm`` cold (a fresh subprocess, best of N) against
@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from audit import classify as C  # noqa: E402
-from audit.recipe import derive  # noqa: E402
-from audit.schedule import fixed, parse_schedule  # noqa: E402
-from audit.schema import Result  # noqa: E402
+from audit.core import classify as C  # noqa: E402
+from audit.core.rules import derive  # noqa: E402
+from audit.core.schedule import fixed, parse_schedule  # noqa: E402
+from audit.registry.schema import Result  # noqa: E402
 
 DATASETS = ["imagenet-1k", "imagenet-100", "cifar-10", "cifar-100"]
 NETWORKS = ["resnet50", "resnet34", "resnet56", "vgg19", "resnet18"]

@@ -80,7 +80,7 @@ def test_audit_bad_input(capsys, reg, argv, code, message):
 
 def test_audit_shipped_resnet50_imagenet(capsys, monkeypatch):
     from audit.errors import AuditError
-    from audit.registry import load_registry
+    from audit.registry.store import load_registry
 
     try:
         load_registry(ROOT / "registry")

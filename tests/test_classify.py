@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from audit import classify as C
-from audit.classify import classify, classify_all, features
-from audit.schema import Result
+from audit.core import classify as C
+from audit.core.classify import classify, classify_all, features
+from audit.registry.schema import Result
 
 FT90 = "0:1e-2,30:1e-3,60:1e-4,75:1e-5"
 TV = "torchvision/resnet50/IMAGENET1K_V1"
@@ -275,7 +275,7 @@ def test_rule1_flag():
 def test_classifier_does_not_import_scipy_or_pandas_at_import():
     import subprocess
 
-    code = ("import sys, audit.classify, audit.recipe, audit.compare; "
+    code = ("import sys, audit.core.classify, audit.core.rules, audit.core.compare; "
             "print(sorted(m for m in ('scipy', 'pandas', 'numpy', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -338,8 +338,8 @@ def test_delta_drop_only_when_bases_are_not_the_same():
 
 
 def test_pruning_stage_reported_in_iterations_is_not_one_shot():
-    from audit.schema import Result
-    from audit.classify import classify, features
+    from audit.registry.schema import Result
+    from audit.core.classify import classify, features
 
     def res(prune):
         return Result.model_validate({

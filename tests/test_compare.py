@@ -140,7 +140,7 @@ def test_bad_input_is_one_line(capsys, reg, argv, code, message):
 # ---------------------------------------------------------------------- the shipped registry
 def _shipped():
     from audit.errors import AuditError
-    from audit.registry import load_registry
+    from audit.registry.store import load_registry
 
     try:
         reg = load_registry(ROOT / "registry")
@@ -214,8 +214,8 @@ def test_cli_analysis_imports_stay_light():
     import sys
 
     code = ("import sys, audit.cli_analysis; "
-            "print(sorted(m for m in ('pydantic', 'numpy', 'scipy', 'pandas', 'torch', 'audit.classify', "
-            "'audit.registry', 'audit.compare') if m in sys.modules))")
+            "print(sorted(m for m in ('pydantic', 'numpy', 'scipy', 'pandas', 'torch', 'audit.core.classify', "
+            "'audit.registry.store', 'audit.core.compare') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from audit import recipe
+from audit.core import rules as recipe
 from audit.cli import main
-from audit.recipe import RecipeError, budget, derive, rule1_check, s42_finetune, schedule_text
-from audit.schedule import fixed, parse_schedule
+from audit.core.rules import RecipeError, budget, derive, rule1_check, s42_finetune, schedule_text
+from audit.core.schedule import fixed, parse_schedule
 
 
 @pytest.mark.parametrize("epochs, lr, expected", [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.registry import check_file, validate
+from audit.registry.store import check_file, validate
 from audit.errors import ValidationFailed
 
 from conftest import FIXTURES

@@ -148,7 +148,7 @@ def test_committed_json_schema_is_current(cli):
 def test_atomic_write_gives_normal_permissions(tmp_path):
     import os
 
-    from audit.atomic import atomic_write_text as atomic_write
+    from audit.io.atomic import atomic_write_text as atomic_write
 
     umask = os.umask(0o022)
     try:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit import schedule as S
-from audit.schedule import ScheduleError, format_schedule, parse_schedule
+from audit.core import schedule as S
+from audit.core.schedule import ScheduleError, format_schedule, parse_schedule
 
 SEED_90 = "0:1e-2,30:1e-3,60:1e-4,75:1e-5"
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from audit.registry import default_registry_dir, load_registry, registry_files, validate
+from audit.registry.store import default_registry_dir, load_registry, registry_files, validate
 
 SHIPPED = default_registry_dir()
 

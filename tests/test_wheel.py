@@ -37,7 +37,7 @@ def test_wheel_install_loads_the_packaged_registry(wheel, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                            str(wheel)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    code = ("import audit, audit.registry as r; reg = r.load_registry(); "
+    code = ("import audit, audit.registry.store as r; reg = r.load_registry(); "
             "print(audit.__file__); print(r.default_registry_dir()); print(len(reg.entries))")
     env = {k: v for k, v in os.environ.items() if k != "PRUNE_AUDIT_REGISTRY"}
     env["PYTHONPATH"] = str(target)

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.errors import Problem
-from audit.registry import check_file
-from audit.yamlio import YamlProblems, load
+from audit.registry.store import check_file
+from audit.io.yamlio import YamlProblems, load
 
 from conftest import FIXTURES
 

@@ -79,7 +79,7 @@ def render(rep: dict[str, Any]) -> None:
     if len(rep["naive_leaderboard"]) > 25:
         console.print(f"[dim]naive leaderboard: first 25 of {len(rep['naive_leaderboard'])} (all in --json)[/dim]")
     if rep["rule1"]:
-        from ..schedule import format_lr
+        from audit.core.schedule import format_lr
 
         ex = rep["rule1"][0]
         console.print(f"[magenta]Rule 1[/magenta]: {len(rep['rule1'])} pair(s) at S2 or stronger compare a finetuning "
@@ -92,8 +92,8 @@ def render(rep: dict[str, Any]) -> None:
 
 def main(*, dataset=None, network=None, tolerance: float = 0.05, as_csv: bool = False, as_json: bool = False,
          registry=None, accept_base_accuracy: bool = False) -> int:
-    from ..compare import audit_matrix, check_filters, check_tolerance
-    from ..registry import load_registry
+    from audit.core.compare import audit_matrix, check_filters, check_tolerance
+    from audit.registry.store import load_registry
 
     check_tolerance(tolerance)
     check_filters(dataset, network)

@@ -138,8 +138,8 @@ def render(rep: dict[str, Any]) -> None:
 
 def main(*, a: str, b: str, dataset=None, network=None, tolerance: float = 0.05, as_json: bool = False,
          registry=None, accept_base_accuracy: bool = False) -> int:
-    from ..compare import check_filters, check_tolerance, compare_methods
-    from ..registry import load_registry
+    from audit.core.compare import check_filters, check_tolerance, compare_methods
+    from audit.registry.store import load_registry
 
     check_tolerance(tolerance)
     check_filters(dataset, network)
@@ -157,9 +157,9 @@ def main(*, a: str, b: str, dataset=None, network=None, tolerance: float = 0.05,
 def rerun_plan(*, a: str, b: str, dataset=None, network=None, tolerance: float = 0.05, registry=None, base=None,
                seeds: int = 1, runs_dir: Any = "reruns/runs", accept_base_accuracy: bool = False) -> int:
     """``compare A B --rerun``: run the cross-validation plan of the compare report with the rerun engine."""
-    from ..compare import check_filters, check_tolerance, compare_methods
+    from audit.core.compare import check_filters, check_tolerance, compare_methods
     from ..errors import AuditError
-    from ..registry import load_registry
+    from audit.registry.store import load_registry
     from ..rerun.crossval import check_methods
 
     check_tolerance(tolerance)
@@ -184,7 +184,7 @@ def rerun_plan(*, a: str, b: str, dataset=None, network=None, tolerance: float =
                              "nothing to rerun")
     from ..rerun.errors import require_torch
     from ..rerun.recipe import load_recipe
-    from ..yamlio import load, read_text
+    from audit.io.yamlio import load, read_text
 
     load_recipe(base)
     data = load(read_text(base, str(base)), str(base))[0]

@@ -16,8 +16,8 @@ def _console():
 
 def derive_main(*, epochs: int, lr: float, final_lr: float = 1e-5, gamma: float = 0.1, max_stage: int = 30,
                 tail: int | None = None) -> int:
-    from ..recipe import derive, s42_finetune, schedule_text
-    from ..schedule import format_lr
+    from audit.core.rules import derive, s42_finetune, schedule_text
+    from audit.core.schedule import format_lr
 
     if max_stage < 0:
         raise AuditError(f"--max-stage must be >= 0 (0 = no cap; got {max_stage})")
@@ -49,7 +49,7 @@ def derive_main(*, epochs: int, lr: float, final_lr: float = 1e-5, gamma: float 
 
 def budget_main(*, pretrain_epochs: float, finetune_epochs: float, speedup: float, prune_epochs: float = 0,
                 cap: float = 2.0, as_json: bool = False) -> int:
-    from ..recipe import budget
+    from audit.core.rules import budget
 
     if cap < 0:
         raise AuditError(f"--cap must be >= 1, or 0 for no cap (got {cap:g})")

@@ -8,10 +8,10 @@ import json
 import sys
 from pathlib import Path
 
-from .. import fmt
-from ..atomic import atomic_write_text
+from audit.core import fmt
+from audit.io.atomic import atomic_write_text
 from ..errors import AuditError
-from ..names import DATASETS, NETWORKS, unknown_name
+from audit.core.names import DATASETS, NETWORKS, unknown_name
 
 
 def _console():
@@ -39,7 +39,7 @@ def _filtered(reg, dataset: str | None, network: str | None, method: str | None)
 
 
 def list_main(*, dataset=None, network=None, method=None, as_json=False, as_csv=False, registry=None) -> int:
-    from ..registry import load_registry
+    from audit.registry.store import load_registry
 
     reg = load_registry(registry)
     entries = _filtered(reg, dataset, network, method)
@@ -129,7 +129,7 @@ def _show_entry(console, e) -> None:
 
 
 def show_main(*, name: str, as_json: bool = False, registry=None) -> int:
-    from ..registry import load_registry
+    from audit.registry.store import load_registry
 
     reg = load_registry(registry)
     kind, entries = reg.lookup(name)
@@ -156,7 +156,7 @@ def show_main(*, name: str, as_json: bool = False, registry=None) -> int:
 
 
 def validate_main(*, paths: list[Path], registry=None) -> int:
-    from ..registry import load_registry, validate
+    from audit.registry.store import load_registry, validate
 
     reg = validate(paths, registry) if paths else load_registry(registry)
     n_files = len(reg.papers)
@@ -165,7 +165,7 @@ def validate_main(*, paths: list[Path], registry=None) -> int:
 
 
 def schema_text() -> str:
-    from ..schema import json_schema
+    from audit.registry.schema import json_schema
 
     schema = json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -187,7 +187,7 @@ def schema_main(*, out: Path | None = None) -> int:
 
 
 def add_main(*, file: Path, registry=None) -> int:
-    from ..registry import build, check_file, registry_dir, registry_files
+    from audit.registry.store import build, check_file, registry_dir, registry_files
 
     root = registry_dir(registry)
     if not file.is_file():

@@ -3,7 +3,7 @@
 Two entry points share every section: :func:`submission_report` (a reviewer's submission file: the
 paper's own results against each competitor it cites) and :func:`compare_report` (the calibrated
 pairs of ``prune-audit compare A B``).  Each claimed comparison is classified with
-:func:`audit.classify.classify`; the report adds the seed's Sec. 6 checklist of what is not
+:func:`audit.core.classify.classify`; the report adds the seed's Sec. 6 checklist of what is not
 reported, the Appendix-A Rule 1 check, copyable requests (S3.2 or stronger; the Sec. 5
 cross-validation with the recipes written out), the calibrated L1-norm baseline under the
 submission's own finetuning recipe when the registry or ``reruns/`` holds one, and the plots.
@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Sequence
 
-from .. import classify as C
-from .. import fmt
-from ..compare import own_recipe
+from audit.core import classify as C
+from audit.core import fmt
+from audit.core.compare import own_recipe
 from ..errors import UnknownName
-from ..schedule import format_lr, format_schedule
+from audit.core.schedule import format_lr, format_schedule
 from .doc import Bullets, Doc, Figure, Heading, Para, Table
 from .evidence import Rerun
 
@@ -629,7 +629,7 @@ def _short_label(entry: Any) -> str:
 
 
 def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], doc: Doc) -> None:
-    from . import plots
+    from audit.report import plots
 
     groups = sorted({(e.result.dataset, e.result.network) for e in own_entries})
     for ds, nw in groups:
@@ -846,7 +846,7 @@ def compare_report(reg: Any, a: str, b: str, reruns: Sequence[Rerun] = (), toler
                    accept_base_accuracy: bool = False, dataset: str | None = None,
                    network: str | None = None, crossvals: Sequence[Any] = ()) -> Doc:
     """The report of ``prune-audit compare A B``: one section per operating point's calibrated pair."""
-    from ..compare import compare_methods
+    from audit.core.compare import compare_methods
 
     rep = compare_methods(reg, a, b, dataset=dataset, network=network, tolerance=tolerance,
                           accept_base_accuracy=accept_base_accuracy)

@@ -1,6 +1,6 @@
 """Rerun evidence recorded by the rerun engine under ``reruns/results/``, read as plain files.
 
-``<id>.json`` is an :class:`audit.schema.Result` (validated here with pydantic; torch is never
+``<id>.json`` is an :class:`audit.registry.schema.Result` (validated here with pydantic; torch is never
 imported) and ``<id>.csv`` beside it is the learning curve (``stage, epoch, lr, train_loss,
 train_acc, test_loss, top1, top5, ...`` per epoch).  Files that do not parse are skipped: evidence
 is optional, and a half-written result must not stop a report.
@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..schema import Result
+from audit.registry.schema import Result
 
 __all__ = ["Crossval", "Rerun", "default_reruns_dir", "load_crossvals", "load_reruns"]
 

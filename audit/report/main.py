@@ -50,7 +50,7 @@ def render(doc, fmt: str, stem: str) -> dict[str, str]:
 
 def write_report(files: dict[str, str], out_dir: Path) -> list[Path]:
     """Write every file atomically (temporary file in the same directory, then ``os.replace``)."""
-    from ..atomic import atomic_write_text
+    from audit.io.atomic import atomic_write_text
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -91,7 +91,7 @@ def _reruns(reruns_dir: Path | None):
 
 def build_submission(path: Path, registry=None, reruns_dir: Path | None = None, tolerance: float = 0.05,
                      accept_base_accuracy: bool = False):
-    from ..compare import check_tolerance
+    from audit.core.compare import check_tolerance
     from .build import submission_report
     from .submission import load_submission
 
@@ -103,8 +103,8 @@ def build_submission(path: Path, registry=None, reruns_dir: Path | None = None, 
 
 def build_compare(a: str, b: str, registry=None, reruns_dir: Path | None = None, tolerance: float = 0.05,
                   accept_base_accuracy: bool = False, dataset: str | None = None, network: str | None = None):
-    from ..compare import check_filters, check_tolerance
-    from ..registry import load_registry
+    from audit.core.compare import check_filters, check_tolerance
+    from audit.registry.store import load_registry
     from .build import compare_report
 
     tolerance = check_tolerance(tolerance)
@@ -130,7 +130,7 @@ def regenerate_examples(out_dir: Path | None = None, registry=None, reruns_dir: 
         from .evidence import default_reruns_dir
 
         reruns_dir = default_reruns_dir()
-    from ..registry import registry_dir
+    from audit.registry.store import registry_dir
 
     written: list[Path] = []
     for stem, kind, args in EXAMPLES:

@@ -1,7 +1,7 @@
 """A reviewer's description of a submission: the registry's paper schema plus the comparisons it claims.
 
 A submission file is a registry paper file (``paper``, ``methods``, ``results``; see
-:mod:`audit.schema`) with one more list, ``comparisons``: each names one of the submission's own
+:mod:`audit.registry.schema`) with one more list, ``comparisons``: each names one of the submission's own
 result ids and the competitor it is claimed against -- a method name or alias of the registry, or a
 registry result key ``paper-id/result-id``::
 
@@ -25,10 +25,10 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from .. import yamlio
+from audit.io import yamlio
 from ..errors import AuditError, Problem, ValidationFailed
-from ..names import did_you_mean
-from ..registry import (
+from audit.core.names import did_you_mean
+from audit.registry.store import (
     FileCheck,
     Registry,
     build,
@@ -37,7 +37,7 @@ from ..registry import (
     registry_dir,
     registry_files,
 )
-from ..schema import PaperFile, Strict
+from audit.registry.schema import PaperFile, Strict
 
 __all__ = ["ClaimedComparison", "LoadedSubmission", "Submission", "load_submission"]
 
@@ -125,7 +125,7 @@ def load_submission(path: str | os.PathLike[str], registry: str | os.PathLike[st
     Raises :class:`ValidationFailed` with every problem found, or :class:`AuditError` when the file
     does not exist.
     """
-    from ..registry import display_path
+    from audit.registry.store import display_path
 
     path = Path(path)
     display = display_path(path)

@@ -214,7 +214,7 @@ def crossval_cmd(
         raise RerunError(f"--seeds must be at least 1, not {seeds}")
     if executor not in ("local", "slurm"):
         raise RerunError(f"--executor must be local or slurm, not {executor!r}")
-    from ..yamlio import load, read_text
+    from audit.io.yamlio import load, read_text
 
     datas = []
     for p in (recipe_a, recipe_b):
@@ -310,7 +310,7 @@ def flops_cmd(
 
 
 def _from_registry(key: str, network, ratios, num_classes):
-    from ..registry import load_registry
+    from audit.registry.store import load_registry
 
     entry = load_registry().find_result(key)
     r = entry.result

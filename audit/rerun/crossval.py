@@ -84,7 +84,7 @@ def pretrain_spec(recipe: Any) -> dict[str, Any] | None:
 def _from_base(recipe_data: dict[str, Any], recipe: Any, checkpoint: str) -> dict[str, Any]:
     """``recipe_data`` with its pretrain stage replaced by ``checkpoint`` (an ``overall`` schedule
     becomes its finetuning tail, as a recipe with a base checkpoint must give it)."""
-    from ..recipe import schedule_text
+    from audit.core.rules import schedule_text
 
     d = json.loads(json.dumps(recipe_data))
     if d.pop("overall", None) is not None:

@@ -44,12 +44,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .. import schedule as _sched
+from audit.core import schedule as _sched
 from ..errors import Problem
-from ..recipe import RecipeError as _AppARecipeError
-from ..recipe import derive, s42_finetune, schedule_text
-from ..schema import ScheduleField
-from ..yamlio import YamlProblems, dotted_path, line_of, load, read_text
+from audit.core.rules import RecipeError as _AppARecipeError
+from audit.core.rules import derive, s42_finetune, schedule_text
+from audit.registry.schema import ScheduleField
+from audit.io.yamlio import YamlProblems, dotted_path, line_of, load, read_text
 from .errors import RecipeProblems, RerunError
 
 __all__ = ["Cell", "Grid", "GridError", "expand", "load_grid", "grid_from_data", "dry_run_text"]
@@ -739,7 +739,7 @@ def _mean_curve(histories: list[list[dict[str, Any]]]) -> str:
 
 def write_results(g: Grid, run: GridRun, stats, results_dir: Path) -> list[Path]:
     """One typed Result per (row, ratio): the first seed's record with top-1 mean/std/runs over seeds."""
-    from ..schema import Metric, Result, Stage
+    from audit.registry.schema import Metric, Result, Stage
 
     results_dir.mkdir(parents=True, exist_ok=True)
     written = []

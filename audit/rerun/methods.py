@@ -51,7 +51,7 @@ __all__ = ["METHODS", "Method", "method_label", "prune_with_method", "runnable"]
 @dataclass(frozen=True)
 class Method:
     name: str
-    label: str  # the name results use (audit.schema Result.method)
+    label: str  # the name results use (audit.registry.schema Result.method)
     ranking: str  # select_filters criterion
     stage: Callable[..., dict[str, Any]] | None = None  # pruning-stage procedure (None: one-shot)
 

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import UnknownName
-from ..names import did_you_mean
+from audit.core.names import did_you_mean
 
 __all__ = ["NETWORKS", "NetworkInfo", "build_model", "init_weights", "network_info"]
 

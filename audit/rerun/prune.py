@@ -27,7 +27,7 @@ from typing import Any, Iterable, Mapping
 import torch
 from torch import nn
 
-from ..names import did_you_mean, unknown_name
+from audit.core.names import did_you_mean, unknown_name
 from .errors import RatioError
 from .models import NetworkInfo, build_model, init_weights, network_info
 

@@ -33,11 +33,11 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from .. import schedule as _sched
+from audit.core import schedule as _sched
 from ..errors import Problem
-from ..names import did_you_mean, unknown_name
-from ..schema import ScheduleField
-from ..yamlio import YamlProblems, dotted_path, line_of, load, read_text
+from audit.core.names import did_you_mean, unknown_name
+from audit.registry.schema import ScheduleField
+from audit.io.yamlio import YamlProblems, dotted_path, line_of, load, read_text
 from .errors import RecipeError, RecipeProblems
 
 __all__ = ["Recipe", "load_recipe", "recipe_from_data", "recipe_hash", "resolved"]
@@ -155,7 +155,7 @@ class StageCfg(Strict):
     epochs: Annotated[int, Field(ge=1, strict=True)]
     """Epochs of the stage."""
     lr_schedule: ScheduleField
-    """LR schedule over the stage (audit.schedule notation: ``0:1e-2,30:1e-3``, ``cosine 1e-2->0``, ...)."""
+    """LR schedule over the stage (audit.core.schedule notation: ``0:1e-2,30:1e-3``, ``cosine 1e-2->0``, ...)."""
 
     @field_validator("lr_schedule", mode="before")
     @classmethod

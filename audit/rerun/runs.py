@@ -8,7 +8,7 @@ A run lives in ``RUNS_DIR/<first 16 hex of the recipe hash>/``:
   with ``torch.load(..., weights_only=True)``; it names its recipe's hash, so a checkpoint of
   another recipe is never resumed;
 * ``metrics.csv``   the learning curve (one row per epoch), ``prune.json`` the kept filters;
-* ``result.json``   the :class:`audit.schema.Result` of the run, written last and atomically: a run
+* ``result.json``   the :class:`audit.registry.schema.Result` of the run, written last and atomically: a run
   is complete exactly when it exists.  Running a complete recipe again only reads it back.
 
 The order of every epoch's batches and its augmentation come from a generator seeded by (seed,
@@ -33,8 +33,8 @@ from typing import Any
 import torch
 import yaml
 
-from ..atomic import atomic_write_bytes, atomic_write_text
-from ..schema import BaseModelInfo, Compression, FlopsCount, Metric, Result, Source, Stage
+from audit.io.atomic import atomic_write_bytes, atomic_write_text
+from audit.registry.schema import BaseModelInfo, Compression, FlopsCount, Metric, Result, Source, Stage
 from .data import load_data
 from .errors import CheckpointError, RecipeError
 from .flops import count
@@ -183,7 +183,7 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "reruns/runs", device: str
     """
     hooks = hooks or Hooks()
     t0 = time.perf_counter()
-    from . import dist as _dist
+    from audit.rerun import dist as _dist
 
     _dist.init_from_env(device)  # torchrun with WORLD_SIZE > 1: DDP (see audit.rerun.dist)
     res = resolved(recipe, recipe_dir)
@@ -371,7 +371,7 @@ def _prune(recipe: Recipe, model, dev, data, extra, hooks):
 
 
 def _write_csv(path: Path, history: list[dict[str, Any]]) -> None:
-    from . import dist as _dist
+    from audit.rerun import dist as _dist
 
     if not _dist.is_main():
         return

@@ -186,7 +186,7 @@ def test_cli_flops_bad_input(args, msg):
 
 
 def test_cli_flops_registry_check():
-    reg = pytest.importorskip("audit.registry")
+    reg = pytest.importorskip("audit.registry.store")
     try:
         reg.load_registry().find_result("wang2023-why-pruning-confusing/resnet50-l1-2.31x")
     except AuditError:
@@ -199,7 +199,7 @@ def test_cli_flops_registry_check():
 
 def test_cli_flops_registry_check_disagreement_exits_1():
     """A claimed speedup its published ratios do not give is a failed check: report printed, exit 1."""
-    reg = pytest.importorskip("audit.registry")
+    reg = pytest.importorskip("audit.registry.store")
     key = "wang2023-why-pruning-confusing/t6-l1-step-1e-3-r90"
     try:
         reg.load_registry().find_result(key)
@@ -240,7 +240,7 @@ def test_vgg19_tab7_values_at_shifted_ratios(ratio, pct, speedup):
 
 def test_registry_speedups_of_published_ratios():
     """Every registry result on ResNet-34/50 with published ratios gets its claimed speedup from the counter."""
-    reg = pytest.importorskip("audit.registry")
+    reg = pytest.importorskip("audit.registry.store")
     registry = reg.load_registry()
     classes = {"imagenet-1k": 1000, "imagenet-100": 100}
     cache: dict = {}
@@ -261,7 +261,7 @@ def test_registry_speedups_of_published_ratios():
 
 
 def test_cli_flops_result_without_ratios():
-    reg = pytest.importorskip("audit.registry")
+    reg = pytest.importorskip("audit.registry.store")
     registry = reg.load_registry()
     for e in registry.entries:
         c = e.result.compression

@@ -23,7 +23,7 @@ from audit.rerun.cli import app  # noqa: E402
 from audit.rerun.errors import CheckpointError, DatasetMissing, RecipeError  # noqa: E402
 from audit.rerun.recipe import load_recipe, recipe_from_data  # noqa: E402
 from audit.rerun.runs import METRIC_FIELDS, _Interrupted, run_recipe, trainability_accuracy  # noqa: E402
-from audit.schema import Result  # noqa: E402
+from audit.registry.schema import Result  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -358,7 +358,7 @@ def test_imagefolder_dataset(tmp_path):
 
 
 def test_overall_schedule_cut_at_pruning_epoch():
-    """S4.2 PxFy: one overall schedule; pretraining is its head, finetuning its tail after P (audit.schedule)."""
+    """S4.2 PxFy: one overall schedule; pretraining is its head, finetuning its tail after P (audit.core.schedule)."""
     base = {k: v for k, v in TINY.items() if k not in ("pretrain", "finetune")}
     r = recipe_from_data(dict(base, overall={"epochs": 120, "lr_schedule": "0:1e-1,30:1e-2,60:1e-3,90:1e-4,105:1e-5",
                                              "prune_epoch": 30}))

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from . import classify as C
-from .errors import AuditError, UnknownName
-from .names import DATASETS, NETWORKS, unknown_name
-from .schedule import format_schedule
+from audit.core import classify as C
+from audit.errors import AuditError, UnknownName
+from audit.core.names import DATASETS, NETWORKS, unknown_name
+from audit.core.schedule import format_schedule
 
 __all__ = ["audit_matrix", "check_filters", "check_tolerance", "compare_methods"]
 

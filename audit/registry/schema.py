@@ -26,8 +26,8 @@ from pydantic import (
 )
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
-from . import schedule as _sched
-from .names import DATASETS, NETWORKS, unknown_name
+from audit.core import schedule as _sched
+from audit.core.names import DATASETS, NETWORKS, unknown_name
 
 __all__ = [
     "BaseModelInfo",
@@ -84,7 +84,7 @@ ScheduleField = Annotated[
         }
     ),
 ]
-"""An LR schedule: the seed's notation, the canonical form, a Tab. 3 phrase or a mapping (see audit.schedule)."""
+"""An LR schedule: the seed's notation, the canonical form, a Tab. 3 phrase or a mapping (see audit.core.schedule)."""
 
 
 Percent = Annotated[float, Field(ge=0, le=100)]

@@ -15,21 +15,21 @@ from typing import Any, Iterable, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from . import yamlio
-from .errors import AuditError, Problem, UnknownName, ValidationFailed
-from .names import did_you_mean, name_key, unknown_name
-from .schema import MethodDecl, Paper, PaperFile, Result
+from audit.io import yamlio
+from audit.errors import AuditError, Problem, UnknownName, ValidationFailed
+from audit.core.names import did_you_mean, name_key, unknown_name
+from audit.registry.schema import MethodDecl, Paper, PaperFile, Result
 
 ENV_VAR = "PRUNE_AUDIT_REGISTRY"
 
 
 def default_registry_dir() -> Path:
     """The shipped registry: packaged inside the wheel, or ``registry/`` of a source checkout."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "_registry"
+    package = Path(__file__).resolve().parent.parent  # the ``audit`` package
+    packaged = package / "_registry"
     if packaged.is_dir():
         return packaged
-    return here.parent / "registry"
+    return package.parent / "registry"
 
 
 def registry_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -1,7 +1,7 @@
 """The seed's recipe rules (Appendix A, Sec. 2.2 and Sec. 4): derived LR schedules, S4.2 tails,
 Scratch-E/Scratch-B budgets, the SX-B squeeze of the pruning epoch and the Rule-1 check.
 
-Pure functions; every schedule is an :class:`audit.schedule.Schedule`.
+Pure functions; every schedule is an :class:`audit.core.schedule.Schedule`.
 
 Appendix A's three rules, given a total number of (finetuning or training) epochs:
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .errors import AuditError
-from .schedule import Schedule, format_lr, format_schedule
+from audit.errors import AuditError
+from audit.core.schedule import Schedule, format_lr, format_schedule
 
 __all__ = [
     "Budget",
@@ -112,7 +112,7 @@ def s42_finetune(overall: Schedule, pruning_epoch: int) -> Schedule:
     E.g. the seed's 120-epoch schedule ``0:1e-1,30:1e-2,60:1e-3,90:1e-4,105:1e-5`` gives P30F90
     ``0:1e-2,30:1e-3,60:1e-4,75:1e-5`` and P90F30 ``0:1e-4,15:1e-5``.
     """
-    from .schedule import ScheduleError
+    from audit.core.schedule import ScheduleError
 
     try:
         return overall.tail(pruning_epoch)

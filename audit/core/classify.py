@@ -46,7 +46,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from .schedule import Schedule, format_schedule
+from audit.core.schedule import Schedule, format_schedule
 
 __all__ = [
     "CHAIN",
@@ -171,7 +171,7 @@ def _base_key(identity: str | None, paper: str) -> str | None:
 
 def features(result: Any, *, key: str = "", method: str | None = None, paper: str = "", label: str = "",
              source: str = "") -> Feat:
-    """Extract a :class:`Feat` from an :class:`audit.schema.Result` (read once)."""
+    """Extract a :class:`Feat` from an :class:`audit.registry.schema.Result` (read once)."""
     r = result
     inf = r.inferred
 
@@ -224,7 +224,7 @@ def features(result: Any, *, key: str = "", method: str | None = None, paper: st
 
 
 def features_of_entry(entry: Any) -> Feat:
-    """A :class:`Feat` from an :class:`audit.registry.Entry` (key, canonical method, paper, sources)."""
+    """A :class:`Feat` from an :class:`audit.registry.store.Entry` (key, canonical method, paper, sources)."""
     r = entry.result
     source = "; ".join(f"{s.paper or entry.paper.id} {s.where}" for s in r.sources[:2])
     label = entry.method + (" (reimpl.)" if r.reimplementation_of else "")
@@ -588,7 +588,7 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
     }
     if crits[BASE].ok:
         delta_drop = None  # same base: the drop differs from Δ top-1 only through the base accuracy entries
-    from .recipe import rule1_check
+    from audit.core.rules import rule1_check
 
     rule1 = rule1_check(fa.ft_sched, fb.ft_sched, fa.label, fb.label)
     return Comparison(fa, fb, tolerance, rank, level, label, inferred, crits, sx, failed, dominance, mismatch,

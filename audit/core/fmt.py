@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .schedule import format_schedule
+from audit.core.schedule import format_schedule
 
 NR = "n/r"
 """How a value that the source does not report is shown."""

@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from .atomic import atomic_write_text
-from .errors import Problem
+from audit.io.atomic import atomic_write_text
+from audit.errors import Problem
 
 Path_ = tuple  # a path into the data: tuple of str keys and int indices
 _CORE = "tag:yaml.org,2002:"
@@ -144,7 +144,7 @@ def load_cached(text: str, display: str) -> tuple[Any, dict[Path_, int]]:
     messages always come from a fresh parse.  The cache is an optimisation only: any error
     reading or writing it falls back to parsing.
     """
-    from . import __version__
+    from audit import __version__
 
     directory = cache_dir()
     if directory is None:

@@ -1,0 +1,1 @@
+"""The registry of published results: the paper-file schema and the assembled, cross-checked registry."""
