@@ -94,6 +94,7 @@ def registry_add(
 def _mount_commands() -> None:
     """Commands that live in other modules (each module imports only typer at import time)."""
     from audit import cli_analysis, cli_report
+
     from .rerun.cli import app as rerun_app
 
     cli_analysis.register(app)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_compare import paper, res
 
 from audit.cli import main
-from test_compare import paper, res
 
 ROOT = Path(__file__).resolve().parents[1]
 

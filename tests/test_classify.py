@@ -338,8 +338,8 @@ def test_delta_drop_only_when_bases_are_not_the_same():
 
 
 def test_pruning_stage_reported_in_iterations_is_not_one_shot():
-    from audit.registry.schema import Result
     from audit.core.classify import classify, features
+    from audit.registry.schema import Result
 
     def res(prune):
         return Result.model_validate({

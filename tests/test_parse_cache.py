@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from audit.io import yamlio
-from audit.registry.store import check_file
 
 TEXT = """a:
   points: {0: 0.01, 30: 1e-3}

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from audit.core import rules as recipe
 from audit.cli import main
+from audit.core import rules as recipe
 from audit.core.rules import RecipeError, budget, derive, rule1_check, s42_finetune, schedule_text
 from audit.core.schedule import fixed, parse_schedule
 
@@ -167,7 +167,8 @@ def test_cli_recipe_budget_bad_input(capsys):
         "prune-audit: error: speedup must be a number >= 1 (dense FLOPs / pruned FLOPs; got 0.5)\n")
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 
 @settings(max_examples=200, deadline=None)

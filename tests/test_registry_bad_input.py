@@ -6,11 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from audit.registry.store import check_file, validate
-from audit.errors import ValidationFailed
-
 from conftest import FIXTURES
+
+from audit.errors import ValidationFailed
+from audit.registry.store import check_file, validate
 
 BAD = FIXTURES / "bad"
 BASE = FIXTURES / "base"

@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, ROOT
 
 BASE = FIXTURES / "base"
@@ -146,7 +145,6 @@ def test_committed_json_schema_is_current(cli):
 
 
 def test_atomic_write_gives_normal_permissions(tmp_path):
-    import os
 
     from audit.io.atomic import atomic_write_text as atomic_write
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import copy
 
 import yaml
+from conftest import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.errors import Problem
-from audit.registry.store import check_file
 from audit.io.yamlio import YamlProblems, load
-
-from conftest import FIXTURES
+from audit.registry.store import check_file
 
 VALID = yaml.safe_load((FIXTURES / "base" / "li2017-l1-norm.yaml").read_text(encoding="utf-8"))
 

@@ -158,8 +158,9 @@ def rerun_plan(*, a: str, b: str, dataset=None, network=None, tolerance: float =
                seeds: int = 1, runs_dir: Any = "reruns/runs", accept_base_accuracy: bool = False) -> int:
     """``compare A B --rerun``: run the cross-validation plan of the compare report with the rerun engine."""
     from audit.core.compare import check_filters, check_tolerance, compare_methods
-    from ..errors import AuditError
     from audit.registry.store import load_registry
+
+    from ..errors import AuditError
     from ..rerun.crossval import check_methods
 
     check_tolerance(tolerance)
@@ -182,9 +183,10 @@ def rerun_plan(*, a: str, b: str, dataset=None, network=None, tolerance: float =
         if not r["schedule"] or not r["finetune_epochs"]:
             raise AuditError(f"the registry gives no complete finetuning recipe for {owner} ({r['recipe']}): "
                              "nothing to rerun")
+    from audit.io.yamlio import load, read_text
+
     from ..rerun.errors import require_torch
     from ..rerun.recipe import load_recipe
-    from audit.io.yamlio import load, read_text
 
     load_recipe(base)
     data = load(read_text(base, str(base)), str(base))[0]

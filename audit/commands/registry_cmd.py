@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 from audit.core import fmt
-from audit.io.atomic import atomic_write_text
-from ..errors import AuditError
 from audit.core.names import DATASETS, NETWORKS, unknown_name
+from audit.io.atomic import atomic_write_text
+
+from ..errors import AuditError
 
 
 def _console():

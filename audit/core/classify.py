@@ -42,9 +42,9 @@ per pair.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from audit.core.schedule import Schedule, format_schedule
 

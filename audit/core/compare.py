@@ -12,12 +12,13 @@ command modules render them.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from audit.core import classify as C
-from audit.errors import AuditError, UnknownName
 from audit.core.names import DATASETS, NETWORKS, unknown_name
 from audit.core.schedule import format_schedule
+from audit.errors import AuditError, UnknownName
 
 __all__ = ["audit_matrix", "check_filters", "check_tolerance", "compare_methods"]
 
@@ -199,8 +200,8 @@ def _cross_validation(reg: Any, a: str, b: str, cal: C.Comparison, a_feats: Sequ
     same = ra[1] is not None and rb[1] is not None and C.schedules_same(ra[1], rb[1]) is True
     note = ("both methods' own recipes coincide: the calibrated pair already is the controlled comparison"
             if same else
-            f"if one method wins under both recipes it is the better pruning method; if the winner flips, "
-            f"pruning and finetuning interact and the higher number weighs more (seed Sec. 5)")
+            "if one method wins under both recipes it is the better pruning method; if the winner flips, "
+            "pruning and finetuning interact and the higher number weighs more (seed Sec. 5)")
     return {"runs": runs, "note": note}
 
 

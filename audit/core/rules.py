@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from audit.errors import AuditError
 from audit.core.schedule import Schedule, format_lr, format_schedule
+from audit.errors import AuditError
 
 __all__ = [
     "Budget",

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 __all__ = [
     "Schedule",
@@ -243,7 +244,7 @@ class Schedule:
             object.__setattr__(self, "_lrs", cached)
         return cached
 
-    def same_as(self, other: "Schedule", rel_tol: float = 1e-9) -> bool | None:
+    def same_as(self, other: Schedule, rel_tol: float = 1e-9) -> bool | None:
         """Equal LR at every epoch of the same total: True, False, or None when unknowable.
 
         A difference that is visible from what both sides report (different totals, different
@@ -266,7 +267,7 @@ class Schedule:
             return False
         return None
 
-    def with_total(self, total_epochs: int | None) -> "Schedule":
+    def with_total(self, total_epochs: int | None) -> Schedule:
         """The same schedule with ``total_epochs`` set (validated)."""
         return Schedule(
             kind=self.kind,
@@ -277,7 +278,7 @@ class Schedule:
             warmup_start_lr=self.warmup_start_lr,
         )
 
-    def tail(self, start_epoch: int) -> "Schedule":
+    def tail(self, start_epoch: int) -> Schedule:
         """The part of a piecewise schedule after ``start_epoch``, re-based to epoch 0.
 
         This is the seed's S4.2 finetuning schedule of ``PxFy``: the overall schedule's tail after
@@ -295,7 +296,7 @@ class Schedule:
                 points.append((epoch - start_epoch, lr))
         return Schedule("piecewise", tuple(points), total_epochs=self.total_epochs - start_epoch)
 
-    def head(self, end_epoch: int) -> "Schedule":
+    def head(self, end_epoch: int) -> Schedule:
         """The first ``end_epoch`` epochs of a schedule (e.g. dense pretraining up to pruning epoch P)."""
         if self.total_epochs is not None and not 0 < end_epoch <= self.total_epochs:
             raise ScheduleError(f"cannot take {end_epoch} epochs of a {self.total_epochs}-epoch schedule")

@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from audit.io.atomic import atomic_write_text
 from audit.errors import Problem
+from audit.io.atomic import atomic_write_text
 
 Path_ = tuple  # a path into the data: tuple of str keys and int indices
 _CORE = "tag:yaml.org,2002:"

@@ -12,15 +12,17 @@ Everything is sorted and formatted with fixed formats, so equal inputs give equa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Sequence
+from typing import Any
 
 from audit.core import classify as C
 from audit.core import fmt
 from audit.core.compare import own_recipe
-from ..errors import UnknownName
 from audit.core.schedule import format_lr, format_schedule
+
+from ..errors import UnknownName
 from .doc import Bullets, Doc, Figure, Heading, Para, Table
 from .evidence import Rerun
 

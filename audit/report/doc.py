@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import Union
 
 Piece = Union[str, tuple[str, str]]
 Inline = Union[str, list[Piece]]
@@ -173,7 +174,7 @@ def _generator(doc: Doc) -> str:
         from importlib.metadata import version
 
         return f"prune-audit report; figures by matplotlib {version('matplotlib')}"
-    except Exception:  # noqa: BLE001 - metadata is informative only
+    except Exception:
         return "prune-audit report"
 
 

@@ -69,7 +69,7 @@ def load_reruns(directory: Path | None) -> list[Rerun]:
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
             result = Result.model_validate(data)
-        except Exception:  # noqa: BLE001 - optional evidence: anything unreadable is skipped
+        except Exception:
             continue
         out.append(Rerun(id=result.id, result=result, file=p.name, curve=_curve(p.with_suffix(".csv"))))
     return out
@@ -103,7 +103,7 @@ def _benchmark(folder: Path, recipes: list[str]) -> str:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
             found.add(f"{data['dataset']['name']}/{data['model']['network']}")
-        except Exception:  # noqa: BLE001 - optional evidence
+        except Exception:
             found.add("n/r")
     return ", ".join(sorted(found)) or "n/r"
 
@@ -125,6 +125,6 @@ def load_crossvals(results_dir: Path | None) -> list[Crossval]:
                                 std={str(k): float(v) for k, v in d.get("std", {}).items()},
                                 seeds=len(d.get("seeds", [])), verdict=str(d.get("verdict", "")),
                                 command=str(d.get("command", "")), benchmark=_benchmark(p.parent, recipes)))
-        except Exception:  # noqa: BLE001 - optional evidence: anything unreadable is skipped
+        except Exception:
             continue
     return out

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..errors import AuditError
 
@@ -92,6 +92,7 @@ def _reruns(reruns_dir: Path | None):
 def build_submission(path: Path, registry=None, reruns_dir: Path | None = None, tolerance: float = 0.05,
                      accept_base_accuracy: bool = False):
     from audit.core.compare import check_tolerance
+
     from .build import submission_report
     from .submission import load_submission
 
@@ -105,6 +106,7 @@ def build_compare(a: str, b: str, registry=None, reruns_dir: Path | None = None,
                   accept_base_accuracy: bool = False, dataset: str | None = None, network: str | None = None):
     from audit.core.compare import check_filters, check_tolerance
     from audit.registry.store import load_registry
+
     from .build import compare_report
 
     tolerance = check_tolerance(tolerance)

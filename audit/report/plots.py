@@ -7,7 +7,8 @@ Deterministic: fixed size, DPI and fonts, no timestamps or software tag in the P
 from __future__ import annotations
 
 import io
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["LEVEL_STYLE", "epochs_by_year", "learning_curves", "top1_vs_speedup"]
 

@@ -25,9 +25,9 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from audit.io import yamlio
-from ..errors import AuditError, Problem, ValidationFailed
 from audit.core.names import did_you_mean
+from audit.io import yamlio
+from audit.registry.schema import PaperFile, Strict
 from audit.registry.store import (
     FileCheck,
     Registry,
@@ -37,7 +37,8 @@ from audit.registry.store import (
     registry_dir,
     registry_files,
 )
-from audit.registry.schema import PaperFile, Strict
+
+from ..errors import AuditError, Problem, ValidationFailed
 
 __all__ = ["ClaimedComparison", "LoadedSubmission", "Submission", "load_submission"]
 

@@ -30,7 +30,8 @@ of floating-point reductions; ``tests/rerun/test_ddp.py`` checks it):
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import torch
 from torch import nn
@@ -102,7 +103,7 @@ class _SyncBNFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, mean, invstd, total, group):  # noqa: D102 (see the class)
+    def forward(ctx, x, weight, bias, mean, invstd, total, group):
         shape = (1, -1) + (1,) * (x.dim() - 2)
         scale = invstd if weight is None else invstd * weight
         y = (x - mean.view(shape)) * scale.view(shape)
@@ -113,7 +114,7 @@ class _SyncBNFunction(torch.autograd.Function):
         return y
 
     @staticmethod
-    def backward(ctx, g):  # noqa: D102 (see the class)
+    def backward(ctx, g):
         x, weight, mean, invstd = ctx.saved_tensors
         shape = (1, -1) + (1,) * (x.dim() - 2)
         dims = [0] + list(range(2, x.dim()))
@@ -150,7 +151,7 @@ class SyncBatchNorm2d(nn.BatchNorm2d):
 
     process_group: Any = None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102 (see the class)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not (self.training and active()):
             return super().forward(x)
         self._check_input_dim(x)

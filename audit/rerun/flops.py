@@ -8,9 +8,10 @@ prints MACs in Tab. 4 and 2xMACs in Tab. 6/7).  Speedup = dense MACs / pruned MA
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn

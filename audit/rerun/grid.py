@@ -34,23 +34,23 @@ import csv
 import hashlib
 import io
 import json
-import math
 import re
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from audit.core import schedule as _sched
-from ..errors import Problem
 from audit.core.rules import RecipeError as _AppARecipeError
 from audit.core.rules import derive, s42_finetune, schedule_text
-from audit.registry.schema import ScheduleField
 from audit.io.yamlio import YamlProblems, dotted_path, line_of, load, read_text
-from .errors import RecipeProblems, RerunError
+from audit.registry.schema import ScheduleField
+
+from ..errors import Problem
+from .errors import RecipeProblems
 
 __all__ = ["Cell", "Grid", "GridError", "expand", "load_grid", "grid_from_data", "dry_run_text"]
 
@@ -114,7 +114,7 @@ class Row(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _fields(self) -> "Row":
+    def _fields(self) -> Row:
         s = self.setup
         if s == "scratch":
             for f in ("prune_epoch", "lr", "finetune_epochs", "lr_schedule"):

@@ -35,9 +35,10 @@ stabilisation iterations), and GReg-2's separation criterion on the norm ratio (
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F

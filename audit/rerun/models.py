@@ -19,8 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import UnknownName
 from audit.core.names import did_you_mean
+
+from ..errors import UnknownName
 
 __all__ = ["NETWORKS", "NetworkInfo", "build_model", "init_weights", "network_info"]
 

@@ -20,14 +20,16 @@ import copy
 import math
 import re
 import zlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import torch
 from torch import nn
 
 from audit.core.names import did_you_mean, unknown_name
+
 from .errors import RatioError
 from .models import NetworkInfo, build_model, init_weights, network_info
 

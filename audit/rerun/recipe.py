@@ -34,10 +34,11 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from audit.core import schedule as _sched
-from ..errors import Problem
 from audit.core.names import did_you_mean, unknown_name
-from audit.registry.schema import ScheduleField
 from audit.io.yamlio import YamlProblems, dotted_path, line_of, load, read_text
+from audit.registry.schema import ScheduleField
+
+from ..errors import Problem
 from .errors import RecipeError, RecipeProblems
 
 __all__ = ["Recipe", "load_recipe", "recipe_from_data", "recipe_hash", "resolved"]
@@ -91,7 +92,7 @@ class DatasetCfg(Strict):
         return v
 
     @model_validator(mode="after")
-    def _root(self) -> "DatasetCfg":
+    def _root(self) -> DatasetCfg:
         if self.name != "digits" and not self.root:
             raise ValueError(f"dataset {self.name} needs 'root': the local folder that holds it (nothing is downloaded)")
         return self
@@ -136,7 +137,7 @@ class PruningCfg(Strict):
     """Blocks or layers left unpruned (e.g. ``layer2.0``)."""
 
     @model_validator(mode="after")
-    def _stage_method(self) -> "PruningCfg":
+    def _stage_method(self) -> PruningCfg:
         if self.stage is not None and self.method in ("l1", "random"):
             raise ValueError(f"'stage' is the pruning stage of greg1/greg2; {self.method} prunes in one shot")
         return self
@@ -192,14 +193,14 @@ class OverallCfg(Strict):
         return StageCfg._length(v, info)
 
     @model_validator(mode="after")
-    def _cut(self) -> "OverallCfg":
+    def _cut(self) -> OverallCfg:
         if self.prune_epoch >= self.epochs:
             raise ValueError(f"prune_epoch {self.prune_epoch} leaves no finetuning in {self.epochs} epochs")
         if self.lr_schedule.kind != "piecewise" or self.lr_schedule.warmup_epochs:
             raise ValueError("an overall schedule cut at the pruning epoch must be piecewise, without warmup")
         return self
 
-    def stages(self) -> tuple["StageCfg", "StageCfg"]:
+    def stages(self) -> tuple[StageCfg, StageCfg]:
         s = self.lr_schedule
         head = s.head(self.prune_epoch)
         tail = s.tail(self.prune_epoch)
@@ -215,7 +216,7 @@ class OptimizerCfg(Strict):
     nesterov: bool = False
 
     @model_validator(mode="after")
-    def _nesterov(self) -> "OptimizerCfg":
+    def _nesterov(self) -> OptimizerCfg:
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov needs a positive momentum")
         return self
@@ -247,7 +248,7 @@ class Recipe(Strict):
     """channels_last memory format for the model and its inputs (CUDA and CPU; oneDNN's native layout)."""
 
     @model_validator(mode="after")
-    def _stages(self) -> "Recipe":
+    def _stages(self) -> Recipe:
         if self.overall is not None:
             if self.pretrain is not None or self.finetune is not None or self.base.checkpoint is not None:
                 raise ValueError("'overall' replaces 'pretrain' and 'finetune' (and a base checkpoint): give one")

@@ -35,6 +35,7 @@ import yaml
 
 from audit.io.atomic import atomic_write_bytes, atomic_write_text
 from audit.registry.schema import BaseModelInfo, Compression, FlopsCount, Metric, Result, Source, Stage
+
 from .data import load_data
 from .errors import CheckpointError, RecipeError
 from .flops import count

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,10 @@ pytest.importorskip("scipy")
 import yaml  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
+from audit.registry.schema import Result  # noqa: E402
 from audit.rerun.cli import app  # noqa: E402
 from audit.rerun.errors import RerunError  # noqa: E402
 from audit.rerun.grid import GridError, expand, grid_from_data, load_grid, run_grid, write_outputs  # noqa: E402
-from audit.registry.schema import Result  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TAB4 = ROOT / "reruns" / "grids" / "tab4-resnet34-imagenet100.yaml"

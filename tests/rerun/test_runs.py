@@ -19,11 +19,11 @@ import yaml  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from audit.errors import AuditError  # noqa: E402
+from audit.registry.schema import Result  # noqa: E402
 from audit.rerun.cli import app  # noqa: E402
 from audit.rerun.errors import CheckpointError, DatasetMissing, RecipeError  # noqa: E402
 from audit.rerun.recipe import load_recipe, recipe_from_data  # noqa: E402
 from audit.rerun.runs import METRIC_FIELDS, _Interrupted, run_recipe, trainability_accuracy  # noqa: E402
-from audit.registry.schema import Result  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
