@@ -150,7 +150,7 @@ def test_several_documents(tmp_path):
 def test_top_level_not_a_mapping(tmp_path):
     p = _write(tmp_path, "x.yaml", "- a\n- b\n")
     got = [str(m) for m in check_file(p, "x.yaml").problems]
-    assert got == ["x.yaml:1: the file must be a mapping with 'paper' and 'results', not a list"]
+    assert got == ["x.yaml:1: a paper file must be a mapping of its fields (paper, methods, results), not a list"]
 
 
 def test_missing_required_fields(tmp_path):

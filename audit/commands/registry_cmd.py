@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from audit.core import fmt
-from audit.core.names import DATASETS, NETWORKS, unknown_name
+from audit.core.catalog import DATASETS, NETWORKS
+from audit.core.names import unknown_name
 from audit.io.atomic import atomic_write_text
 
 from ..errors import AuditError

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from audit.core import classify as C
-from audit.core.names import DATASETS, NETWORKS, unknown_name
+from audit.core.catalog import DATASETS, NETWORKS
+from audit.core.names import unknown_name
 from audit.core.schedule import format_schedule
 from audit.errors import AuditError, UnknownName
 

@@ -8,9 +8,6 @@ is read as a float, so no LR silently stays a string.  Duplicate keys are proble
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -18,7 +15,6 @@ from typing import Any
 import yaml
 
 from audit.errors import Problem
-from audit.io.atomic import atomic_write_text
 
 Path_ = tuple  # a path into the data: tuple of str keys and int indices
 _CORE = "tag:yaml.org,2002:"
@@ -101,70 +97,6 @@ def _load_with(loader_class: Any, text: str, display: str) -> tuple[Any, dict[Pa
         loader.dispose()
     if problems:
         raise YamlProblems(problems)
-    return data, lines
-
-
-# ---------------------------------------------------------------------- cache
-_CACHE_FORMAT = "1"
-
-
-def cache_dir() -> Path | None:
-    """Where parsed files are cached (``$PRUNE_AUDIT_CACHE_DIR``, else the user cache directory);
-    ``None`` when ``PRUNE_AUDIT_NO_CACHE`` is set."""
-    if os.environ.get("PRUNE_AUDIT_NO_CACHE"):
-        return None
-    explicit = os.environ.get("PRUNE_AUDIT_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "prune-audit"
-
-
-def _encode(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {"m": [[_encode(k), _encode(v)] for k, v in x.items()]}
-    if isinstance(x, list):
-        return [_encode(v) for v in x]
-    return x
-
-
-def _decode(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {_decode(k): _decode(v) for k, v in x["m"]}
-    if isinstance(x, list):
-        return [_decode(v) for v in x]
-    return x
-
-
-def load_cached(text: str, display: str) -> tuple[Any, dict[Path_, int]]:
-    """:func:`load`, remembering successfully parsed files by content hash.
-
-    Parsing with line tracking is the slow part of loading the registry; a file whose bytes are
-    unchanged is read back from a JSON cache instead. Files with problems are never cached, so
-    messages always come from a fresh parse.  The cache is an optimisation only: any error
-    reading or writing it falls back to parsing.
-    """
-    from audit import __version__
-
-    directory = cache_dir()
-    if directory is None:
-        return load(text, display)
-    digest = hashlib.blake2b(f"{_CACHE_FORMAT}|{__version__}|{text}".encode("utf-8", "surrogatepass"),
-                             digest_size=20).hexdigest()
-    path = directory / f"yaml-{digest}.json"
-    try:
-        with open(path, encoding="utf-8") as fh:
-            blob = json.load(fh)
-        return _decode(blob["data"]), {tuple(k): v for k, v in blob["lines"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    data, lines = load(text, display)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        blob = json.dumps({"data": _encode(data), "lines": [[list(k), v] for k, v in lines.items()]})
-        atomic_write_text(path, blob, durable=False)  # a cache: no fsync
-    except (OSError, ValueError, TypeError):
-        pass
     return data, lines
 
 

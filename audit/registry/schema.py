@@ -18,16 +18,19 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
-    ValidationInfo,
     Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
-from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
 from audit.core import schedule as _sched
-from audit.core.names import DATASETS, NETWORKS, unknown_name
+from audit.core.catalog import DATASETS, NETWORKS
+from audit.core.names import unknown_name
+from audit.io.loader import StrictModel
 
 __all__ = [
     "BaseModelInfo",
@@ -42,16 +45,6 @@ __all__ = [
     "Source",
     "Stage",
 ]
-
-
-class Strict(BaseModel):
-    """Base: unknown fields are errors (a typo must not pass silently).
-
-    Each field is documented by the docstring under it; :func:`field_docs` reads those docstrings
-    (for the JSON Schema and the docs) without making every import pay for it.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 def _to_schedule(value: Any) -> Any:
@@ -91,7 +84,7 @@ Percent = Annotated[float, Field(ge=0, le=100)]
 NonNegInt = Annotated[int, Field(ge=0, strict=True)]
 
 
-class Paper(Strict):
+class Paper(StrictModel):
     """Bibliographic identity of the paper a file describes."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
@@ -112,7 +105,7 @@ class Paper(Strict):
     """Free-text caveats about the paper as a source."""
 
 
-class MethodDecl(Strict):
+class MethodDecl(StrictModel):
     """A pruning method (or training baseline) introduced by this paper."""
 
     name: str = Field(min_length=1)
@@ -125,7 +118,7 @@ class MethodDecl(Strict):
     """Name of the rerun-engine implementation, when the engine can run this method."""
 
 
-class Metric(Strict):
+class Metric(StrictModel):
     """An accuracy as reported: mean, optional std and number of runs."""
 
     mean: Percent
@@ -136,7 +129,7 @@ class Metric(Strict):
     """Number of runs the mean is over; ``null`` = not reported."""
 
 
-class BaseModelInfo(Strict):
+class BaseModelInfo(StrictModel):
     """The dense model the pipeline starts from."""
 
     identity: str | None = None
@@ -150,7 +143,7 @@ class BaseModelInfo(Strict):
     """Base top-5 accuracy as the paper reports it; ``null`` = not reported."""
 
 
-class FlopsCount(Strict):
+class FlopsCount(StrictModel):
     """Absolute FLOP counts with their convention."""
 
     dense: Annotated[float, Field(gt=0)] | None = None
@@ -163,13 +156,13 @@ class FlopsCount(Strict):
     """What one "FLOP" counts: a multiply-accumulate (``MACs``) or two operations (``2xMACs``); ``null`` = not stated."""
 
     @model_validator(mode="after")
-    def _order(self) -> "FlopsCount":
+    def _order(self) -> FlopsCount:
         if self.dense is not None and self.pruned is not None and self.pruned > self.dense:
             raise ValueError(f"pruned FLOPs {self.pruned} exceed dense FLOPs {self.dense}")
         return self
 
 
-class Compression(Strict):
+class Compression(StrictModel):
     """How much was removed. Each quantity has one direction and unit; ``null`` = not reported."""
 
     speedup: float | None = None
@@ -198,7 +191,7 @@ class Compression(Strict):
         return v
 
     @model_validator(mode="after")
-    def _layout(self) -> "Compression":
+    def _layout(self) -> Compression:
         if self.layerwise_ratios is not None and not self.ratio_layout:
             raise ValueError("layerwise_ratios needs ratio_layout (what each entry indexes)")
         return self
@@ -214,7 +207,7 @@ class Compression(Strict):
         return None
 
 
-class Stage(Strict):
+class Stage(StrictModel):
     """One stage of the pipeline (pretraining, pruning, finetuning or scratch training)."""
 
     epochs: NonNegInt | None = None
@@ -280,45 +273,11 @@ def _data_fields(model: type[BaseModel]) -> tuple[str, ...]:
     return fields
 
 
-def field_docs(model: type[BaseModel]) -> dict[str, str]:
-    """The docstring written under each field of ``model`` (and its bases), by field name."""
-    import ast
-    import inspect
-    import textwrap
-
-    docs: dict[str, str] = {}
-    for cls in reversed(model.__mro__):
-        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or cls is BaseModel:
-            continue
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-        except (OSError, TypeError, SyntaxError):  # pragma: no cover - source not available
-            continue
-        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-        for stmt, nxt in zip(body, body[1:]):
-            if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
-                    and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
-                    and isinstance(nxt.value.value, str)):
-                docs[stmt.target.id] = inspect.cleandoc(nxt.value.value)
-    return docs
-
-
 def json_schema() -> dict[str, Any]:
-    """JSON Schema of a paper file, every property described by its field docstring."""
-    import inspect
-
+    """JSON Schema of a paper file (draft 2020-12), every property described by its field docstring."""
     schema = PaperFile.model_json_schema()
-    models = {m.__name__: m for m in (PaperFile, Paper, MethodDecl, Result, Metric, BaseModelInfo, FlopsCount,
-                                     Compression, Stage, Source)}
-    for name, model in models.items():
-        target = schema if name == "PaperFile" else schema.get("$defs", {}).get(name)
-        if target is None:
-            continue
-        if model.__doc__:
-            target["description"] = inspect.cleandoc(model.__doc__)
-        for field, doc in field_docs(model).items():
-            if field in target.get("properties", {}):
-                target["properties"][field]["description"] = doc
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "prune-audit paper file"
     return schema
 
 
@@ -339,7 +298,7 @@ def _is_schema_path(model: type[BaseModel], pattern: str) -> bool:
     return True
 
 
-class Source(Strict):
+class Source(StrictModel):
     """Where numbers of a result come from."""
 
     where: str = Field(min_length=1)
@@ -365,7 +324,7 @@ class Source(Strict):
         return False
 
 
-class Result(Strict):
+class Result(StrictModel):
     """One published number: a method's accuracy at one operating point on one dataset and network."""
 
     id: str = Field(pattern=RESULT_ID)
@@ -426,7 +385,7 @@ class Result(Strict):
         return v
 
     @model_validator(mode="after")
-    def _consistency(self) -> "Result":
+    def _consistency(self) -> Result:
         if self.pipeline == "pruning" and self.scratch is not None:
             raise ValueError("a pruning pipeline has no 'scratch' stage (use pipeline: scratch)")
         if self.pipeline != "pruning" and (self.prune is not None or self.finetune is not None):
@@ -492,7 +451,7 @@ class Result(Strict):
         return self.compression.effective_speedup()
 
 
-class PaperFile(Strict):
+class PaperFile(StrictModel):
     """The content of one ``registry/<paper-id>.yaml`` file."""
 
     paper: Paper

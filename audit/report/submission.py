@@ -21,29 +21,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from audit.core.names import did_you_mean
-from audit.io import yamlio
-from audit.registry.schema import PaperFile, Strict
-from audit.registry.store import (
-    FileCheck,
-    Registry,
-    build,
-    check_file,
-    problems_from_validation,
-    registry_dir,
-    registry_files,
-)
-
-from ..errors import AuditError, Problem, ValidationFailed
+from audit.errors import AuditError, Problem
+from audit.io.loader import Lines, Loaded, StrictModel, display_path, load_model
+from audit.registry.schema import PaperFile
+from audit.registry.store import Registry, build, check_file, duplicate_result_ids, registry_dir, registry_files
 
 __all__ = ["ClaimedComparison", "LoadedSubmission", "Submission", "load_submission"]
 
 
-class ClaimedComparison(Strict):
+class ClaimedComparison(StrictModel):
     """One comparison the submission makes: its own result against a cited competitor."""
 
     result: str = Field(min_length=1)
@@ -70,54 +60,30 @@ class LoadedSubmission:
     name: str
     """The file name (shown in reports; no directories, so reports do not depend on the checkout path)."""
     display: str
-    lines: dict[tuple, int]
+    lines: Lines
 
 
-def _parse(path: Path, display: str) -> tuple[Any, dict[tuple, int], Submission | None, list[Problem]]:
-    problems: list[Problem] = []
-    try:
-        text = yamlio.read_text(path, display)
-        data, lines = yamlio.load(text, display)
-    except yamlio.YamlProblems as exc:
-        return None, {}, None, list(exc.problems)
-    if not isinstance(data, dict):
-        kind = type(data).__name__ if not isinstance(data, list) else "a list"
-        return data, lines, None, [Problem(display, 1, "", f"a submission must be a mapping with 'paper', 'results' "
-                                                           f"and 'comparisons', not {kind}")]
-    model: Submission | None = None
-    try:
-        model = Submission.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(problems_from_validation(exc, display, lines, root=Submission))
-    except (RecursionError, TypeError, ValueError, OverflowError) as exc:  # defensive: never a traceback
-        problems.append(Problem(display, 1, "", f"invalid content: {exc}"))
+def _submission_rules(loaded: Loaded[Submission]) -> list[Problem]:
+    """Rules of a submission beyond its schema: unique result ids, at least one comparison, and every
+    comparison naming one of the submission's own results."""
+    data = loaded.data
+    problems = duplicate_result_ids(loaded)
     results = data.get("results")
-    own_ids: list[str] = []
-    if isinstance(results, list):
-        seen: dict[str, int] = {}
-        for i, r in enumerate(results):
-            if isinstance(r, dict) and isinstance(r.get("id"), str):
-                rid = r["id"]
-                own_ids.append(rid)
-                if rid in seen:
-                    problems.append(Problem(display, yamlio.line_of(lines, ("results", i, "id")), f"results[{i}].id",
-                                            f"duplicate result id {rid!r} (first at results[{seen[rid]}])"))
-                else:
-                    seen[rid] = i
+    own_ids = [r["id"] for r in results if isinstance(r, dict) and isinstance(r.get("id"), str)] \
+        if isinstance(results, list) else []
     comparisons = data.get("comparisons")
     if comparisons is None or comparisons == []:
-        where = yamlio.line_of(lines, ("comparisons",)) if "comparisons" in data else 1
-        problems.append(Problem(display, where, "comparisons",
+        where = loaded.line("comparisons") if "comparisons" in data else 1
+        problems.append(Problem(loaded.display, where, "comparisons",
                                 "the submission lists no comparisons; add "
                                 "'comparisons: [{result: <own result id>, against: <method or paper-id/result-id>}]'"))
     elif isinstance(comparisons, list):
         for i, c in enumerate(comparisons):
             if isinstance(c, dict) and isinstance(c.get("result"), str) and c["result"] not in own_ids:
                 hint = did_you_mean(c["result"], own_ids)
-                problems.append(Problem(display, yamlio.line_of(lines, ("comparisons", i, "result")),
-                                        f"comparisons[{i}].result",
-                                        f"{c['result']!r} is not a result id of this submission.{hint}"))
-    return data, lines, model, problems
+                problems.append(loaded.problem(("comparisons", i, "result"),
+                                               f"{c['result']!r} is not a result id of this submission.{hint}"))
+    return problems
 
 
 def load_submission(path: str | os.PathLike[str], registry: str | os.PathLike[str] | None = None) -> LoadedSubmission:
@@ -126,8 +92,6 @@ def load_submission(path: str | os.PathLike[str], registry: str | os.PathLike[st
     Raises :class:`ValidationFailed` with every problem found, or :class:`AuditError` when the file
     does not exist.
     """
-    from audit.registry.store import display_path
-
     path = Path(path)
     display = display_path(path)
     if not path.exists():
@@ -135,11 +99,10 @@ def load_submission(path: str | os.PathLike[str], registry: str | os.PathLike[st
     if path.is_dir():
         raise AuditError(f"{display}: is a directory, not a submission file")
     root = registry_dir(registry)
-    data, lines, model, problems = _parse(path, display)
-    if problems or model is None:
-        raise ValidationFailed(problems)
-    own = FileCheck(path=path, display=display, data=data, lines=lines,
-                    model=PaperFile(paper=model.paper, methods=model.methods, results=model.results))
+    loaded = load_model(path, Submission, noun="a submission", display=display, checks=[_submission_rules])
+    model = loaded.require()
+    own = Loaded(display=display, path=path, data=loaded.data, lines=loaded.lines,
+                 model=PaperFile(paper=model.paper, methods=model.methods, results=model.results))
     checks = []
     for f in registry_files(root):
         fc = check_file(f)
@@ -147,4 +110,4 @@ def load_submission(path: str | os.PathLike[str], registry: str | os.PathLike[st
         if not same_paper:
             checks.append(fc)
     reg = build(checks + [own], root)
-    return LoadedSubmission(submission=model, registry=reg, name=path.name, display=display, lines=lines)
+    return LoadedSubmission(submission=model, registry=reg, name=path.name, display=display, lines=loaded.lines)
