@@ -1,9 +1,20 @@
-"""Safe YAML reading that remembers the line of every value.
+"""Safe, bounded YAML reading that remembers the line of every value.
 
 Only plain YAML data is accepted (mappings, sequences, strings, numbers, booleans, null, anchors
 and merge keys); any other tag -- ``!!python/object`` above all -- is a problem, never executed.
 YAML 1.1 reads ``1e-4`` (no dot) as a string; here an unquoted scalar that is a number in YAML 1.2
-is read as a float, so no LR silently stays a string.  Duplicate keys are problems too.
+is read as a float, so no LR silently stays a string.  Other YAML 1.1 surprises are problems with
+a "quote it" hint: sexagesimal numbers (``1:30`` = 90), ``yes``/``no``/``on``/``off`` as booleans,
+dates.  Duplicate keys are problems too.
+
+Every file is untrusted input, so reading is bounded:
+
+* at most :data:`MAX_FILE_BYTES` (2 MiB) per file -- the largest paper file today is about 0.2 MiB;
+* at most :data:`MAX_VALUES` values after alias expansion (a "billion laughs" file stops there, in
+  milliseconds, with one problem);
+* at most :data:`MAX_DEPTH` levels of nesting;
+* no string may hold a control character (C0 except tab and newline, DEL, C1): printed to a
+  terminal, ESC and OSC sequences would act on it.
 """
 
 from __future__ import annotations
@@ -20,13 +31,27 @@ Path_ = tuple  # a path into the data: tuple of str keys and int indices
 _CORE = "tag:yaml.org,2002:"
 _ALLOWED = {_CORE + t for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 _FLOAT_12 = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
-_MAX_DEPTH = 64
+MAX_FILE_BYTES = 2 * 1024 * 1024
+"""Largest file read, in bytes."""
+MAX_VALUES = 200_000
+"""Most values (scalars, lists, mappings) one file may hold after alias expansion."""
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BOOL_11 = {"yes", "no", "on", "off", "y", "n"}
 
 
 class YamlProblems(Exception):
+    """The problems that make a file unreadable as plain YAML data (raised by :func:`read_text` and
+    :func:`load`; the loader turns them into :class:`audit.errors.Problem` lines)."""
+
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("; ".join(map(str, problems)))
+
+
+class _OverLimit(YamlProblems):
+    """A bound was exceeded: reported at once, never parsed a second time."""
 
 
 def _tag_name(tag: str) -> str:
@@ -36,9 +61,13 @@ def _tag_name(tag: str) -> str:
 def read_text(path: Path, display: str) -> str:
     """The file's text; a binary or non-UTF-8 file is a problem."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise YamlProblems([Problem(display, 0, "", f"cannot read file: {exc.strerror or exc}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise YamlProblems([Problem(display, 0, "", f"file is larger than the limit of {MAX_FILE_BYTES // 2**20} MiB "
+                                                    "(split it: one file per paper)")])
     if b"\x00" in raw:
         raise YamlProblems([Problem(display, 1, "", "not a YAML text file (binary content)")])
     try:
@@ -60,6 +89,8 @@ def load(text: str, display: str) -> tuple[Any, dict[Path_, int]]:
     if fast is not None:
         try:
             return _load_with(fast, text, display)
+        except _OverLimit:
+            raise
         except YamlProblems:
             pass
     return _load_with(yaml.SafeLoader, text, display)
@@ -90,14 +121,17 @@ def _load_with(loader_class: Any, text: str, display: str) -> tuple[Any, dict[Pa
             raise YamlProblems([Problem(display, 1, "", "YAML nesting too deep")]) from None
         if node is None:
             raise YamlProblems([Problem(display, 1, "", "empty file")])
-        lines: dict[Path_, int] = {}
-        problems: list[Problem] = []
-        data = _build(loader, node, (), lines, problems, display, 0)
+        builder = _Builder(loader, display)
+        try:
+            data = builder.build(node, (), 0)
+        except _TooMany:
+            raise _OverLimit([Problem(display, 1, "", f"more than {MAX_VALUES:,} values after alias expansion "
+                                                        "(an alias bomb?)")]) from None
     finally:
         loader.dispose()
-    if problems:
-        raise YamlProblems(problems)
-    return data, lines
+    if builder.problems:
+        raise YamlProblems(builder.problems)
+    return data, builder.lines
 
 
 def _reader_problem(text: str, exc: yaml.reader.ReaderError, display: str):
@@ -105,67 +139,104 @@ def _reader_problem(text: str, exc: yaml.reader.ReaderError, display: str):
     raise YamlProblems([Problem(display, line, "", f"YAML syntax error: unacceptable character #x{exc.character:04x}")])
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict[Path_, int],
-           problems: list[Problem], display: str, depth: int) -> Any:
-    line = node.start_mark.line + 1
-    lines.setdefault(path, line)
-    dotted = dotted_path(path)
-    if depth > _MAX_DEPTH:
-        problems.append(Problem(display, line, dotted, "nesting too deep (recursive alias?)"))
-        return None
-    if isinstance(node, yaml.MappingNode):
-        if node.tag not in (_CORE + "map",):
-            problems.append(Problem(display, line, dotted, f"tag {_tag_name(node.tag)} is not allowed (plain YAML data only)"))
+class _TooMany(Exception):
+    """Raised when a file holds more than :data:`MAX_VALUES` values (alias expansion)."""
+
+
+class _Builder:
+    """Turns composed YAML nodes into plain data, recording lines and problems, within the bounds."""
+
+    def __init__(self, loader: Any, display: str):
+        self.loader = loader
+        self.display = display
+        self.lines: dict[Path_, int] = {}
+        self.problems: list[Problem] = []
+        self.values = 0
+
+    def problem(self, line: int, path: Path_, message: str) -> None:
+        self.problems.append(Problem(self.display, line, dotted_path(path), message))
+
+    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _TooMany
+        line = node.start_mark.line + 1
+        self.lines.setdefault(path, line)
+        if depth > MAX_DEPTH:
+            self.problem(line, path, f"nesting deeper than {MAX_DEPTH} levels (recursive alias?)")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, line, depth)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _CORE + "seq":
+                self.problem(line, path, f"tag {_tag_name(node.tag)} is not allowed (plain YAML data only)")
+                return None
+            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        value = self.scalar(node, path)
+        return None if value is _BAD else value
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_, line: int, depth: int) -> Any:
+        if node.tag != _CORE + "map":
+            self.problem(line, path, f"tag {_tag_name(node.tag)} is not allowed (plain YAML data only)")
             return None
         try:
-            loader.flatten_mapping(node)
+            self.loader.flatten_mapping(node)
         except yaml.MarkedYAMLError as exc:
-            problems.append(Problem(display, line, dotted, f"bad merge key: {exc.problem}"))
+            self.problem(line, path, f"bad merge key: {exc.problem}")
             return None
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(Problem(display, key_line, dotted, "a mapping key must be a plain scalar"))
+                self.problem(key_line, path, "a mapping key must be a plain scalar")
                 continue
-            key = _scalar(loader, key_node, path, problems, display)
+            key = self.scalar(key_node, path)
             if key is _BAD:
                 continue
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 key = str(key)
             sub = path + (key,)
             if key in out:
-                problems.append(Problem(display, key_line, dotted_path(sub), "duplicate key"))
+                self.problem(key_line, sub, "duplicate key")
                 continue
-            lines[sub] = key_line
-            out[key] = _build(loader, value_node, sub, lines, problems, display, depth + 1)
+            self.lines[sub] = key_line
+            out[key] = self.build(value_node, sub, depth + 1)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        if node.tag != _CORE + "seq":
-            problems.append(Problem(display, line, dotted, f"tag {_tag_name(node.tag)} is not allowed (plain YAML data only)"))
-            return None
-        return [_build(loader, item, path + (i,), lines, problems, display, depth + 1) for i, item in enumerate(node.value)]
-    value = _scalar(loader, node, path, problems, display)
-    return None if value is _BAD else value
+
+    def scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
+        line = node.start_mark.line + 1
+        if node.tag == _CORE + "timestamp":
+            self.problem(line, path, f"{node.value!r} reads as a date in YAML; quote it to keep it as text")
+            return _BAD
+        if node.tag not in _ALLOWED:
+            self.problem(line, path, f"tag {_tag_name(node.tag)} is not allowed (plain YAML data only)")
+            return _BAD
+        if not node.style:
+            if node.tag in (_CORE + "int", _CORE + "float") and ":" in node.value:
+                self.problem(line, path, f"{node.value!r} reads as a base-60 number in YAML 1.1; quote it")
+                return _BAD
+            if node.tag == _CORE + "bool" and node.value.lower() in _BOOL_11:
+                self.problem(line, path, f"{node.value!r} reads as a boolean in YAML 1.1; write true/false, "
+                                         "or quote it to keep it as text")
+                return _BAD
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            self.problem(line, path, f"bad value: {exc}")
+            return _BAD
+        if isinstance(value, str):
+            bad = _CONTROL.search(value)
+            if bad:
+                self.problem(line, path, f"control character U+{ord(bad.group()):04X} is not allowed in text")
+                return _BAD
+            if not node.style and _FLOAT_12.match(value):
+                # YAML 1.1 reads 1e-4 as a string; it is a number (YAML 1.2), never a string here.
+                return float(value)
+        return value
 
 
 _BAD = object()
-
-
-def _scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode, path: Path_, problems: list[Problem], display: str) -> Any:
-    line = node.start_mark.line + 1
-    if node.tag not in _ALLOWED:
-        problems.append(Problem(display, line, dotted_path(path), f"tag {_tag_name(node.tag)} is not allowed (plain YAML data only)"))
-        return _BAD
-    try:
-        value = loader.construct_object(node, deep=True)
-    except (yaml.YAMLError, ValueError, OverflowError) as exc:
-        problems.append(Problem(display, line, dotted_path(path), f"bad value: {exc}"))
-        return _BAD
-    if isinstance(value, str) and not node.style and _FLOAT_12.match(value):
-        # YAML 1.1 reads 1e-4 as a string; it is a number (YAML 1.2), never a string here.
-        value = float(value)
-    return value
 
 
 def dotted_path(path: Path_) -> str:

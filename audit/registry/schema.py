@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     Field,
     PlainSerializer,
@@ -80,6 +81,15 @@ ScheduleField = Annotated[
 """An LR schedule: the seed's notation, the canonical form, a Tab. 3 phrase or a mapping (see audit.core.schedule)."""
 
 
+def _one_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be one line (a line break here would break tables and Markdown)")
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
+"""Text printed inside one table cell or heading (titles, names, ids): no line breaks."""
+
 Percent = Annotated[float, Field(ge=0, le=100)]
 NonNegInt = Annotated[int, Field(ge=0, strict=True)]
 
@@ -89,17 +99,17 @@ class Paper(StrictModel):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     """Registry id; must equal the file name without ``.yaml`` (e.g. ``wang2021-greg``)."""
-    title: str
+    title: OneLine
     """Full title."""
-    authors: list[str] = Field(min_length=1)
+    authors: list[OneLine] = Field(min_length=1)
     """Author names in publication order."""
-    venue: str
+    venue: OneLine
     """Venue as commonly cited (e.g. ``ICLR``, ``NeurIPS``, ``arXiv``)."""
     year: int = Field(ge=1980, le=2100)
     """Publication year."""
-    url: str | None = None
+    url: OneLine | None = None
     """Where the paper can be read; ``null`` = not recorded."""
-    code_url: str | None = None
+    code_url: OneLine | None = None
     """Official code repository; ``null`` = none known."""
     notes: str | None = None
     """Free-text caveats about the paper as a source."""
@@ -108,13 +118,13 @@ class Paper(StrictModel):
 class MethodDecl(StrictModel):
     """A pruning method (or training baseline) introduced by this paper."""
 
-    name: str = Field(min_length=1)
+    name: OneLine = Field(min_length=1)
     """Display name, unique in the registry (e.g. ``GReg-2``)."""
-    aliases: list[str] = []
+    aliases: list[OneLine] = []
     """Other spellings that resolve to this method (matching ignores case, spaces, punctuation, and folds ``ℓ`` to ``l``)."""
     description: str | None = None
     """One line on what the method does."""
-    runnable: str | None = None
+    runnable: OneLine | None = None
     """Name of the rerun-engine implementation, when the engine can run this method."""
 
 
@@ -132,7 +142,7 @@ class Metric(StrictModel):
 class BaseModelInfo(StrictModel):
     """The dense model the pipeline starts from."""
 
-    identity: str | None = None
+    identity: OneLine | None = None
     """Which weights: e.g. ``torchvision/resnet50/IMAGENET1K_V1``, or ``own training`` (describe it in
     ``description``); ``null`` = not reported."""
     description: str | None = None
@@ -177,7 +187,7 @@ class Compression(StrictModel):
     """Uniform per-layer filter pruning ratio (fraction of filters removed in each pruned layer)."""
     layerwise_ratios: list[Annotated[float, Field(ge=0, lt=1)]] | None = None
     """Published layer-wise (stage-wise) ratios, e.g. ``[0, 0.60, 0.60, 0.60, 0.21, 0]``."""
-    ratio_layout: str | None = None
+    ratio_layout: OneLine | None = None
     """What the entries of ``layerwise_ratios`` index, e.g. ``[stem, layer1, layer2, layer3, layer4, fc]``."""
 
     @field_validator("speedup")
@@ -217,7 +227,7 @@ class Stage(StrictModel):
     iterations: Annotated[int, Field(ge=0, strict=True)] | None = None
     """Optimizer steps of the stage, for stages a paper counts in iterations rather than whole epochs
     (e.g. a regularization stage of about 90k iterations); ``null`` = not reported."""
-    optimizer: str | None = None
+    optimizer: OneLine | None = None
     """Optimizer, e.g. ``sgd``."""
     batch_size: Annotated[int, Field(ge=1, strict=True)] | None = None
     """Total batch size."""
@@ -301,11 +311,11 @@ def _is_schema_path(model: type[BaseModel], pattern: str) -> bool:
 class Source(StrictModel):
     """Where numbers of a result come from."""
 
-    where: str = Field(min_length=1)
+    where: OneLine = Field(min_length=1)
     """Table, figure, section or file, e.g. ``Tab. 1``, ``Appendix A``, ``README``."""
-    paper: str | None = None
+    paper: OneLine | None = None
     """Registry id (or citation) of the document; ``null`` = the paper of this file."""
-    fields: list[str] = ["*"]
+    fields: list[OneLine] = ["*"]
     """Dotted paths of the fields this source backs (``*`` = all, ``base.*`` = a subtree)."""
     secondary: bool = False
     """True when the number is transcribed by a later document rather than read in the original."""
@@ -329,15 +339,15 @@ class Result(StrictModel):
 
     id: str = Field(pattern=RESULT_ID)
     """Unique within the file (e.g. ``resnet50-2.31x``)."""
-    method: str = Field(min_length=1)
+    method: OneLine = Field(min_length=1)
     """Method name or alias; must resolve to a method declared somewhere in the registry."""
-    variant: str | None = None
+    variant: OneLine | None = None
     """Variant or operating-point label used by the paper (e.g. ``P30F90, 1e-1``)."""
     granularity: Literal["filter", "unstructured", "n:m"] = "filter"
     """Sparsity granularity."""
     pipeline: Literal["pruning", "scratch", "scratch-e", "scratch-b"] = "pruning"
     """A pruning pipeline, or scratch training of the pruned architecture (plain, Scratch-E or Scratch-B)."""
-    reimplementation_of: str | None = None
+    reimplementation_of: OneLine | None = None
     """Paper id of the method's original paper when this file's paper reports its own reimplementation."""
     dataset: str
     """Canonical dataset id (``imagenet-1k``, ``imagenet-100``, ``cifar-10``, ``cifar-100``, ...)."""

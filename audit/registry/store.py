@@ -172,31 +172,40 @@ def cross_check(checks: list[Loaded[PaperFile]]) -> tuple[list[Problem], dict[st
     problems: list[Problem] = []
     methods: dict[str, MethodDecl] = {}
     method_paper: dict[str, str] = {}
-    owner_of_key: dict[str, tuple[str, str]] = {}
+    owner_of_key: dict[str, tuple[str, str]] = {}  # name key -> (method, file that declares it)
     papers: dict[str, str] = {}
-    for fc in checks:
-        if fc.model is None:
-            continue
+    loaded = [fc for fc in checks if fc.model is not None]
+    for fc in loaded:
+        assert fc.model is not None
         pid = fc.model.paper.id
         if pid in papers:
             problems.append(fc.problem(("paper", "id"), f"paper id {pid!r} is already used by {papers[pid]}"))
         papers[pid] = fc.display
+    # A method belongs to the earliest paper that declares it (by year, then id): a later paper that
+    # declares it again is the error, whatever its file name.
+    for fc in sorted(loaded, key=lambda f: (f.model.paper.year, f.model.paper.id)):  # type: ignore[union-attr]
+        assert fc.model is not None
         for i, decl in enumerate(fc.model.methods):
+            owner = owner_of_key.get(name_key(decl.name))
+            if owner is not None:
+                problems.append(fc.problem(("methods", i, "name"),
+                                           f"method {owner[0]!r} is also declared by {owner[1]}: a method is "
+                                           "declared by exactly one paper (cite it in results instead)"))
+                continue
+            mine: set[str] = set()
             for j, alias in enumerate((decl.name, *decl.aliases)):
                 key = name_key(alias)
                 path: tuple[Any, ...] = ("methods", i, "name") if j == 0 else ("methods", i, "aliases", j - 1)
                 if not key:
                     problems.append(fc.problem(path, "a method name needs letters or digits"))
-                    continue
-                if key in owner_of_key and owner_of_key[key][0] != decl.name:
+                elif key in owner_of_key and key not in mine:
                     other, where = owner_of_key[key]
                     problems.append(fc.problem(path, f"{alias!r} is already a name of method {other!r} ({where})"))
-                    continue
-                owner_of_key[key] = (decl.name, fc.display)
-            if decl.name in methods and method_paper[decl.name] != pid:
-                continue
+                else:
+                    owner_of_key[key] = (decl.name, fc.display)
+                    mine.add(key)
             methods[decl.name] = decl
-            method_paper[decl.name] = pid
+            method_paper[decl.name] = fc.model.paper.id
     known_names = sorted({alias for d in methods.values() for alias in (d.name, *d.aliases)})
     for fc in checks:
         if fc.model is None:

@@ -27,7 +27,7 @@ from pydantic import Field
 from audit.core.names import did_you_mean
 from audit.errors import AuditError, Problem
 from audit.io.loader import Lines, Loaded, StrictModel, display_path, load_model
-from audit.registry.schema import PaperFile
+from audit.registry.schema import OneLine, PaperFile
 from audit.registry.store import Registry, build, check_file, duplicate_result_ids, registry_dir, registry_files
 
 __all__ = ["ClaimedComparison", "LoadedSubmission", "Submission", "load_submission"]
@@ -38,9 +38,9 @@ class ClaimedComparison(StrictModel):
 
     result: str = Field(min_length=1)
     """Id of one of the submission's own results (``results[].id``)."""
-    against: str = Field(min_length=1)
+    against: OneLine = Field(min_length=1)
     """The competitor: a method name or alias, or a registry result key ``paper-id/result-id``."""
-    claim: str | None = None
+    claim: OneLine | None = None
     """What the submission claims about this comparison, in its words (optional)."""
 
 

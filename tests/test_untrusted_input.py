@@ -1,0 +1,142 @@
+"""Paper files and submissions are untrusted: reading them is bounded, their text cannot act on a
+terminal or break a table, and a paper cannot take over another paper's method."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES
+
+from audit.errors import ValidationFailed
+from audit.io import yamlio
+from audit.registry.store import check_file, load_registry
+
+BASE = FIXTURES / "base"
+
+HEADER = "paper:\n  id: {id}\n  title: T\n  authors: [A]\n  venue: arXiv\n  year: 2026\n"
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def _problems(path: Path) -> list[str]:
+    return [str(p) for p in check_file(path, path.name).problems]
+
+
+def test_alias_bomb_stops_fast_with_one_line(tmp_path):
+    levels = ["a: &a [" + ", ".join(['"x"'] * 9) + "]"]
+    for i, name in enumerate("bcdefghi"):
+        prev = "abcdefghi"[i]
+        levels.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    p = _write(tmp_path, "bomb.yaml", "\n".join(levels) + "\npaper: *i\n")
+    start = time.perf_counter()
+    got = _problems(p)
+    elapsed = time.perf_counter() - start
+    assert got == [f"bomb.yaml:1: more than {yamlio.MAX_VALUES:,} values after alias expansion (an alias bomb?)"]
+    assert elapsed < 5  # generous bound for a loaded machine; unbounded expansion takes minutes
+
+
+def test_file_size_limit(tmp_path):
+    p = tmp_path / "big.yaml"
+    p.write_bytes(b"# x\n" * (yamlio.MAX_FILE_BYTES // 4 + 1))
+    assert _problems(p) == ["big.yaml: file is larger than the limit of 2 MiB (split it: one file per paper)"]
+
+
+def test_nesting_depth_limit(tmp_path):
+    p = _write(tmp_path, "deep.yaml", "a: " + "[" * 80 + "]" * 80 + "\n")
+    got = _problems(p)
+    assert got[0].startswith("deep.yaml:1: a") and got[0].endswith(
+        f"nesting deeper than {yamlio.MAX_DEPTH} levels (recursive alias?)")
+
+
+@pytest.mark.parametrize("escaped, code", [("\\e[31m", "001B"), ("\\x9b", "009B"), ("\\x07", "0007"),
+                                           ("\\x7f", "007F")])
+def test_control_characters_are_rejected_with_their_line(tmp_path, escaped, code):
+    p = _write(tmp_path, "x.yaml", HEADER.format(id="x").replace("title: T", f'title: "T{escaped}x"')
+               + "results: []\n")
+    assert _problems(p) == [f"x.yaml:3: paper.title: control character U+{code} is not allowed in text"]
+
+
+def test_tab_and_newline_stay_allowed_in_free_text(tmp_path):
+    p = _write(tmp_path, "x.yaml", HEADER.format(id="x") + 'methods:\n- {name: M, description: "a\\tb\\nc"}\n'
+               "results: []\n")
+    assert _problems(p) == []
+
+
+@pytest.mark.parametrize("field, line", [("title", 3), ("venue", 5)])
+def test_line_breaks_in_one_line_fields(tmp_path, field, line):
+    text = HEADER.format(id="x").replace(f"{field}: {'T' if field == 'title' else 'arXiv'}", f'{field}: "a\\n# b"')
+    p = _write(tmp_path, "x.yaml", text + "results: []\n")
+    assert _problems(p) == [f"x.yaml:{line}: paper.{field}: must be one line (a line break here would break "
+                            "tables and Markdown)"]
+
+
+def test_method_name_with_a_line_break(tmp_path):
+    p = _write(tmp_path, "x.yaml", HEADER.format(id="x") + 'methods:\n- {name: "M\\n| x |"}\nresults: []\n')
+    assert _problems(p) == ["x.yaml:8: methods[0].name: must be one line (a line break here would break tables "
+                            "and Markdown)"]
+
+
+@pytest.mark.parametrize("value, message", [
+    ("1:30", "'1:30' reads as a base-60 number in YAML 1.1; quote it"),
+    ("yes", "'yes' reads as a boolean in YAML 1.1; write true/false, or quote it to keep it as text"),
+    ("2021-05-04", "'2021-05-04' reads as a date in YAML; quote it to keep it as text"),
+])
+def test_yaml_11_surprises_say_quote_it(tmp_path, value, message):
+    p = _write(tmp_path, "x.yaml", HEADER.format(id="x") + f"methods:\n- {{name: M, description: {value}}}\n"
+               "results: []\n")
+    assert _problems(p) == [f"x.yaml:8: methods[0].description: {message}"]
+
+
+def test_quoted_values_are_text(tmp_path):
+    p = _write(tmp_path, "x.yaml", HEADER.format(id="x") + 'methods:\n- {name: M, description: "1:30 yes"}\n'
+               "results: []\n")
+    assert _problems(p) == []
+
+
+def _registry(tmp_path: Path) -> Path:
+    reg = tmp_path / "reg"
+    shutil.copytree(BASE, reg)
+    return reg
+
+
+def test_a_second_declaration_of_a_method_names_both_files(tmp_path):
+    reg = _registry(tmp_path)
+    _write(reg, "aaa2026-hijack.yaml", HEADER.format(id="aaa2026-hijack") + "methods:\n- {name: L1-norm}\n"
+           "results: []\n")
+    with pytest.raises(ValidationFailed) as info:
+        load_registry(reg)
+    lines = [str(p) for p in info.value.problems]
+    assert len(lines) == 1
+    assert "methods[0].name: method 'L1-norm' is also declared by" in lines[0]
+    assert "aaa2026-hijack.yaml" in lines[0] and "li2017-l1-norm.yaml" in lines[0]
+
+
+def test_two_new_papers_declaring_one_name(tmp_path):
+    reg = _registry(tmp_path)
+    _write(reg, "dd2026-a.yaml", HEADER.format(id="dd2026-a") + "methods:\n- {name: Twin, aliases: [twin-a]}\n"
+           "results: []\n")
+    _write(reg, "dd2026-b.yaml", HEADER.format(id="dd2026-b") + "methods:\n- {name: Twin, aliases: [twin-b]}\n"
+           "results: []\n")
+    with pytest.raises(ValidationFailed) as info:
+        load_registry(reg)
+    lines = [str(p) for p in info.value.problems]
+    assert len(lines) == 1
+    assert "dd2026-b.yaml:8: methods[0].name: method 'Twin' is also declared by" in lines[0]
+    assert lines[0].endswith("dd2026-a.yaml: a method is declared by exactly one paper (cite it in results instead)")
+
+
+def test_an_alias_cannot_take_another_methods_name(tmp_path):
+    reg = _registry(tmp_path)
+    _write(reg, "zz2026-x.yaml", HEADER.format(id="zz2026-x") + "methods:\n- {name: X, aliases: [L1]}\n"
+           "results: []\n")
+    with pytest.raises(ValidationFailed) as info:
+        load_registry(reg)
+    (line,) = [str(p) for p in info.value.problems]
+    assert "zz2026-x.yaml:8: methods[0].aliases[0]: 'L1' is already a name of method 'L1-norm' (" in line
