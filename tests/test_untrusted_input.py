@@ -140,3 +140,67 @@ def test_an_alias_cannot_take_another_methods_name(tmp_path):
         load_registry(reg)
     (line,) = [str(p) for p in info.value.problems]
     assert "zz2026-x.yaml:8: methods[0].aliases[0]: 'L1' is already a name of method 'L1-norm' (" in line
+
+
+CONFLICT = HEADER + "methods:\n- {{name: {name}, aliases: [shared-name]}}\nresults: []\n"
+_ADD = ("import sys\nfrom pathlib import Path\nfrom audit.errors import AuditError\n"
+        "from audit.registry.store import add_paper\n"
+        "try:\n    add_paper(Path(sys.argv[1]), sys.argv[2])\nexcept AuditError as exc:\n"
+        "    print(exc, file=sys.stderr)\n    sys.exit(exc.exit_code)\n")
+
+
+def _parallel_adds(files: list[Path], reg: Path) -> list[tuple[int, str]]:
+    import subprocess
+    import sys
+
+    procs = [subprocess.Popen([sys.executable, "-c", _ADD, str(f), str(reg)], stderr=subprocess.PIPE, text=True)
+             for f in files]
+    return [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+
+
+def test_parallel_adds_of_conflicting_papers_leave_a_valid_registry(tmp_path):
+    files = [_write(tmp_path, f"cc2026-{k}.yaml", CONFLICT.format(id=f"cc2026-{k}", name=f"M{k}"))
+             for k in "abcd"]
+    reg = _registry(tmp_path)
+    outcomes = _parallel_adds(files, reg)
+    assert sorted(rc for rc, _ in outcomes) == [0, 1, 1, 1], outcomes
+    assert all("'shared-name' is already a name of method" in err for rc, err in outcomes if rc)
+    load_registry(reg)  # valid
+    added = [p.name for p in reg.glob("cc2026-*.yaml")]
+    assert len(added) == 1
+    assert not list(reg.glob(".*.tmp"))
+
+
+def test_two_adds_of_one_paper(tmp_path):
+    a = tmp_path / "one"
+    b = tmp_path / "two"
+    a.mkdir()
+    b.mkdir()
+    text = CONFLICT.format(id="same2026-x", name="Same")
+    files = [_write(a, "same2026-x.yaml", text), _write(b, "same2026-x.yaml", text)]
+    reg = _registry(tmp_path)
+    outcomes = _parallel_adds(files, reg)
+    assert sorted(rc for rc, _ in outcomes) == [0, 1], outcomes
+    (err,) = [e for rc, e in outcomes if rc]
+    assert "paper 'same2026-x' is already in the registry" in err
+    load_registry(reg)
+
+
+def test_stale_temp_files_are_removed_under_the_lock(tmp_path):
+    from audit.registry.store import add_paper
+
+    reg = _registry(tmp_path)
+    stale = reg / ".x.yaml.abc123.tmp"
+    stale.write_text("half a file")
+    f = _write(tmp_path, "tt2026-x.yaml", CONFLICT.format(id="tt2026-x", name="T"))
+    added = add_paper(f, reg)
+    assert added.paper_id == "tt2026-x" and added.target == reg / "tt2026-x.yaml"
+    assert not stale.exists()
+
+
+def test_an_empty_registry_says_so(tmp_path):
+    from audit.errors import AuditError
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(AuditError, match="holds no paper files"):
+        load_registry(tmp_path / "empty")

@@ -12,14 +12,17 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text"]
+TEMP_SUFFIX = ".tmp"
+"""Temporary files are ``.<name>.<random>.tmp`` beside their target (hidden, ignored by git)."""
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "remove_stale_temps"]
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` atomically; ``durable`` also fsyncs it before the replace
     (off only for disposable files such as caches)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -41,3 +44,16 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -
 def atomic_write_text(path: str | Path, text: str, *, durable: bool = True) -> None:
     """:func:`atomic_write_bytes` of ``text`` in UTF-8 (newlines written as given)."""
     atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
+
+
+def remove_stale_temps(directory: str | Path) -> list[Path]:
+    """Remove the temporary files a killed writer left in ``directory`` (call it only while holding
+    the lock that serialises that directory's writers); returns what was removed."""
+    removed = []
+    for p in Path(directory).glob(f".*{TEMP_SUFFIX}"):
+        try:
+            p.unlink()
+            removed.append(p)
+        except OSError:
+            pass
+    return removed

@@ -99,19 +99,22 @@ def display_path(path: Path) -> str:
 
 
 def load_model(path: str | os.PathLike[str], model: type[M], *, noun: str, display: str | None = None,
-               checks: Sequence[Check] = ()) -> Loaded[M]:
+               checks: Sequence[Check] = (), text: str | None = None) -> Loaded[M]:
     """Read ``path`` as YAML and validate it against ``model``; never raises for bad content.
 
     ``noun`` names the file type in messages (``"a rerun recipe"``).  Problems of parsing (syntax,
-    forbidden tags, duplicate keys, binary content), of the schema, and of every ``check`` are all
-    collected; ``model`` is returned only when there is none.  A file that cannot be read (missing,
-    a directory, no permission) is one problem at line 0.
+    forbidden tags, duplicate keys, binary content, the bounds of :mod:`audit.io.yamlio`), of the
+    schema, and of every ``check`` are all collected; ``model`` is returned only when there is none.
+    A file that cannot be read (missing, a directory, no permission) is one problem at line 0.
+    ``text``, when given, is the file's content already read (:func:`audit.io.yamlio.read_text`), so
+    that what is validated is exactly what a caller then writes elsewhere.
     """
     p = Path(path)
     shown = display or display_path(p)
     loaded: Loaded[M] = Loaded(display=shown, path=p)
     try:
-        text = yamlio.read_text(p, shown)
+        if text is None:
+            text = yamlio.read_text(p, shown)
         loaded.data, loaded.lines = yamlio.load(text, shown)
     except yamlio.YamlProblems as exc:
         loaded.problems.extend(exc.problems)

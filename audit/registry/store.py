@@ -15,7 +15,7 @@ from typing import Any
 
 from audit.core.names import name_key, unknown_name
 from audit.errors import AuditError, Problem, UnknownName, ValidationFailed
-from audit.io.loader import Loaded, load_model
+from audit.io.loader import Loaded, display_path, load_model
 from audit.registry.schema import MethodDecl, Paper, PaperFile, Result
 
 ENV_VAR = "PRUNE_AUDIT_REGISTRY"
@@ -77,9 +77,10 @@ def duplicate_result_ids(fc: Loaded[Any]) -> list[Problem]:
     return problems
 
 
-def check_file(path: Path, display: str | None = None) -> Loaded[PaperFile]:
-    """Parse and validate one paper file (file-local checks only; see :func:`build` for the rest)."""
-    return load_model(path, PaperFile, noun="a paper file", display=display, checks=[_file_rules])
+def check_file(path: Path, display: str | None = None, text: str | None = None) -> Loaded[PaperFile]:
+    """Parse and validate one paper file (file-local checks only; see :func:`build` for the rest);
+    ``text`` is its content when already read."""
+    return load_model(path, PaperFile, noun="a paper file", display=display, checks=[_file_rules], text=text)
 
 
 # ---------------------------------------------------------------------- the registry
@@ -251,9 +252,81 @@ def build(checks: list[Loaded[PaperFile]], root: Path) -> Registry:
 
 
 def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
-    """Load and validate a whole registry directory (see :func:`registry_dir`)."""
+    """Load and validate a whole registry directory (see :func:`registry_dir`).
+
+    Raises :class:`ValidationFailed` with every problem of every file, :class:`AuditError` when the
+    directory holds no paper file.
+    """
     root = registry_dir(path)
-    return build([check_file(p) for p in registry_files(root)], root)
+    files = registry_files(root)
+    if not files:
+        raise AuditError(f"registry {display_path(root)} holds no paper files (*.yaml)")
+    return build([check_file(p) for p in files], root)
+
+
+# ---------------------------------------------------------------------- adding a paper
+LOCK_NAME = ".prune-audit.lock"
+"""The lock file that serialises writers of one registry directory."""
+LOCK_TIMEOUT_S = 60.0
+"""How long ``registry add`` waits for another writer, in seconds."""
+
+
+@dataclass(frozen=True)
+class Added:
+    """A paper file copied into a registry by :func:`add_paper`."""
+
+    paper_id: str
+    results: int
+    """Number of results in the file."""
+    target: Path
+    """Where it was written."""
+
+
+def add_paper(file: Path, registry: str | os.PathLike[str] | None = None,
+              timeout: float = LOCK_TIMEOUT_S) -> Added:
+    """Validate ``file`` against the registry and copy it in, atomically and under the registry's lock.
+
+    The lock (``filelock``, a file ``.prune-audit.lock`` in the registry) is taken first and the
+    registry is read as it is then, so parallel adds of conflicting papers leave a valid registry
+    with one of them; the file's bytes are read once and exactly what was validated is written
+    (temporary file + ``os.replace``).  Temporary files left by a killed writer are removed under
+    the lock.  Raises :class:`ValidationFailed` (every problem of the file and every conflict with the
+    registry) or :class:`AuditError` (no such file, the paper is already there, the lock is held
+    longer than ``timeout`` seconds, the registry is not writable).
+    """
+    from filelock import FileLock, Timeout
+
+    from audit.io import yamlio
+    from audit.io.atomic import atomic_write_text, remove_stale_temps
+
+    root = registry_dir(registry)
+    if not file.is_file():
+        raise AuditError(f"{display_path(file)}: no such file")
+    try:
+        text = yamlio.read_text(file, display_path(file))
+    except yamlio.YamlProblems as exc:
+        raise ValidationFailed(exc.problems) from None
+    lock = FileLock(str(root / LOCK_NAME), timeout=timeout)
+    try:
+        with lock:
+            remove_stale_temps(root)
+            new = check_file(file, text=text)
+            target = root / file.name
+            if new.model is not None and target.exists():
+                raise AuditError(f"{display_path(file)}: paper {new.model.paper.id!r} is already in the registry "
+                                 f"({display_path(target)}); edit that file instead")
+            build([check_file(p) for p in registry_files(root)] + [new], root)  # every problem and conflict
+            assert new.model is not None
+            try:
+                atomic_write_text(target, text)
+            except OSError as exc:
+                raise AuditError(f"{display_path(target)}: cannot write: {exc.strerror or exc}") from None
+            return Added(new.model.paper.id, len(new.model.results), target)
+    except Timeout:
+        raise AuditError(f"{display_path(root)}: another writer has held the registry lock ({LOCK_NAME}) for "
+                         f"{timeout:g} s; try again") from None
+    except OSError as exc:
+        raise AuditError(f"{display_path(root)}: cannot lock the registry: {exc.strerror or exc}") from None
 
 
 def validate(paths: Iterable[Path], registry: str | os.PathLike[str] | None = None) -> Registry:
