@@ -204,3 +204,19 @@ def test_an_empty_registry_says_so(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(AuditError, match="holds no paper files"):
         load_registry(tmp_path / "empty")
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_nan_and_infinities_are_not_numbers(tmp_path, value):
+    p = _write(tmp_path, "x.yaml", HEADER.format(id="x") + "methods: [{name: M}]\nresults:\n- id: r\n  method: M\n"
+               "  dataset: cifar-10\n  network: resnet56\n  top1: {mean: 93.0, std: " + value + "}\n"
+               "  sources: [{where: Tab. 1}]\n")
+    (line,) = _problems(p)
+    assert line == "x.yaml:13: results[0].top1.std: must be a finite number"
+
+
+def test_epochs_have_a_sane_upper_bound(tmp_path):
+    p = _write(tmp_path, "x.yaml", HEADER.format(id="x") + "methods: [{name: M}]\nresults:\n- id: r\n  method: M\n"
+               "  dataset: cifar-10\n  network: resnet56\n  top1: {mean: 93.0}\n  finetune: {epochs: 1000000}\n"
+               "  sources: [{where: Tab. 1}]\n")
+    assert _problems(p) == ["x.yaml:14: results[0].finetune.epochs: must be less than or equal to 10000 (got 1000000)"]

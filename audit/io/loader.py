@@ -46,10 +46,12 @@ M = TypeVar("M", bound=BaseModel)
 
 class StrictModel(BaseModel):
     """Base of every model read from a file: unknown fields are errors (a typo must not pass
-    silently), instances are immutable, defaults are validated too, and the docstring written under
-    a field is its description (JSON Schema, ``--help`` texts, docs)."""
+    silently), NaN and infinities are never numbers, instances are immutable, defaults are validated
+    too, and the docstring written under a field is its description (JSON Schema, ``--help`` texts,
+    docs)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, use_attribute_docstrings=True,
+                              allow_inf_nan=False)
 
 
 @dataclass

@@ -91,7 +91,9 @@ OneLine = Annotated[str, AfterValidator(_one_line)]
 """Text printed inside one table cell or heading (titles, names, ids): no line breaks."""
 
 Percent = Annotated[float, Field(ge=0, le=100)]
-NonNegInt = Annotated[int, Field(ge=0, strict=True)]
+MAX_EPOCHS = 10_000
+"""Upper bound of any epoch count (a sanity bound: no published stage is near it)."""
+Epochs = Annotated[int, Field(ge=0, le=MAX_EPOCHS, strict=True)]
 
 
 class Paper(StrictModel):
@@ -135,7 +137,7 @@ class Metric(StrictModel):
     """Mean accuracy in percent."""
     std: Annotated[float, Field(ge=0)] | None = None
     """Standard deviation over runs in percentage points; ``null`` = not reported."""
-    runs: Annotated[int, Field(ge=1, strict=True)] | None = None
+    runs: Annotated[int, Field(ge=1, le=10_000, strict=True)] | None = None
     """Number of runs the mean is over; ``null`` = not reported."""
 
 
@@ -220,16 +222,16 @@ class Compression(StrictModel):
 class Stage(StrictModel):
     """One stage of the pipeline (pretraining, pruning, finetuning or scratch training)."""
 
-    epochs: NonNegInt | None = None
+    epochs: Epochs | None = None
     """Epochs of this stage; for the pruning stage, 0 = one-shot. ``null`` = not reported."""
     lr_schedule: ScheduleField | None = None
     """The full LR schedule of the stage; its length is the stage's ``epochs``. ``null`` = not reported."""
-    iterations: Annotated[int, Field(ge=0, strict=True)] | None = None
+    iterations: Annotated[int, Field(ge=0, le=10**9, strict=True)] | None = None
     """Optimizer steps of the stage, for stages a paper counts in iterations rather than whole epochs
     (e.g. a regularization stage of about 90k iterations); ``null`` = not reported."""
     optimizer: OneLine | None = None
     """Optimizer, e.g. ``sgd``."""
-    batch_size: Annotated[int, Field(ge=1, strict=True)] | None = None
+    batch_size: Annotated[int, Field(ge=1, le=10**7, strict=True)] | None = None
     """Total batch size."""
     weight_decay: Annotated[float, Field(ge=0)] | None = None
     """Weight decay."""
