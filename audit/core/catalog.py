@@ -11,9 +11,11 @@ count its FLOPs when nothing else is given (CIFAR networks at 32x32; torchvision
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import AfterValidator
 
 from audit.core.names import name_key, unknown_name
 from audit.errors import UnknownName
@@ -25,6 +27,9 @@ __all__ = [
     "Dataset",
     "EngineMethod",
     "Network",
+    "DatasetId",
+    "EngineNetworkId",
+    "NetworkId",
     "dataset",
     "engine_method",
     "engine_networks",
@@ -165,3 +170,23 @@ def engine_method(name: str) -> EngineMethod:
         if key in {name_key(x) for x in (m.id, m.label, *m.aliases)}:
             return m
     raise UnknownName(unknown_name("rerun method", name, ENGINE_METHODS))
+
+
+# ---------------------------------------------------------------------- field types for file models
+def _known(kind: str, names: Iterable[str]) -> Callable[[str], str]:
+    known = list(names)
+
+    def check(value: str) -> str:
+        if value not in known:
+            raise ValueError(unknown_name(kind, value, known))
+        return value
+
+    return check
+
+
+DatasetId = Annotated[str, AfterValidator(_known("dataset", DATASETS))]
+"""A canonical dataset id of the catalog (a field of a file model; an unknown one gets "Did you mean")."""
+NetworkId = Annotated[str, AfterValidator(_known("network", NETWORKS))]
+"""A canonical network id of the catalog."""
+EngineNetworkId = Annotated[str, AfterValidator(_known("network", engine_networks()))]
+"""A network the rerun engine builds."""

@@ -29,8 +29,7 @@ from pydantic import (
 )
 
 from audit.core import schedule as _sched
-from audit.core.catalog import DATASETS, NETWORKS
-from audit.core.names import unknown_name
+from audit.core.catalog import DatasetId, NetworkId
 from audit.io.loader import StrictModel
 
 __all__ = [
@@ -351,9 +350,9 @@ class Result(StrictModel):
     """A pruning pipeline, or scratch training of the pruned architecture (plain, Scratch-E or Scratch-B)."""
     reimplementation_of: OneLine | None = None
     """Paper id of the method's original paper when this file's paper reports its own reimplementation."""
-    dataset: str
+    dataset: DatasetId
     """Canonical dataset id (``imagenet-1k``, ``imagenet-100``, ``cifar-10``, ``cifar-100``, ...)."""
-    network: str
+    network: NetworkId
     """Canonical network id (``resnet50``, ``resnet34``, ``resnet56``, ``vgg19``, ...)."""
     top1: Metric
     """Top-1 accuracy of the final (pruned) model."""
@@ -381,20 +380,6 @@ class Result(StrictModel):
     """Provenance of the numbers."""
     notes: str | None = None
     """Free-text caveats."""
-
-    @field_validator("dataset")
-    @classmethod
-    def _dataset(cls, v: str) -> str:
-        if v not in DATASETS:
-            raise ValueError(unknown_name("dataset", v, DATASETS))
-        return v
-
-    @field_validator("network")
-    @classmethod
-    def _network(cls, v: str) -> str:
-        if v not in NETWORKS:
-            raise ValueError(unknown_name("network", v, NETWORKS))
-        return v
 
     @model_validator(mode="after")
     def _consistency(self) -> Result:
