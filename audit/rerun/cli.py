@@ -41,7 +41,7 @@ def run_cmd(
     """Run a recipe; rerunning the same recipe resumes it (or, once complete, just reads its result)."""
     if device not in ("cpu", "cuda", "auto"):
         raise RerunError(f"--device must be cpu, cuda or auto, not {device!r}")
-    from .recipe import load_recipe
+    from .config import load_recipe
 
     rec = load_recipe(recipe)
     require_torch()
@@ -218,7 +218,7 @@ def crossval_cmd(
 
     datas = []
     for p in (recipe_a, recipe_b):
-        from .recipe import load_recipe
+        from .config import load_recipe
 
         load_recipe(p)
         datas.append(load(read_text(p, str(p)), str(p))[0])

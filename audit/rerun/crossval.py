@@ -100,7 +100,7 @@ def share_pretraining(datas: list[dict[str, Any]], runs_dir: str | Path, executo
     """Run each distinct pretraining of ``datas`` once; return the recipes rewired onto the dense
     weights, and an account (dense runs, epochs with and without sharing)."""
     from .grid import dense_dir, run_dense
-    from .recipe import recipe_from_data
+    from .config import recipe_from_data
 
     recipes = [recipe_from_data(d) for d in datas]
     specs = [pretrain_spec(r) for r in recipes]
@@ -159,7 +159,7 @@ def run_crossval(a: str, b: str, ra: dict[str, Any], rb: dict[str, Any], seeds: 
                  log=print) -> dict[str, Any]:
     from .executor import LocalExecutor
     from .grid import run_cell
-    from .recipe import recipe_from_data
+    from .config import recipe_from_data
 
     a, b = check_methods(a, b)
     if a == b:

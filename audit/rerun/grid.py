@@ -243,7 +243,7 @@ def grid_from_data(data: Any, display: str = "<grid>", lines: dict | None = None
                                         f"row {lab!r} is rows[{labels[lab]}] again: every cell would run twice")))
         labels[lab] = i
     # recipe fields of the base: validate them once with a stand-in ratio and stages
-    from .recipe import recipe_from_data
+    from .config import recipe_from_data
 
     try:
         recipe_from_data(_cell_data(g, None, 0.5, g.seed_list()[0], "0:1e-2", 1, None), display)
@@ -501,7 +501,7 @@ def run_dense(spec: dict[str, Any], snapshots: list[int], runs_dir: str, device:
 
     from .data import load_data
     from .models import build_model
-    from .recipe import OptimizerCfg
+    from .config import OptimizerCfg
     from .runs import _epoch_generator, atomic_write_bytes, atomic_write_text, resolve_device
     from .train import evaluate, make_optimizer, set_lr, train_epoch
 
@@ -555,7 +555,7 @@ def run_cell(recipe_data: dict[str, Any], runs_dir: str, device: str = "cpu",
     """Run one cell (a content-addressed recipe); returns the result record and learning curve."""
     import torch
 
-    from .recipe import recipe_from_data
+    from .config import recipe_from_data
     from .runs import run_recipe
 
     if threads:

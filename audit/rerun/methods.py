@@ -176,7 +176,7 @@ def prune_with_method(recipe: Any, model: torch.nn.Module, ratios: Mapping[str, 
     if m.stage is None:
         pruned, report = prune_model(model.to("cpu"), net, ratios, m.ranking, recipe.seed)
         return pruned, report, info
-    from .recipe import PruneStageCfg
+    from .config import PruneStageCfg
     from .runs import _epoch_generator
 
     cfg = p.stage or PruneStageCfg()

@@ -41,7 +41,7 @@ from .errors import CheckpointError, RecipeError
 from .flops import count
 from .models import build_model, network_info
 from .prune import plan_from_ratios, prune_model, pruned_architecture, resolve_ratios, to_ratio
-from .recipe import Recipe, recipe_hash, resolved
+from .config import Recipe, recipe_hash, resolved
 from .train import evaluate, make_optimizer, set_lr, train_epoch
 
 __all__ = ["Hooks", "RunOutcome", "run_recipe", "run_dir_for"]

@@ -79,7 +79,7 @@ def test_shared_pretraining_is_exact(tmp_path):
     whose regularisation stage and finetuning follow), and differing pretrain stages are not merged."""
     from audit.rerun.crossval import pretrain_spec, share_pretraining
     from audit.rerun.executor import LocalExecutor
-    from audit.rerun.recipe import recipe_from_data
+    from audit.rerun.config import recipe_from_data
     from audit.rerun.runs import run_recipe
 
     data = {**RECIPE, "seed": 4, "pretrain": {"epochs": 2, "lr_schedule": "0:1e-1,1:5e-2"},

@@ -13,7 +13,7 @@ from audit.rerun.data import load_data  # noqa: E402
 from audit.rerun.methods import METHODS, canonical, greg_stage  # noqa: E402
 from audit.rerun.models import build_model  # noqa: E402
 from audit.rerun.prune import prune_groups, resolve_ratios  # noqa: E402
-from audit.rerun.recipe import OptimizerCfg, PruneStageCfg, recipe_from_data  # noqa: E402
+from audit.rerun.config import OptimizerCfg, PruneStageCfg, recipe_from_data  # noqa: E402
 from audit.rerun.runs import run_recipe  # noqa: E402
 
 
@@ -93,7 +93,7 @@ def test_methods_run_as_recipes(tmp_path, method, label):
 
 def test_l1_recipes_keep_their_hash():
     """Adding pruning.stage to the recipe model must not re-address existing l1 runs."""
-    from audit.rerun.recipe import recipe_hash, resolved
+    from audit.rerun.config import recipe_hash, resolved
 
     rec = recipe_from_data({"model": {"network": "resnet20"}, "dataset": {"name": "digits"},
                             "pretrain": {"epochs": 1, "lr_schedule": "0:1e-1"}, "pruning": {"ratio": 0.5},

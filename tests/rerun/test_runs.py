@@ -22,7 +22,7 @@ from audit.errors import AuditError  # noqa: E402
 from audit.registry.schema import Result  # noqa: E402
 from audit.rerun.cli import app  # noqa: E402
 from audit.rerun.errors import CheckpointError, DatasetMissing, RecipeError  # noqa: E402
-from audit.rerun.recipe import load_recipe, recipe_from_data  # noqa: E402
+from audit.rerun.config import load_recipe, recipe_from_data  # noqa: E402
 from audit.rerun.runs import METRIC_FIELDS, _Interrupted, run_recipe, trainability_accuracy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,7 +144,7 @@ def test_base_checkpoint_is_addressed_by_content_not_path(tmp_path):
     """The same weights at two paths (another clone, another machine) give one run address;
     other weights at the same path give another; the result record names the path as written."""
     from audit.rerun.models import build_model
-    from audit.rerun.recipe import recipe_hash, resolved
+    from audit.rerun.config import recipe_hash, resolved
 
     torch.manual_seed(0)
     a, b = tmp_path / "a" / "base.pt", tmp_path / "b" / "c" / "base.pt"
@@ -281,7 +281,7 @@ def test_cli_run_and_errors(tmp_path):
 
 
 def test_cli_module_does_not_import_torch():
-    code = "import sys, audit.rerun.cli, audit.rerun.recipe; assert 'torch' not in sys.modules, 'torch imported'"
+    code = "import sys, audit.rerun.cli, audit.rerun.config; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
@@ -366,7 +366,7 @@ def test_overall_schedule_cut_at_pruning_epoch():
     assert str(r.finetune.lr_schedule) == "0:1e-2,30:1e-3,60:1e-4,75:1e-5; total=90"  # the seed's P30F90 tail
     expanded = recipe_from_data(dict(base, pretrain={"epochs": 30, "lr_schedule": "0:1e-1"},
                                      finetune={"epochs": 90, "lr_schedule": "0:1e-2,30:1e-3,60:1e-4,75:1e-5"}))
-    from audit.rerun.recipe import recipe_hash, resolved
+    from audit.rerun.config import recipe_hash, resolved
 
     assert recipe_hash(resolved(r)) == recipe_hash(resolved(expanded))
     with pytest.raises(RecipeError, match="overall: prune_epoch 120 leaves no finetuning"):
