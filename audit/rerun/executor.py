@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import RerunError
 
-__all__ = ["Executor", "LocalExecutor", "SlurmExecutor", "make_executor"]
+__all__ = ["Executor", "Job", "LocalExecutor", "SlurmExecutor", "make_executor"]
 
 Job = tuple[Callable[..., Any], tuple]
 

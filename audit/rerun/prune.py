@@ -34,19 +34,28 @@ from .errors import RatioError
 from .models import NetworkInfo, build_model, init_weights, network_info
 
 __all__ = [
+    "RANKINGS",
     "PruneGroup",
     "PruneReport",
+    "conv_at",
     "kept_count",
+    "l1_norms",
     "masked_copy",
     "prune_groups",
+    "plan_from_ratios",
+    "prune_kept",
     "prune_model",
     "pruned_architecture",
     "resolve_ratios",
     "select_filters",
+    "slice_bn",
+    "slice_conv",
+    "slice_linear",
     "to_ratio",
 ]
 
-METHODS = ("l1", "random")
+RANKINGS = ("l1", "random")
+"""Filter-ranking criteria of :func:`select_filters` (the engine's methods: ``audit.rerun.methods``)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,14 @@ def kept_count(channels: int, ratio: Fraction) -> int:
 
 def _get(model: nn.Module, path: str) -> nn.Module:
     return model.get_submodule(path)
+
+
+def conv_at(model: nn.Module, path: str) -> nn.Conv2d:
+    """The ``nn.Conv2d`` at module path ``path`` of ``model`` (a prune group's conv)."""
+    conv = model.get_submodule(path)
+    if not isinstance(conv, nn.Conv2d):
+        raise TypeError(f"{path} is a {type(conv).__name__}, not a Conv2d")
+    return conv
 
 
 def _set(model: nn.Module, path: str, module: nn.Module) -> None:
@@ -267,7 +284,7 @@ def select_filters(weight: torch.Tensor, n_keep: int, method: str = "l1",
     elif method == "random":
         order = torch.randperm(c, generator=generator).tolist()
     else:
-        raise ValueError(f"unknown filter-ranking method {method!r} (known: {', '.join(METHODS)})")
+        raise ValueError(f"unknown filter-ranking method {method!r} (known: {', '.join(RANKINGS)})")
     return sorted(order[:n_keep])
 
 
@@ -359,18 +376,30 @@ def prune_model(
     ``method`` is ``l1`` or ``random`` (seeded by ``seed`` and the layer name).  ``model`` is not
     modified.
     """
-    if method not in METHODS:
-        raise RatioError(unknown_name("filter-ranking method", method, METHODS))
+    if method not in RANKINGS:
+        raise RatioError(unknown_name("filter-ranking method", method, RANKINGS))
     groups = prune_groups(model, network)
     unknown = set(ratios) - {g.name for g in groups}
     if unknown:
         raise RatioError(f"ratios name layers that {network} does not prune: {', '.join(sorted(unknown))}")
+    kept = {}
+    for g in groups:
+        n_keep = kept_count(g.channels, Fraction(ratios.get(g.name, 0)))
+        kept[g.name] = select_filters(conv_at(model, g.name).weight, n_keep, method,
+                                      _generator(seed, g.name) if method == "random" else None)
+    return prune_kept(model, network, ratios, method, kept)
+
+
+def prune_kept(model: nn.Module, network: str, ratios: Mapping[str, Fraction], method: str,
+               kept: Mapping[str, list[int]]) -> tuple[nn.Module, PruneReport]:
+    """A small-dense copy of ``model`` keeping the filters ``kept[group]`` (chosen by ``method``,
+    e.g. a pruning stage); a group missing from ``kept`` keeps all its filters.  ``model`` is not
+    modified."""
+    groups = prune_groups(model, network)
     report = PruneReport(network, method, {g.name: Fraction(ratios.get(g.name, 0)) for g in groups})
     for g in groups:
-        n_keep = kept_count(g.channels, report.ratios[g.name])
-        weight = _get(model, g.name).weight  # type: ignore[union-attr]
         report.channels[g.name] = g.channels
-        report.kept[g.name] = select_filters(weight, n_keep, method, _generator(seed, g.name) if method == "random" else None)
+        report.kept[g.name] = list(kept.get(g.name, range(g.channels)))
     pruned = copy.deepcopy(model)
     _apply_kept(pruned, groups, report.kept)
     return pruned, report

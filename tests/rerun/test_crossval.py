@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.rerun
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
@@ -77,9 +79,9 @@ def test_crossval_cli_tiny(tmp_path):
 def test_shared_pretraining_is_exact(tmp_path):
     """A run on the shared dense weights equals the same recipe pretraining on its own (GReg-2,
     whose regularisation stage and finetuning follow), and differing pretrain stages are not merged."""
+    from audit.rerun.config import recipe_from_data
     from audit.rerun.crossval import pretrain_spec, share_pretraining
     from audit.rerun.executor import LocalExecutor
-    from audit.rerun.config import recipe_from_data
     from audit.rerun.runs import run_recipe
 
     data = {**RECIPE, "seed": 4, "pretrain": {"epochs": 2, "lr_schedule": "0:1e-1,1:5e-2"},

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.rerun
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 

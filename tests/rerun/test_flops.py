@@ -7,6 +7,8 @@ from fractions import Fraction
 
 import pytest
 
+pytestmark = pytest.mark.rerun
+
 torch = pytest.importorskip("torch")
 
 from typer.testing import CliRunner  # noqa: E402

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.rerun
+
 torch = pytest.importorskip("torch")
 
 from torch import nn  # noqa: E402

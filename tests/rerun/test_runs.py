@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.rerun
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
@@ -21,9 +23,11 @@ from typer.testing import CliRunner  # noqa: E402
 from audit.errors import AuditError  # noqa: E402
 from audit.registry.schema import Result  # noqa: E402
 from audit.rerun.cli import app  # noqa: E402
-from audit.rerun.errors import CheckpointError, DatasetMissing, RecipeError  # noqa: E402
 from audit.rerun.config import load_recipe, recipe_from_data  # noqa: E402
-from audit.rerun.runs import METRIC_FIELDS, _Interrupted, run_recipe, trainability_accuracy  # noqa: E402
+from audit.rerun.curve import METRIC_FIELDS  # noqa: E402
+from audit.rerun.errors import CheckpointError, DatasetMissing, RecipeError  # noqa: E402
+from audit.rerun.runs import run_recipe, trainability_accuracy  # noqa: E402
+from audit.rerun.stages import Interrupted  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,7 +55,7 @@ def _metrics(history):
 
 
 def _files(d: Path) -> list[str]:
-    return sorted(str(p.relative_to(d)) for p in d.rglob("*")) if d.exists() else []
+    return sorted(str(p.relative_to(d)) for p in d.rglob("*"))
 
 
 def test_tiny_run_result_and_skip(tmp_path):
@@ -86,7 +90,7 @@ def test_deterministic_and_resume_equals_uninterrupted(tmp_path):
     assert _metrics(a.history) == _metrics(b.history)  # identical, not approximately
     for stop in (1, 2, 3):  # in pretrain, at the pruning boundary, in finetuning
         d = tmp_path / f"c{stop}"
-        with pytest.raises(_Interrupted):
+        with pytest.raises(Interrupted):
             run_recipe(recipe, d, stop_after=stop)
         assert not (d / a.run_dir.name / "result.json").exists()
         c = run_recipe(recipe, d)
@@ -99,7 +103,7 @@ def test_different_recipe_different_run(tmp_path):
     a = run_recipe(recipe_from_data(TINY), tmp_path)
     other = dict(TINY, seed=2)
     b_recipe = recipe_from_data(other)
-    with pytest.raises(_Interrupted):
+    with pytest.raises(Interrupted):
         run_recipe(b_recipe, tmp_path, stop_after=1)
     dirs = sorted(p.name for p in tmp_path.iterdir())
     assert len(dirs) == 2 and a.run_dir.name in dirs
@@ -133,18 +137,18 @@ def test_base_checkpoint(tmp_path):
     torch.save(build_model("resnet32", 10).state_dict(), ck)
     with pytest.raises(CheckpointError, match="does not fit resnet20"):
         run_recipe(recipe_from_data(data), tmp_path / "runs2")
-    assert _files(tmp_path / "runs2") == []
+    assert not (tmp_path / "runs2").exists()  # nothing written
     ck.write_bytes(b"not a checkpoint at all")
     with pytest.raises(CheckpointError, match="corrupt or not a plain weights file"):
         run_recipe(recipe_from_data(data), tmp_path / "runs3")
-    assert _files(tmp_path / "runs3") == []
+    assert not (tmp_path / "runs3").exists()  # nothing written
 
 
 def test_base_checkpoint_is_addressed_by_content_not_path(tmp_path):
     """The same weights at two paths (another clone, another machine) give one run address;
     other weights at the same path give another; the result record names the path as written."""
-    from audit.rerun.models import build_model
     from audit.rerun.config import recipe_hash, resolved
+    from audit.rerun.models import build_model
 
     torch.manual_seed(0)
     a, b = tmp_path / "a" / "base.pt", tmp_path / "b" / "c" / "base.pt"
@@ -168,7 +172,7 @@ def test_base_checkpoint_is_addressed_by_content_not_path(tmp_path):
 
 def test_corrupt_and_foreign_checkpoints(tmp_path):
     recipe = recipe_from_data(TINY)
-    with pytest.raises(_Interrupted):
+    with pytest.raises(Interrupted):
         run_recipe(recipe, tmp_path, stop_after=1)
     (run_dir,) = list(tmp_path.iterdir())
     ck = run_dir / "checkpoint.pt"
@@ -179,7 +183,7 @@ def test_corrupt_and_foreign_checkpoints(tmp_path):
     ck.write_bytes(good)
     # a checkpoint of another recipe copied in
     other = recipe_from_data(dict(TINY, seed=7))
-    with pytest.raises(_Interrupted):
+    with pytest.raises(Interrupted):
         run_recipe(other, tmp_path / "o", stop_after=1)
     (odir,) = list((tmp_path / "o").iterdir())
     ck.write_bytes((odir / "checkpoint.pt").read_bytes())
@@ -203,7 +207,7 @@ def test_missing_dataset_folder(tmp_path):
         run_recipe(recipe_from_data(data), tmp_path / "runs")
     msg = str(exc.value)
     assert "cifar-10" in msg and "cifar-10-batches-py" in msg and "nothing is downloaded" in msg and "\n" not in msg
-    assert _files(tmp_path / "runs") == []
+    assert not (tmp_path / "runs").exists()  # nothing written
     (tmp_path / "empty").mkdir()
     data = dict(TINY, dataset={"name": "cifar-100", "root": str(tmp_path / "empty")})
     with pytest.raises(DatasetMissing, match="cifar-100-python"):
@@ -211,7 +215,7 @@ def test_missing_dataset_folder(tmp_path):
     data = dict(TINY, dataset={"name": "imagenet-100", "root": str(tmp_path / "empty")})
     with pytest.raises(DatasetMissing, match="train/<class>"):
         run_recipe(recipe_from_data(data), tmp_path / "runs")
-    assert _files(tmp_path / "runs") == []
+    assert not (tmp_path / "runs").exists()  # nothing written
 
 
 BAD = [
@@ -306,8 +310,7 @@ def test_kill9_and_resume(tmp_path):
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    if proc.returncode != -signal.SIGKILL:
-        pytest.fail(f"the run ended before it could be killed (rc {proc.returncode})")
+    assert proc.returncode == -signal.SIGKILL, f"the run ended before it could be killed (rc {proc.returncode})"
     assert not (runs / ref.run_dir.name / "result.json").exists()
     resumed = run_recipe(load_recipe(rp), runs)
     assert resumed.status == "resumed"
@@ -329,7 +332,10 @@ def test_shipped_digits_recipe_kill9_resume(tmp_path):
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert proc.returncode == -signal.SIGKILL, f"the run ended before it could be killed (rc {proc.returncode})"
+    assert not (runs / ref.run_dir.name / "result.json").exists()
     resumed = run_recipe(load_recipe(rp), runs)
+    assert resumed.status == "resumed"
     assert _metrics(resumed.history) == _metrics(ref.history)
 
 
