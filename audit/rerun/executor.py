@@ -66,6 +66,7 @@ class SlurmExecutor(Executor):
             raise RerunError("--executor slurm needs submitit, which is not installed "
                              "(pip install submitit, or use --executor local)") from None
         self.folder = Path(folder)
+        self.ex: submitit.Executor
         if cluster == "local":
             self.ex = submitit.LocalExecutor(folder=str(self.folder))
         else:

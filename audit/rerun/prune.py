@@ -155,16 +155,18 @@ def prune_groups(model: nn.Module, network: str) -> list[PruneGroup]:
         return groups
     stages = [s for s in info.ratio_layout if s.startswith("layer")]
     for stage in stages:
-        for b, block in enumerate(_get(model, stage)):  # type: ignore[arg-type]
+        layer = _get(model, stage)
+        assert isinstance(layer, nn.Sequential)
+        for b, block in enumerate(layer):
             path = f"{stage}.{b}"
             if hasattr(block, "conv3"):  # bottleneck
                 groups.append(PruneGroup(f"{path}.conv1", f"{path}.bn1", (f"{path}.conv2",), stage, path,
-                                         f"{path}.conv1", block.conv1.out_channels))
+                                         f"{path}.conv1", conv_at(model, f"{path}.conv1").out_channels))
                 groups.append(PruneGroup(f"{path}.conv2", f"{path}.bn2", (f"{path}.conv3",), stage, path,
-                                         f"{path}.conv2", block.conv2.out_channels))
+                                         f"{path}.conv2", conv_at(model, f"{path}.conv2").out_channels))
             else:
                 groups.append(PruneGroup(f"{path}.conv1", f"{path}.bn1", (f"{path}.conv2",), stage, path,
-                                         f"{path}.conv1", block.conv1.out_channels))
+                                         f"{path}.conv1", conv_at(model, f"{path}.conv1").out_channels))
     return groups
 
 
@@ -320,9 +322,11 @@ def slice_bn(bn: nn.BatchNorm2d, idx: list[int]) -> nn.BatchNorm2d:
             new.weight.copy_(bn.weight.detach().index_select(0, i))
             new.bias.copy_(bn.bias.detach().index_select(0, i))
         if bn.track_running_stats:
-            new.running_mean.copy_(bn.running_mean.index_select(0, i))  # type: ignore[union-attr]
-            new.running_var.copy_(bn.running_var.index_select(0, i))  # type: ignore[union-attr]
-            new.num_batches_tracked.copy_(bn.num_batches_tracked)  # type: ignore[union-attr]
+            assert bn.running_mean is not None and bn.running_var is not None and bn.num_batches_tracked is not None
+            assert new.running_mean is not None and new.running_var is not None and new.num_batches_tracked is not None
+            new.running_mean.copy_(bn.running_mean.index_select(0, i))
+            new.running_var.copy_(bn.running_var.index_select(0, i))
+            new.num_batches_tracked.copy_(bn.num_batches_tracked)
     return new
 
 
@@ -445,11 +449,12 @@ def masked_copy(model: nn.Module, report: PruneReport) -> nn.Module:
         if not drop:
             continue
         i = torch.tensor(drop, dtype=torch.long)
-        conv, bn = _get(masked, g.name), _get(masked, g.bn)
+        conv, bn = conv_at(masked, g.name), _get(masked, g.bn)
+        assert isinstance(bn, nn.BatchNorm2d)
         with torch.no_grad():
-            conv.weight[i] = 0  # type: ignore[index]
-            if conv.bias is not None:  # type: ignore[union-attr]
-                conv.bias[i] = 0  # type: ignore[index]
-            bn.weight[i] = 0  # type: ignore[index]
-            bn.bias[i] = 0  # type: ignore[index]
+            conv.weight[i] = 0
+            if conv.bias is not None:
+                conv.bias[i] = 0
+            bn.weight[i] = 0
+            bn.bias[i] = 0
     return masked

@@ -13,8 +13,8 @@ torch = pytest.importorskip("torch")
 
 from typer.testing import CliRunner  # noqa: E402
 
+from audit.cli import app  # noqa: E402
 from audit.errors import AuditError, UnknownName  # noqa: E402
-from audit.rerun.cli import app  # noqa: E402
 from audit.rerun.errors import RatioError  # noqa: E402
 from audit.rerun.flops import count, flops_report  # noqa: E402
 from audit.rerun.models import NETWORKS, build_model  # noqa: E402
@@ -155,7 +155,7 @@ def test_vgg_ranges_and_overrides():
 
 
 def _invoke(*args):
-    return CliRunner().invoke(app, list(args))
+    return CliRunner().invoke(app, ["rerun", *args])
 
 
 def test_cli_flops_json():

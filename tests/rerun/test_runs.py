@@ -20,9 +20,9 @@ pytest.importorskip("sklearn")
 import yaml  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
+from audit.cli import app  # noqa: E402
 from audit.errors import AuditError  # noqa: E402
 from audit.registry.schema import Result  # noqa: E402
-from audit.rerun.cli import app  # noqa: E402
 from audit.rerun.config import load_recipe, recipe_from_data  # noqa: E402
 from audit.rerun.curve import METRIC_FIELDS  # noqa: E402
 from audit.rerun.errors import CheckpointError, DatasetMissing, RecipeError  # noqa: E402
@@ -269,28 +269,28 @@ def test_recipe_problems_have_file_line_field(tmp_path):
 def test_cli_run_and_errors(tmp_path):
     runner = CliRunner()
     rp = _write(tmp_path, TINY)
-    res = runner.invoke(app, ["run", str(rp), "--runs-dir", str(tmp_path / "runs"), "--results-dir",
+    res = runner.invoke(app, ["rerun", "run", str(rp), "--runs-dir", str(tmp_path / "runs"), "--results-dir",
                               str(tmp_path / "results"), "--json"])
     assert res.exit_code == 0, res.output
     d = json.loads(res.stdout)
     assert d["status"] == "ran" and Result.model_validate(d["result"]).network == "resnet20"
     assert Path(d["collected"]).exists() and Path(d["collected"]).with_suffix(".csv").exists()
-    res = runner.invoke(app, ["run", str(rp), "--runs-dir", str(tmp_path / "runs"), "--no-results-dir"])
+    res = runner.invoke(app, ["rerun", "run", str(rp), "--runs-dir", str(tmp_path / "runs"), "--no-results-dir"])
     assert res.exit_code == 0 and "complete" in res.stdout
     bad = _write(tmp_path, dict(TINY, extra_field=1), "bad.yaml")
-    res = runner.invoke(app, ["run", str(bad), "--runs-dir", str(tmp_path / "runs2"), "--no-results-dir"])
+    res = runner.invoke(app, ["rerun", "run", str(bad), "--runs-dir", str(tmp_path / "runs2"), "--no-results-dir"])
     assert res.exit_code != 0 and isinstance(res.exception, AuditError)
     assert "bad.yaml:" in str(res.exception) and "extra_field: unknown field" in str(res.exception)
     assert not (tmp_path / "runs2").exists()
 
 
-def test_cli_module_does_not_import_torch():
-    code = "import sys, audit.rerun.cli, audit.rerun.config; assert 'torch' not in sys.modules, 'torch imported'"
+def test_command_line_does_not_import_torch():
+    code = "import sys, audit.cli, audit.rerun.config; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 def _launch(recipe: Path, runs: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "audit.rerun.cli", "run", str(recipe), "--runs-dir", str(runs),
+    return subprocess.Popen([sys.executable, "-m", "audit", "rerun", "run", str(recipe), "--runs-dir", str(runs),
                              "--no-results-dir", "--json"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
