@@ -265,20 +265,12 @@ def _prune_stage(recipe: Recipe, extra: dict[str, Any]) -> Stage:
     return Stage(epochs=ps["stage_epochs"], notes=note + (f"; fixed LR {lr:g}" if lr else ""))
 
 
-def _make_result(state: RunState, res: dict[str, Any], h: str) -> Result:
-    """The run's typed :class:`Result`: final metrics, trainability accuracy, compression, stages, provenance."""
-    recipe, plan, history, extra, dev = state.recipe, state.plan, state.history, state.extra, state.dev
-    image_size, classes = state.data.image_size, state.classes
+def _compression(recipe: Recipe, plan: dict[str, int] | None, classes: int, image_size: int) -> Compression:
+    """Speedup, FLOPs (MACs) and parameter reductions of the pruned network, and its ratios as given."""
     net = recipe.model.network
     with torch.device("meta"):  # shapes only
         dense = count(build_model(net, classes), image_size)
         small = count(pruned_architecture(net, classes, plan or {}), image_size)
-    final = history[-1]
-    last_stage = "finetune" if recipe.pipeline == "pruning" else "scratch"
-    scfg = recipe.finetune if recipe.pipeline == "pruning" else recipe.scratch
-    assert scfg is not None
-    k = scfg.lr_schedule.first_stage_epochs()
-    ta = trainability_accuracy(history, last_stage, k)
     scale: Literal["G", "M"] = "G" if dense.macs >= 1e9 else "M"
     div = 1e9 if scale == "G" else 1e6
     ratio = recipe.pruning.ratio
@@ -294,6 +286,20 @@ def _make_result(state: RunState, res: dict[str, Any], h: str) -> Result:
     elif isinstance(ratio, list):
         comp["layerwise_ratios"] = [float(x) for x in ratio]
         comp["ratio_layout"] = "[" + ", ".join(network_info(net).ratio_layout) + "]"
+    return Compression(**comp)
+
+
+def _make_result(state: RunState, res: dict[str, Any], h: str) -> Result:
+    """The run's typed :class:`Result`: final metrics, trainability accuracy, compression, stages, provenance."""
+    recipe, plan, history, extra, dev = state.recipe, state.plan, state.history, state.extra, state.dev
+    image_size, classes = state.data.image_size, state.classes
+    net = recipe.model.network
+    final = history[-1]
+    last_stage = "finetune" if recipe.pipeline == "pruning" else "scratch"
+    scfg = recipe.finetune if recipe.pipeline == "pruning" else recipe.scratch
+    assert scfg is not None
+    k = scfg.lr_schedule.first_stage_epochs()
+    ta = trainability_accuracy(history, last_stage, k)
     commit, version = git_commit(), package_version()
     rid = re.sub(r"[^A-Za-z0-9._+-]", "-", f"rerun-{recipe.name or net}-{h[:12]}")
     if recipe.base.checkpoint is not None:
@@ -328,7 +334,7 @@ def _make_result(state: RunState, res: dict[str, Any], h: str) -> Result:
         top5=Metric(mean=final["top5"], runs=1),
         trainability_acc=ta,
         base=base,
-        compression=Compression(**comp),
+        compression=_compression(recipe, plan, classes, image_size),
         pretrain=_stage(recipe, recipe.pretrain) if recipe.pretrain is not None else None,
         prune=_prune_stage(recipe, extra) if recipe.pipeline == "pruning" else None,
         finetune=_stage(recipe, recipe.finetune) if recipe.finetune is not None else None,
