@@ -10,6 +10,7 @@ checkpoints after every epoch; :class:`PruneStage` runs the method's pruning sta
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,24 +89,25 @@ class RunState:
         self.epochs_run += 1
 
 
-class Stage:
+class Stage(ABC):
     """One stage of a run: ``run`` advances ``state``; ``resume`` is the checkpoint taken inside
     this stage when the run resumes there (only ever given to the first stage that runs)."""
 
     name: str
 
+    @abstractmethod
     def run(self, state: RunState, resume: Checkpoint | None = None) -> None:
-        raise NotImplementedError
+        """Run the stage (from ``resume`` when given) on ``state``."""
 
 
 class TrainStage(Stage):
     """``cfg.epochs`` epochs along ``cfg.lr_schedule``, a checkpoint and a metrics.csv row after each.
 
-    The finetuning stage also checkpoints the pruned model before its first epoch.
+    ``save_first``: also checkpoint before the first epoch (finetuning: the freshly pruned model).
     """
 
-    def __init__(self, name: str, cfg: StageCfg):
-        self.name, self.cfg = name, cfg
+    def __init__(self, name: str, cfg: StageCfg, save_first: bool = False):
+        self.name, self.cfg, self.save_first = name, cfg, save_first
 
     def run(self, state: RunState, resume: Checkpoint | None = None) -> None:
         recipe, dev, cfg, o = state.recipe, state.dev, self.cfg, state.recipe.optimizer
@@ -118,8 +120,8 @@ class TrainStage(Stage):
                 optimizer.load_state_dict(resume.optimizer)
             if scaler is not None and resume.scaler:
                 scaler.load_state_dict(resume.scaler)
-        elif self.name == "finetune":
-            state.save(self.name, 0, optimizer, scaler)  # the pruned model, before finetuning
+        elif self.save_first:
+            state.save(self.name, 0, optimizer, scaler)
         state.hooks.stage_start(self.name, cfg.epochs, epoch0, len(state.data.train))
         train_model = dist.wrap(state.model, dev)
         for epoch in range(epoch0, cfg.epochs):
@@ -196,4 +198,4 @@ def pipeline(recipe: Recipe) -> list[Stage]:
         return [TrainStage("scratch", recipe.scratch)]
     assert recipe.finetune is not None, "a pruning recipe has a finetune stage (checked by the recipe)"
     pre: list[Stage] = [TrainStage("pretrain", recipe.pretrain)] if recipe.pretrain is not None else []
-    return [*pre, PruneStage(), TrainStage("finetune", recipe.finetune)]
+    return [*pre, PruneStage(), TrainStage("finetune", recipe.finetune, save_first=True)]

@@ -174,3 +174,44 @@ def test_greg_stage_results_are_pinned(tmp_path, method, finish, stage_note, top
     assert f"test top-1 right after pruning (before finetuning): {after_prune}" in (out.result.notes or "")
     last = out.history[-1]
     assert (last["top1"], last["top5"], last["train_acc"]) == (top1, top5, train_acc)
+
+
+def test_a_hook_sees_the_true_gradients_under_a_grad_scaler():
+    """Under a GradScaler the loop unscales before the hook, so a penalty added there (GReg's) is not
+    divided by the loss scale: the step equals the unscaled one exactly (the scale is a power of two)."""
+    from audit.rerun.train import TrainHook, make_optimizer, train_epoch
+
+    class Record(TrainHook):
+        def __init__(self):
+            self.grads = []
+
+        def after_backward(self, model):
+            self.grads.append(model.weight.grad.clone())
+            model.weight.grad.add_(0.5 * model.weight)  # an L2 penalty's gradient
+
+    x, y = torch.randn(16, 4, generator=torch.Generator().manual_seed(0)), torch.arange(16) % 3
+    results = []
+    for scaler in (None, torch.amp.GradScaler("cpu", init_scale=2.0**10)):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(4, 3)
+        hook = Record()
+        train_epoch(model, make_optimizer(model, 0.1, 0.9, 0.0, False), [(x[:8], y[:8]), (x[8:], y[8:])],
+                    torch.device("cpu"), scaler=scaler, hook=hook)
+        results.append((hook.grads, model.weight.detach().clone()))
+    (plain_grads, plain_w), (scaled_grads, scaled_w) = results
+    assert all(torch.equal(a, b) for a, b in zip(plain_grads, scaled_grads)) and len(plain_grads) == 2
+    assert torch.equal(plain_w, scaled_w)
+
+
+def test_a_hook_can_end_the_epoch():
+    from audit.rerun.train import TrainHook, make_optimizer, train_epoch
+
+    class StopAtThree(TrainHook):
+        def after_step(self, iteration):
+            return iteration == 3
+
+    model = torch.nn.Linear(4, 3)
+    batches = [(torch.randn(2, 4), torch.tensor([0, 1])) for _ in range(5)]
+    stats = train_epoch(model, make_optimizer(model, 0.1, 0.0, 0.0, False), batches, torch.device("cpu"),
+                        hook=StopAtThree(), first_iteration=1)
+    assert stats["steps"] == 2 and stats["images"] == 4  # iterations 2 and 3 of the stage
