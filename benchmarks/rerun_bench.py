@@ -34,7 +34,7 @@ from audit.rerun.data import load_data
 from audit.rerun.flops import count
 from audit.rerun.models import build_model
 from audit.rerun.prune import prune_model, resolve_ratios
-from audit.rerun.runs import _epoch_generator
+from audit.rerun.rng import epoch_generator
 from audit.rerun.train import make_optimizer, train_epoch
 
 
@@ -67,12 +67,12 @@ def throughput(net: str, images: int, batch_size: int, reps: int) -> tuple[float
     dev = torch.device("cpu")
     eng, bare = [], []
     # warm-up both (allocator, oneDNN primitive caches)
-    train_epoch(m_engine, o_engine, split.batches(batch_size, _epoch_generator(0, "w", 0)), dev)
-    bare_epoch(m_bare, o_bare, split.x, split.y, torch.randperm(len(split), generator=_epoch_generator(0, "w", 0)),
+    train_epoch(m_engine, o_engine, split.batches(batch_size, epoch_generator(0, "w", 0)), dev)
+    bare_epoch(m_bare, o_bare, split.x, split.y, torch.randperm(len(split), generator=epoch_generator(0, "w", 0)),
                batch_size)
     for r in range(reps):
-        g = _epoch_generator(0, "bench", r)
-        order = torch.randperm(len(split), generator=_epoch_generator(0, "bench", r))
+        g = epoch_generator(0, "bench", r)
+        order = torch.randperm(len(split), generator=epoch_generator(0, "bench", r))
         if r % 2 == 0:
             eng.append(train_epoch(m_engine, o_engine, split.batches(batch_size, g), dev)["images_per_s"])
             bare.append(bare_epoch(m_bare, o_bare, split.x, split.y, order, batch_size))

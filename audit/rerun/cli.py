@@ -41,7 +41,7 @@ def run_cmd(
     """Run a recipe; rerunning the same recipe resumes it (or, once complete, just reads its result)."""
     if device not in ("cpu", "cuda", "auto"):
         raise RerunError(f"--device must be cpu, cuda or auto, not {device!r}")
-    from .recipe import load_recipe
+    from .config import load_recipe
 
     rec = load_recipe(recipe)
     require_torch()
@@ -55,7 +55,7 @@ def run_cmd(
     r = outcome.result
     collected = None
     if results_dir is not None and not no_results_dir:
-        from .runs import atomic_write_bytes
+        from audit.io.atomic import atomic_write_bytes
 
         results_dir.mkdir(parents=True, exist_ok=True)
         for ext, name in (("csv", "metrics.csv"), ("json", "result.json")):  # the result last
@@ -83,7 +83,7 @@ class _ProgressHooks:
     """Rich progress bar over the epochs' batches."""
 
     def __init__(self, console, quiet: bool = False):
-        from .runs import Hooks
+        from .stages import Hooks
 
         self.console, self.quiet = console, quiet
         self._base = Hooks
@@ -166,8 +166,9 @@ def grid_cmd(
     if dry_run:
         typer.echo(dry_run_text(g))
         return
+    from .aggregate import write_outputs
     from .executor import make_executor
-    from .grid import run_grid, write_outputs
+    from .grid import run_grid
 
     params: dict[str, Any] = {}
     for kv in slurm_param or []:
@@ -218,7 +219,7 @@ def crossval_cmd(
 
     datas = []
     for p in (recipe_a, recipe_b):
-        from .recipe import load_recipe
+        from .config import load_recipe
 
         load_recipe(p)
         datas.append(load(read_text(p, str(p)), str(p))[0])
@@ -237,7 +238,7 @@ def crossval_cmd(
     cmd = "prune-audit rerun " + " ".join(sys.argv[sys.argv.index("crossval"):] if "crossval" in sys.argv
                                           else ["crossval", method_a, method_b])
     rep["command"] = cmd
-    from .runs import atomic_write_text
+    from audit.io.atomic import atomic_write_text
 
     lines = ["method,recipe,seed,top1,trainability_acc,result_id,run"]
     lines += [f"{r['method']},{r['recipe']},{r['seed']},{r['top1']!r},{r['trainability_acc']!r},{r['result_id']},"

@@ -12,7 +12,7 @@ keeps RB's ``pruning.stage`` or gets the defaults).
 
 Shared pretraining: the runs that pretrain the same dense model (same network, data, optimizer,
 batch size, seed and ``pretrain`` stage -- normally all four configurations of a seed) start from
-one dense run (``audit.rerun.grid.run_dense``) instead of pretraining it four times: each becomes an
+one dense run (``audit.rerun.dense.run_dense``) instead of pretraining it four times: each becomes an
 ordinary recipe whose ``base.checkpoint`` is that run's weights.  This is exact (the dense run is the
 recipe's own ``pretrain`` stage, epoch by epoch, so the results are the ones the unshared runs
 give), and it makes "both methods start from the same base model" literally true: one weights file.
@@ -24,12 +24,65 @@ import json
 import math
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .errors import RerunError
 
-__all__ = ["check_methods", "crossval_jobs", "pretrain_spec", "run_crossval", "share_pretraining", "verdict"]
+if TYPE_CHECKING:
+    from .config import Recipe
+    from .executor import Executor, Job
+
+__all__ = ["CrossvalReport", "CrossvalRun", "Sharing", "check_methods", "crossval_jobs", "pretrain_spec",
+           "run_crossval", "share_pretraining", "verdict"]
+
+
+class _SharingDense(TypedDict, total=False):
+    dense: list[str]  # the dense runs' folder names (absent when nothing was shared)
+
+
+class Sharing(_SharingDense):
+    """The account of shared pretraining: dense runs, and pretraining epochs with and without sharing."""
+
+    dense_runs: int
+    pretrain_epochs_unshared: int
+    pretrain_epochs_shared: int
+
+
+class CrossvalRun(TypedDict):
+    """One run of a cross-validation: method, recipe name, seed, its final top-1 and trainability
+    accuracy, its result id and run folder name."""
+
+    method: str
+    recipe: str
+    seed: int
+    top1: float
+    trainability_acc: float | None
+    result_id: str
+    run: str
+
+
+class _CrossvalCommand(TypedDict, total=False):
+    command: str  # the producing command line (added by the command that writes the report)
+
+
+class CrossvalReport(_CrossvalCommand):
+    """:func:`run_crossval`'s report (plain JSON types: it is written as ``crossval.json``).
+
+    ``mean``/``std`` map ``"method+recipe"`` to top-1 over seeds (std NaN for one seed).
+    """
+
+    a: str
+    b: str
+    recipes: list[str]
+    seeds: list[int]
+    runs: list[CrossvalRun]
+    mean: dict[str, float]
+    std: dict[str, float]
+    pretraining: Sharing
+    verdict: str
+    seconds: float
 
 
 def check_methods(*names: str) -> list[str]:
@@ -68,10 +121,10 @@ def crossval_jobs(a: str, b: str, ra: dict[str, Any], rb: dict[str, Any], seeds:
     return jobs
 
 
-def pretrain_spec(recipe: Any) -> dict[str, Any] | None:
-    """The dense run (``audit.rerun.grid.run_dense`` spec) that equals ``recipe``'s pretrain stage,
+def pretrain_spec(recipe: Recipe) -> dict[str, Any] | None:
+    """The dense run (``audit.rerun.dense.run_dense`` spec) that equals ``recipe``'s pretrain stage,
     or None where there is nothing to share (a base checkpoint, a scratch pipeline)."""
-    from .grid import make_dense_spec
+    from .dense import make_dense_spec
 
     pre = recipe.pretrain  # an ``overall`` schedule is already split into pretrain and finetune
     if recipe.pipeline != "pruning" or recipe.base.checkpoint is not None or pre is None or pre.epochs == 0:
@@ -81,7 +134,7 @@ def pretrain_spec(recipe: Any) -> dict[str, Any] | None:
                            recipe.seed, pre.lr_schedule, pre.epochs)
 
 
-def _from_base(recipe_data: dict[str, Any], recipe: Any, checkpoint: str) -> dict[str, Any]:
+def _from_base(recipe_data: dict[str, Any], recipe: Recipe, checkpoint: str) -> dict[str, Any]:
     """``recipe_data`` with its pretrain stage replaced by ``checkpoint`` (an ``overall`` schedule
     becomes its finetuning tail, as a recipe with a base checkpoint must give it)."""
     from audit.core.rules import schedule_text
@@ -89,31 +142,33 @@ def _from_base(recipe_data: dict[str, Any], recipe: Any, checkpoint: str) -> dic
     d = json.loads(json.dumps(recipe_data))
     if d.pop("overall", None) is not None:
         tail = recipe.finetune
+        assert tail is not None, "an overall schedule resolves into a finetune stage"
         d["finetune"] = {"epochs": tail.epochs, "lr_schedule": schedule_text(tail.lr_schedule)}
     d.pop("pretrain", None)
     d["base"] = {"checkpoint": checkpoint}
     return d
 
 
-def share_pretraining(datas: list[dict[str, Any]], runs_dir: str | Path, executor: Any, device: str = "cpu",
-                      log=print) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def share_pretraining(datas: list[dict[str, Any]], runs_dir: str | Path, executor: Executor, device: str = "cpu",
+                      log: Callable[[str], object] = print) -> tuple[list[dict[str, Any]], Sharing]:
     """Run each distinct pretraining of ``datas`` once; return the recipes rewired onto the dense
     weights, and an account (dense runs, epochs with and without sharing)."""
-    from .grid import dense_dir, run_dense
-    from .recipe import recipe_from_data
+    from .config import recipe_from_data
+    from .dense import dense_dir, run_dense
 
     recipes = [recipe_from_data(d) for d in datas]
     specs = [pretrain_spec(r) for r in recipes]
     keys = [None if sp is None else json.dumps(sp, sort_keys=True) for sp in specs]
     unique = {k: sp for k, sp in zip(keys, specs) if sp is not None}
     total = sum(sp["epochs"] for sp in specs if sp is not None)
-    account = {"dense_runs": len(unique), "pretrain_epochs_unshared": total,
-               "pretrain_epochs_shared": sum(sp["epochs"] for sp in unique.values())}
+    account = Sharing(dense_runs=len(unique), pretrain_epochs_unshared=total,
+                      pretrain_epochs_shared=sum(sp["epochs"] for sp in unique.values()))
     if not unique:
         return datas, account
     log(f"shared pretraining: {len(unique)} dense run(s), {account['pretrain_epochs_shared']} epochs "
         f"instead of {total}")
-    outs = executor.map([(run_dense, (sp, [sp["epochs"]], str(runs_dir), device)) for sp in unique.values()])
+    jobs: list[Job] = [(run_dense, (sp, [sp["epochs"]], str(runs_dir), device)) for sp in unique.values()]
+    outs = executor.map(jobs)
     weights = {k: o[sp["epochs"]] for (k, sp), o in zip(unique.items(), outs)}
     account["dense"] = [dense_dir(Path(runs_dir), sp).name for sp in unique.values()]
     new = [d if k is None else _from_base(d, r, weights[k]) for d, r, k in zip(datas, recipes, keys)]
@@ -155,11 +210,13 @@ def verdict(a: str, b: str, scores: dict[tuple[str, str], float], name_a: str = 
 
 
 def run_crossval(a: str, b: str, ra: dict[str, Any], rb: dict[str, Any], seeds: list[int], runs_dir: str | Path,
-                 executor: Any = None, device: str = "cpu", name_a: str = "RA", name_b: str = "RB",
-                 log=print) -> dict[str, Any]:
+                 executor: Executor | None = None, device: str = "cpu", name_a: str = "RA", name_b: str = "RB",
+                 log: Callable[[str], object] = print) -> CrossvalReport:
+    """Run A+RA, B+RB, A+RB and B+RA for every seed (sharing their pretraining) and give the
+    seed's verdict.  ``ra``/``rb`` are recipe data; bad input raises before anything runs."""
+    from .config import recipe_from_data
     from .executor import LocalExecutor
-    from .grid import run_cell
-    from .recipe import recipe_from_data
+    from .runs import run_cell
 
     a, b = check_methods(a, b)
     if a == b:
@@ -171,19 +228,20 @@ def run_crossval(a: str, b: str, ra: dict[str, Any], rb: dict[str, Any], seeds: 
     t0 = time.perf_counter()
     log(f"cross-validation: {len(jobs)} runs ({a}, {b} x {name_a}, {name_b} x {len(seeds)} seeds)")
     datas, sharing = share_pretraining([d for *_, d in jobs], runs_dir, ex, device, log)
-    outs = ex.map([(run_cell, (d, str(runs_dir), device)) for d in datas])
+    cell_jobs: list[Job] = [(run_cell, (d, str(runs_dir), device)) for d in datas]
+    outs = ex.map(cell_jobs)
     per: dict[tuple[str, str], list[float]] = {}
-    rows = []
+    rows: list[CrossvalRun] = []
     for (m, rn, s, _), o in zip(jobs, outs):
         top1 = o["result"]["top1"]["mean"]
         per.setdefault((m, rn), []).append(top1)
-        rows.append({"method": m, "recipe": rn, "seed": s, "top1": top1,
-                     "trainability_acc": o["result"].get("trainability_acc"), "result_id": o["result"]["id"],
-                     "run": Path(o["run_dir"]).name})
+        rows.append(CrossvalRun(method=m, recipe=rn, seed=s, top1=top1,
+                                trainability_acc=o["result"].get("trainability_acc"), result_id=o["result"]["id"],
+                                run=Path(o["run_dir"]).name))
     scores = {k: statistics.fmean(v) for k, v in per.items()}
     std = {k: (statistics.stdev(v) if len(v) > 1 else float("nan")) for k, v in per.items()}
-    return {"a": a, "b": b, "recipes": [name_a, name_b], "seeds": seeds, "runs": rows,
-            "mean": {f"{m}+{r}": v for (m, r), v in scores.items()},
-            "std": {f"{m}+{r}": v for (m, r), v in std.items()},
-            "pretraining": sharing, "verdict": verdict(a, b, scores, name_a, name_b, std),
-            "seconds": time.perf_counter() - t0}
+    return CrossvalReport(a=a, b=b, recipes=[name_a, name_b], seeds=seeds, runs=rows,
+                          mean={f"{m}+{r}": v for (m, r), v in scores.items()},
+                          std={f"{m}+{r}": v for (m, r), v in std.items()},
+                          pretraining=sharing, verdict=verdict(a, b, scores, name_a, name_b, std),
+                          seconds=time.perf_counter() - t0)

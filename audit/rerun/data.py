@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from .errors import DatasetMissing
 
-__all__ = ["Data", "TensorSplit", "load_data"]
+__all__ = ["CIFAR_MEAN", "CIFAR_STD", "Data", "FolderSplit", "TensorSplit", "augment_batch", "load_data"]
 
 CIFAR_MEAN = {"cifar-10": (0.4914, 0.4822, 0.4465), "cifar-100": (0.5071, 0.4865, 0.4409)}
 CIFAR_STD = {"cifar-10": (0.2470, 0.2435, 0.2616), "cifar-100": (0.2673, 0.2564, 0.2762)}

@@ -170,9 +170,11 @@ class SyncBatchNorm2d(nn.BatchNorm2d):
             mean = stats[:c] / total
             var = (stats[c:2 * c] / total - mean.square()).clamp_min(0.0)  # biased, for normalising
             invstd = torch.rsqrt(var + self.eps)
-            if self.track_running_stats and self.running_mean is not None and self.running_var is not None:
-                self.num_batches_tracked.add_(1)
-                f = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+            tracked = self.num_batches_tracked
+            if self.track_running_stats and self.running_mean is not None and self.running_var is not None \
+                    and tracked is not None:
+                tracked.add_(1)
+                f = 1.0 / float(tracked) if self.momentum is None else self.momentum
                 self.running_mean.mul_(1 - f).add_(mean.to(self.running_mean.dtype), alpha=f)
                 self.running_var.mul_(1 - f).add_((var * (total / (total - 1))).to(self.running_var.dtype), alpha=f)
         return _SyncBNFunction.apply(x, self.weight, self.bias, mean.to(x.dtype), invstd.to(x.dtype), total, group)

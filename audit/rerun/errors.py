@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from ..errors import AuditError
 
+__all__ = ["CheckpointError", "DatasetMissing", "RatioError", "RecipeError", "RecipeProblems", "RerunError",
+           "TorchMissing", "require_torch"]
+
 
 class RerunError(AuditError):
     """Any problem the rerun engine reports to the user."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import RerunError
 
-__all__ = ["Executor", "LocalExecutor", "SlurmExecutor", "make_executor"]
+__all__ = ["Executor", "Job", "LocalExecutor", "SlurmExecutor", "make_executor"]
 
 Job = tuple[Callable[..., Any], tuple]
 
@@ -66,6 +66,7 @@ class SlurmExecutor(Executor):
             raise RerunError("--executor slurm needs submitit, which is not installed "
                              "(pip install submitit, or use --executor local)") from None
         self.folder = Path(folder)
+        self.ex: submitit.Executor
         if cluster == "local":
             self.ex = submitit.LocalExecutor(folder=str(self.folder))
         else:

@@ -26,22 +26,22 @@ Sharing: every pruning cell of a seed starts from one dense run that follows ``o
 largest pruning epoch of the grid; it saves its weights at every pruning epoch a cell needs
 (``RUNS_DIR/dense-<hash>/epoch-<P>.pt``), and a cell is an ordinary content-addressed recipe whose
 ``base.checkpoint`` is that snapshot.  Scratch cells need no dense run.
+
+This module loads and expands grids and dispatches their runs; the dense runs are
+:mod:`audit.rerun.dense`, the tables :mod:`audit.rerun.aggregate`.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import json
-import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from audit.core import schedule as _sched
 from audit.core.rules import RecipeError as _AppARecipeError
@@ -52,7 +52,13 @@ from audit.registry.schema import ScheduleField
 from ..errors import Problem
 from .errors import RecipeProblems
 
-__all__ = ["Cell", "Grid", "GridError", "expand", "load_grid", "grid_from_data", "dry_run_text"]
+if TYPE_CHECKING:
+    from .executor import Executor, Job
+    from .runs import CellOutput
+
+__all__ = ["DATASET_CLASSES", "DATASET_SIZE", "SETUPS", "SETUP_TAG", "Accounting", "Cell", "Grid", "GridError",
+           "GridRun", "OverallGrid", "Row", "accounting", "cell_recipe_data", "dense_spec", "dry_run_text", "expand",
+           "grid_from_data", "load_grid", "row_label", "run_grid", "speedup_of"]
 
 DATASET_CLASSES = {"imagenet-1k": 1000, "imagenet-100": 100, "cifar-10": 10, "cifar-100": 100, "digits": 10}
 DATASET_SIZE = {"imagenet-1k": 224, "imagenet-100": 224, "cifar-10": 32, "cifar-100": 32, "digits": 16}
@@ -75,7 +81,7 @@ class OverallGrid(_Strict):
 
     @field_validator("lr_schedule", mode="before")
     @classmethod
-    def _sched(cls, v: Any, info) -> Any:
+    def _parse_schedule(cls, v: Any, info: ValidationInfo) -> Any:
         if isinstance(v, _sched.Schedule):
             return v
         try:
@@ -243,7 +249,7 @@ def grid_from_data(data: Any, display: str = "<grid>", lines: dict | None = None
                                         f"row {lab!r} is rows[{labels[lab]}] again: every cell would run twice")))
         labels[lab] = i
     # recipe fields of the base: validate them once with a stand-in ratio and stages
-    from .recipe import recipe_from_data
+    from .config import recipe_from_data
 
     try:
         recipe_from_data(_cell_data(g, None, 0.5, g.seed_list()[0], "0:1e-2", 1, None), display)
@@ -273,10 +279,10 @@ def row_label(g: Grid, row: Row) -> str:
     E = g.overall.epochs
     if row.setup == "scratch":
         return "Scratch"
-    if row.setup == "scratch-b":
-        return f"Scratch-B (P{row.prune_epoch}F{E - row.prune_epoch})"
     P = row.prune_epoch
-    assert P is not None
+    assert P is not None, "a row other than scratch has a pruning epoch (checked by Row)"
+    if row.setup == "scratch-b":
+        return f"Scratch-B (P{P}F{E - P})"
     if row.setup == "S4.2":
         return f"P{P}F{E - P}, {_lr_text(g.overall.lr_schedule.lr_at(P))}"
     if row.setup == "SX-A":
@@ -439,7 +445,7 @@ def dry_run_text(g: Grid, cells: list[Cell] | None = None) -> str:
            f"longest stage {g.max_stage if g.max_stage else 'uncapped'}",
            "speedup (MACs): " + ", ".join(f"{r}: {speedup_of(g, r):.2f}x" for r in g.ratios), ""]
     seed0 = seeds[0]
-    for ri, row in enumerate(g.rows):
+    for ri in range(len(g.rows)):
         rc = [c for c in cells if c.row_index == ri and c.seed == seed0]
         first = rc[0]
         out.append(f"[{first.setup}] {first.row}")
@@ -463,314 +469,53 @@ def dry_run_text(g: Grid, cells: list[Cell] | None = None) -> str:
     return "\n".join(out)
 
 
-# ---------------------------------------------------------------------- the shared dense run
-def make_dense_spec(model: Any, dataset: Any, optimizer: Any, batch_size: int, eval_batch_size: int, seed: int,
-                    schedule: Any, epochs: int) -> dict[str, Any]:
-    """What determines a dense run (:func:`run_dense`), and so its folder: network, data,
-    optimizer, batch sizes, seed, the schedule (canonical text) and how many epochs of it run."""
-    return {"kind": "grid-dense/1", "model": model, "dataset": dataset, "optimizer": optimizer,
-            "batch_size": batch_size, "eval_batch_size": eval_batch_size, "seed": seed,
-            "schedule": schedule_text(schedule), "epochs": epochs}
-
-
+# ---------------------------------------------------------------------- running a grid
 def dense_spec(g: Grid, seed: int, prune_epochs: list[int]) -> dict[str, Any]:
     """A grid's dense run: the base recipe's fields, the overall schedule up to its last pruning epoch."""
+    from .dense import make_dense_spec
+
     b = g.base
     return make_dense_spec(b.get("model"), b.get("dataset"), b.get("optimizer", {}), b.get("batch_size", 128),
                            b.get("eval_batch_size", 500), seed, g.overall.lr_schedule, max(prune_epochs))
 
 
-def dense_dir(runs_dir: Path, spec: dict[str, Any]) -> Path:
-    h = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
-    return Path(runs_dir) / f"dense-{h[:16]}"
-
-
-def snapshot_path(runs_dir: Path, spec: dict[str, Any], epoch: int) -> Path:
-    return dense_dir(runs_dir, spec) / f"epoch-{epoch}.pt"
-
-
-def run_dense(spec: dict[str, Any], snapshots: list[int], runs_dir: str, device: str = "cpu",
-              threads: int | None = None) -> dict[int, str]:
-    """Train the dense model along ``spec``'s schedule, saving its weights at every epoch in ``snapshots``.
-
-    Resumable: it restarts from the latest snapshot present (weights and optimizer state); the
-    batches of every epoch come from the engine's (seed, stage, epoch) generator, as in a recipe's
-    ``pretrain`` stage.
-    """
-    import torch
-
-    from .data import load_data
-    from .models import build_model
-    from .recipe import OptimizerCfg
-    from .runs import _epoch_generator, atomic_write_bytes, atomic_write_text, resolve_device
-    from .train import evaluate, make_optimizer, set_lr, train_epoch
-
-    if threads:
-        torch.set_num_threads(threads)
-    out_dir = dense_dir(Path(runs_dir), spec)
-    snaps = sorted(set(snapshots))
-    paths = {p: out_dir / f"epoch-{p}.pt" for p in snaps}
-    if all(x.exists() for x in paths.values()):
-        return {p: str(x) for p, x in paths.items()}
-    ds = spec["dataset"]
-    data = load_data(ds["name"], ds.get("root"), ds.get("image_size"), ds.get("augment", True),
-                     ds.get("train_limit"), ds.get("test_limit"), ds.get("workers", 0))
-    out_dir.mkdir(parents=True, exist_ok=True)  # only once the data is there
-    atomic_write_text(out_dir / "spec.json", json.dumps(spec, indent=1, sort_keys=True))
-    classes = spec["model"].get("num_classes") or data.num_classes
-    dev = resolve_device(device)
-    sched = _sched.parse_schedule(spec["schedule"])
-    o = OptimizerCfg(**spec["optimizer"])
-    torch.manual_seed(spec["seed"])
-    model = build_model(spec["model"]["network"], classes).to(dev)
-    opt = make_optimizer(model, sched.lr_at(0) or 0.0, o.momentum, o.weight_decay, o.nesterov)
-    start = 0
-    done = [p for p in snaps if paths[p].exists() and (out_dir / f"epoch-{p}.opt.pt").exists()]
-    if done:
-        start = max(done)
-        model.load_state_dict(torch.load(paths[start], map_location="cpu", weights_only=True))
-        opt.load_state_dict(torch.load(out_dir / f"epoch-{start}.opt.pt", map_location="cpu", weights_only=True))
-    augment = ds.get("augment", True)
-    for epoch in range(start, max(snaps)):
-        lr = sched.lr_at(epoch)
-        set_lr(opt, lr)
-        g = _epoch_generator(spec["seed"], "pretrain", epoch)
-        tr = train_epoch(model, opt, data.train.batches(spec["batch_size"], g, augment), dev)
-        if epoch + 1 in paths:
-            ev = evaluate(model, data.test.batches(spec["eval_batch_size"]), dev)
-            buf = io.BytesIO()
-            torch.save(opt.state_dict(), buf)
-            atomic_write_bytes(out_dir / f"epoch-{epoch + 1}.opt.pt", buf.getvalue())
-            buf = io.BytesIO()
-            torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buf)
-            atomic_write_bytes(paths[epoch + 1], buf.getvalue())
-            with open(out_dir / "snapshots.csv", "a") as fh:
-                fh.write(f"{epoch + 1},{lr!r},{tr['train_acc']!r},{ev['top1']!r}\n")
-    return {p: str(x) for p, x in paths.items()}
-
-
-# ---------------------------------------------------------------------- running a grid
-def run_cell(recipe_data: dict[str, Any], runs_dir: str, device: str = "cpu",
-             threads: int | None = None) -> dict[str, Any]:
-    """Run one cell (a content-addressed recipe); returns the result record and learning curve."""
-    import torch
-
-    from .recipe import recipe_from_data
-    from .runs import run_recipe
-
-    if threads:
-        torch.set_num_threads(threads)
-    rec = recipe_from_data(recipe_data)
-    o = run_recipe(rec, runs_dir, device=device)
-    return {"status": o.status, "run_dir": str(o.run_dir), "result": o.result.model_dump(mode="json", exclude_none=True),
-            "history": o.history}
-
-
 @dataclass
 class GridRun:
+    """A grid's cells with their outcomes (in cell order), wall seconds, and how many cells ran
+    or were read back complete."""
+
     cells: list[Cell]
-    outputs: list[dict[str, Any]]
+    outputs: list[CellOutput]
     seconds: float
     ran: int
     complete: int
 
 
-def run_grid(g: Grid, runs_dir: str | Path = "reruns/runs", executor: Any = None, device: str = "cpu",
-             log=print) -> GridRun:
-    """Run every missing cell (complete cells are read back): dense runs first, then the cells."""
+def run_grid(g: Grid, runs_dir: str | Path = "reruns/runs", executor: Executor | None = None, device: str = "cpu",
+             log: Callable[[str], object] = print) -> GridRun:
+    """Run every missing cell (complete cells are read back): the shared dense runs first
+    (:mod:`audit.rerun.dense`, one per seed), then the cells (:func:`audit.rerun.runs.run_cell`)."""
+    from .dense import run_dense
     from .executor import LocalExecutor
+    from .runs import run_cell
 
     ex = executor or LocalExecutor(1)
     t0 = time.perf_counter()
-    runs_dir = str(runs_dir)
+    runs = str(runs_dir)
     cells = expand(g)
     acc = accounting(g, cells)
     snaps: dict[int, dict[int, str]] = {}
     if acc.prune_epochs:
         specs = {s: dense_spec(g, s, acc.prune_epochs) for s in g.seed_list()}
-        jobs = [(run_dense, (specs[s], acc.prune_epochs, runs_dir, device)) for s in g.seed_list()]
-        log(f"dense runs: {len(jobs)} x {acc.dense_epochs} epochs (snapshots at {acc.prune_epochs})")
-        for s, res in zip(g.seed_list(), ex.map(jobs)):
+        dense_jobs: list[Job] = [(run_dense, (specs[s], acc.prune_epochs, runs, device)) for s in g.seed_list()]
+        log(f"dense runs: {len(dense_jobs)} x {acc.dense_epochs} epochs (snapshots at {acc.prune_epochs})")
+        for s, res in zip(g.seed_list(), ex.map(dense_jobs)):
             snaps[s] = {int(k): v for k, v in res.items()}
-    jobs = []
+    jobs: list[Job] = []
     for c in cells:
-        ck = snaps[c.seed][c.prune_epoch] if c.pipeline == "pruning" else None  # type: ignore[index]
-        jobs.append((run_cell, (cell_recipe_data(g, c, ck), runs_dir, device)))
+        ck = snaps[c.seed][c.prune_epoch] if c.pipeline == "pruning" and c.prune_epoch is not None else None
+        jobs.append((run_cell, (cell_recipe_data(g, c, ck), runs, device)))
     log(f"cells: {len(jobs)}")
-    outs = ex.map(jobs)
+    outs: list[CellOutput] = ex.map(jobs)
     ran = sum(1 for o in outs if o["status"] != "complete")
     return GridRun(cells, outs, time.perf_counter() - t0, ran, len(outs) - ran)
-
-
-# ---------------------------------------------------------------------- aggregation
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-")
-
-
-def aggregate(g: Grid, run: GridRun):
-    """(per-seed DataFrame, table DataFrame of mean/std/p per row x ratio, curves DataFrame)."""
-    import pandas as pd
-    from scipy.stats import ttest_ind_from_stats
-
-    recs, curves = [], []
-    for c, o in zip(run.cells, run.outputs):
-        r = o["result"]
-        recs.append({"row": c.row, "setup": c.setup, "row_index": c.row_index, "ratio": c.ratio_text, "seed": c.seed,
-                     "prune_epoch": c.prune_epoch, "finetune_epochs": c.finetune_epochs,
-                     "schedule": schedule_text(c.schedule), "speedup": c.speedup,
-                     "top1": r["top1"]["mean"], "top5": (r.get("top5") or {}).get("mean"),
-                     "trainability_acc": r.get("trainability_acc"), "result_id": r["id"], "run_dir": o["run_dir"]})
-        for h in o["history"]:
-            curves.append({"row": c.row, "setup": c.setup, "ratio": c.ratio_text, "seed": c.seed, **h})
-    per = pd.DataFrame(recs)
-    stats = per.groupby(["row_index", "row", "setup", "ratio"], sort=False).agg(
-        mean=("top1", "mean"), std=("top1", "std"), n=("top1", "size"), ta=("trainability_acc", "mean"),
-        speedup=("speedup", "first")).reset_index()
-    stats["std"] = stats["std"].fillna(0.0)
-    scratch = stats[stats["setup"] == "Scratch-E"]
-    ps = []
-    for _, s in stats.iterrows():
-        ref = scratch[scratch["ratio"] == s["ratio"]]
-        if s["setup"].startswith("Scratch") or ref.empty or s["n"] < 2 or ref.iloc[0]["n"] < 2:
-            ps.append(float("nan"))
-            continue
-        b = ref.iloc[0]
-        if s["std"] == 0 and b["std"] == 0:
-            ps.append(0.0 if s["mean"] != b["mean"] else 1.0)
-            continue
-        ps.append(float(ttest_ind_from_stats(s["mean"], s["std"], s["n"], b["mean"], b["std"], b["n"],
-                                             equal_var=False).pvalue))
-    stats["p_vs_scratch"] = ps
-    return per, stats, pd.DataFrame(curves)
-
-
-def table_frames(g: Grid, stats):
-    """The Tab. 4 layout: rows = recipes (with the setup tag), columns = ratios; cells 'mean±std'."""
-    import pandas as pd
-
-    cols = [str(r) for r in g.ratios]
-    head = {"setup": "", "row": "speedup (MACs)"}
-    first = stats.drop_duplicates("ratio").set_index("ratio")
-    for r in cols:
-        head[f"{_pct(r)}"] = f"{first.loc[r, 'speedup']:.2f}x"
-    rows = [head]
-    for (ri, row, setup), grp in stats.groupby(["row_index", "row", "setup"], sort=False):
-        d = {"setup": setup, "row": row}
-        grp = grp.set_index("ratio")
-        for r in cols:
-            s = grp.loc[r]
-            star = ""
-            p = s["p_vs_scratch"]
-            if p == p:  # not NaN
-                star = "*" if p < 0.05 else ""
-                star += "+" if s["mean"] > scratch_mean(stats, r) else "-"
-            d[_pct(r)] = f"{s['mean']:.2f}±{s['std']:.2f}{(' ' + star) if star else ''}"
-        rows.append(d)
-    return pd.DataFrame(rows)
-
-
-def scratch_mean(stats, ratio: str) -> float:
-    s = stats[(stats["setup"] == "Scratch-E") & (stats["ratio"] == ratio)]
-    return float(s.iloc[0]["mean"]) if not s.empty else float("nan")
-
-
-def _pct(r: str) -> str:
-    return f"{float(r) * 100:g}%"
-
-
-def write_outputs(g: Grid, run: GridRun, out_dir: Path, command: str, results_dir: Path | None) -> Path:
-    """Write table.csv/.md, cells.csv, stats.csv, curves.csv, COMMAND.txt; results to ``results_dir``."""
-    per, stats, curves = aggregate(g, run)
-    tab = table_frames(g, stats)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    per.drop(columns=["run_dir"]).to_csv(out_dir / "cells.csv", index=False)
-    stats.to_csv(out_dir / "stats.csv", index=False)
-    curves.to_csv(out_dir / "curves.csv", index=False)
-    tab.to_csv(out_dir / "table.csv", index=False)
-    md = [f"# {g.name}: top-1 (%) mean±std over {len(g.seed_list())} seed(s)", "",
-          "`*` = Welch t-test against the Scratch row at the same ratio, p < 0.05; `+`/`-` = above/below it.", "",
-          _markdown(tab), ""]
-    ta = stats.pivot_table(index=["row_index", "row"], columns="ratio", values="ta", sort=False)
-    ta.columns = [_pct(c) for c in ta.columns]
-    ta = ta.reset_index(level=0, drop=True)
-    md += ["Trainability accuracy (mean train accuracy over the first LR stage of finetuning/scratch, Eq. 1):", "",
-           _markdown(ta.round(2).reset_index()), ""]
-    (out_dir / "table.md").write_text("\n".join(md))
-    cmd_file = out_dir / "COMMAND.txt"
-    if run.ran == 0 and cmd_file.exists():  # re-aggregation of complete runs: keep the producing command's record
-        if "re-aggregated" not in cmd_file.read_text():
-            with open(cmd_file, "a") as fh:
-                fh.write(f"# re-aggregated from the complete runs by: {command} ({run.seconds:.1f} s)\n")
-    else:
-        cmd_file.write_text(f"{command}\n# wall time {run.seconds:.1f} s; {run.ran} cells run, "
-                            f"{run.complete} read back\n")
-    if results_dir is not None:
-        write_results(g, run, stats, results_dir)
-    return out_dir
-
-
-def _markdown(df) -> str:
-    cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
-    for _, r in df.iterrows():
-        lines.append("| " + " | ".join("" if (isinstance(v, float) and v != v) else str(v) for v in r.values) + " |")
-    return "\n".join(lines)
-
-
-def _mean_curve(histories: list[list[dict[str, Any]]]) -> str:
-    """The learning curve averaged over seeds, per (stage, epoch), in the engine's metrics.csv columns."""
-    from .runs import CSV_FIELDS
-
-    rows: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for h in histories:
-        for r in h:
-            rows.setdefault((r["stage"], int(r["epoch"])), []).append(r)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
-    w.writeheader()
-    for (stage, epoch), rs in rows.items():
-        d: dict[str, Any] = {"stage": stage, "epoch": epoch}
-        d["lr"] = repr(float(rs[0]["lr"]))  # the same schedule for every seed
-        for k in CSV_FIELDS[3:]:
-            d[k] = repr(sum(float(r[k]) for r in rs) / len(rs))
-        w.writerow(d)
-    return buf.getvalue()
-
-
-def write_results(g: Grid, run: GridRun, stats, results_dir: Path) -> list[Path]:
-    """One typed Result per (row, ratio): the first seed's record with top-1 mean/std/runs over seeds."""
-    from audit.registry.schema import Metric, Result, Stage
-
-    results_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    by_key: dict[tuple[int, str], list[tuple[Cell, dict]]] = {}
-    for c, o in zip(run.cells, run.outputs):
-        by_key.setdefault((c.row_index, c.ratio_text), []).append((c, o))
-    for (ri, ratio), items in by_key.items():
-        c0, o0 = items[0]
-        s = stats[(stats["row_index"] == ri) & (stats["ratio"] == ratio)].iloc[0]
-        r = Result.model_validate(o0["result"])
-        top5 = [o["result"].get("top5", {}).get("mean") for _, o in items]
-        upd: dict[str, Any] = {
-            "id": f"rerun-grid-{g.name}-{_slug(c0.row)}-r{_slug(ratio)}",
-            "variant": f"{g.name}: {c0.row} [{c0.setup}]",
-            "top1": Metric(mean=float(s["mean"]), std=float(s["std"]), runs=int(s["n"])),
-            "top5": Metric(mean=sum(top5) / len(top5), runs=len(top5)) if all(x is not None for x in top5) else None,
-            "trainability_acc": float(s["ta"]) if s["ta"] == s["ta"] else None,
-            "notes": (r.notes or "") + f"; grid {g.name}, setup {c0.setup}, seeds "
-                     f"{', '.join(str(c.seed) for c, _ in items)}; per-seed runs: "
-                     f"{', '.join(Path(o['run_dir']).name for _, o in items)}",
-        }
-        if c0.pipeline == "pruning" and c0.prune_epoch is not None:
-            head = g.overall.lr_schedule.head(c0.prune_epoch)
-            upd["pretrain"] = Stage(epochs=c0.prune_epoch, lr_schedule=head, batch_size=r.finetune.batch_size
-                                    if r.finetune else None)
-            upd["base"] = r.base.model_copy(update={"identity": "own training",
-                                                    "description": f"the grid's shared dense run, epoch {c0.prune_epoch}"})
-        rr = r.model_copy(update=upd)
-        rr = Result.model_validate(rr.model_dump(mode="json", exclude_none=True))
-        path = results_dir / f"{rr.id}.json"
-        (results_dir / f"{rr.id}.csv").write_text(_mean_curve([o["history"] for _, o in items]))
-        path.write_text(rr.model_dump_json(indent=1, exclude_none=True))
-        written.append(path)
-    return written

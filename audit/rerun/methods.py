@@ -25,7 +25,10 @@ method     label            what it does
 The pruning stage (GReg) trains at the fixed LR ``pruning.stage.lr`` for at most
 ``pruning.stage.epochs`` epochs (it ends earlier once the ceiling plus ``stabilize`` iterations
 are reached; if the epochs run out first, the filters are pruned anyway and the note says so).
-Its batches come from the engine's (seed, "prune", epoch) generator, so a run is deterministic.
+It is the engine's one training loop (:func:`audit.rerun.train.train_epoch`) with the growing
+penalty as a :class:`~audit.rerun.train.TrainHook` (:class:`GrowingPenalty`), so it trains with
+the recipe's mixed precision, channels_last and DDP like every other stage.  Its batches come
+from the engine's (seed, "prune", epoch) generator, so a run is deterministic.
 
 What is *not* reproduced from the GReg paper: their per-layer pruning-ratio schemes, their
 exact hyper-parameters on ImageNet (they use step 1e-4 every 10 iterations up to 1, 10k
@@ -34,171 +37,175 @@ stabilisation iterations), and GReg-2's separation criterion on the norm ratio (
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
 
 import torch
-import torch.nn.functional as F
+from torch import nn
 
-from .prune import PruneReport, _apply_kept, _get, kept_count, prune_groups, prune_model, select_filters
-from .train import make_optimizer
+from . import dist
+from .config import OptimizerCfg, PruneStageCfg
+from .prune import conv_at, kept_count, prune_groups, select_filters
+from .train import TrainHook, make_optimizer, train_epoch
 
-__all__ = ["METHODS", "Method", "method_label", "prune_with_method", "runnable"]
+__all__ = ["ALIASES", "METHODS", "GregEpoch", "GregOutcome", "GrowingPenalty", "Method", "canonical", "greg_stage",
+           "method_label", "runnable"]
 
 
 @dataclass(frozen=True)
 class Method:
+    """An engine method: its name, the label results use, its filter ranking and its pruning stage."""
+
     name: str
     label: str  # the name results use (audit.registry.schema Result.method)
     ranking: str  # select_filters criterion
-    stage: Callable[..., dict[str, Any]] | None = None  # pruning-stage procedure (None: one-shot)
-
-
-def _greg1(*a: Any, **k: Any) -> dict[str, Any]:
-    return greg_stage(*a, uniform=False, **k)
-
-
-def _greg2(*a: Any, **k: Any) -> dict[str, Any]:
-    return greg_stage(*a, uniform=True, **k)
+    stage: str | None = None  # pruning-stage procedure: "growing-penalty" (GReg) or None (one-shot)
+    uniform: bool = False  # growing-penalty: on every filter of the pruned layers (GReg-2) or the picked ones
 
 
 METHODS: dict[str, Method] = {
     "l1": Method("l1", "L1-norm", "l1"),
     "random": Method("random", "random filter pruning", "random"),
-    "greg1": Method("greg1", "GReg-1", "l1", _greg1),
-    "greg2": Method("greg2", "GReg-2", "l1", _greg2),
+    "greg1": Method("greg1", "GReg-1", "l1", "growing-penalty"),
+    "greg2": Method("greg2", "GReg-2", "l1", "growing-penalty", uniform=True),
 }
 ALIASES = {"l1-norm": "l1", "l1norm": "l1", "greg-1": "greg1", "greg-2": "greg2", "random filter pruning": "random",
            "random-filter": "random"}
 
 
 def runnable() -> list[str]:
+    """The names of the methods the engine runs."""
     return list(METHODS)
 
 
 def canonical(name: str) -> str | None:
+    """The engine name of ``name`` (case-insensitive, aliases such as ``GReg-2``), or None."""
     n = name.strip().lower()
     n = ALIASES.get(n, n)
     return n if n in METHODS else None
 
 
 def method_label(name: str) -> str:
+    """The label results use for engine method ``name`` (``name`` itself when unknown)."""
     return METHODS[name].label if name in METHODS else name
 
 
-def _select_l1(model, groups, ratios) -> dict[str, list[int]]:
-    kept = {}
-    for g in groups:
-        w = _get(model, g.name).weight
-        kept[g.name] = select_filters(w, kept_count(g.channels, Fraction(ratios.get(g.name, 0))), "l1")
-    return kept
+def _pruned_groups(model: nn.Module, network: str, ratios: Mapping[str, Fraction]) -> list[tuple[str, int]]:
+    """(conv name, filters) of the groups that lose filters at ``ratios``."""
+    return [(g.name, g.channels) for g in prune_groups(model, network)
+            if kept_count(g.channels, Fraction(ratios.get(g.name, 0))) < g.channels]
 
 
-def greg_stage(model: torch.nn.Module, network: str, ratios: Mapping[str, Fraction], batches_for: Callable[[int], Any],
-               dev: torch.device, cfg: Any, optimizer_cfg: Any, uniform: bool,
-               on_epoch: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Growing-regularisation stage on ``model`` (trained in place); returns kept filters and a log."""
-    groups = [g for g in prune_groups(model, network) if kept_count(g.channels, Fraction(ratios.get(g.name, 0)))
-              < g.channels]
-    convs = {g.name: _get(model, g.name) for g in groups}
-    # coefficient per filter of every pruned layer
-    lam = {g.name: torch.zeros(g.channels, device=dev) for g in groups}
-    if uniform:
-        target = {g.name: torch.ones(g.channels, dtype=torch.bool, device=dev) for g in groups}
-    else:
-        kept0 = _select_l1(model, groups, ratios)
-        target = {}
-        for g in groups:
-            m = torch.ones(g.channels, dtype=torch.bool, device=dev)
-            m[kept0[g.name]] = False
-            target[g.name] = m
+class GrowingPenalty(TrainHook):
+    """GReg's growing L2 penalty on filters, as a hook on the training loop (see the module docstring).
+
+    After every backward pass it adds ``lambda * w`` to the gradient of every penalised filter
+    ``w``; after every step it grows ``lambda`` by ``cfg.reg_step`` each ``cfg.reg_interval``
+    iterations up to ``cfg.reg_ceiling``, (GReg-2) picks the filters to prune by L1 norm once the
+    ceiling is reached, then counts ``cfg.stabilize`` iterations and ends the stage.
+    """
+
+    def __init__(self, model: nn.Module, network: str, ratios: Mapping[str, Fraction], cfg: PruneStageCfg,
+                 dev: torch.device, uniform: bool):
+        self.cfg, self.uniform, self.ratios, self.dev = cfg, uniform, ratios, dev
+        self.groups = _pruned_groups(model, network, ratios)
+        self.convs = {name: conv_at(model, name) for name, _ in self.groups}
+        self.lam = {name: torch.zeros(c, device=dev) for name, c in self.groups}
+        self.iterations, self.level, self.stable_left, self.done = 0, 0.0, cfg.stabilize, False
+        self.picked: dict[str, list[int]] | None = None
+        if uniform:
+            self.target = {name: torch.ones(c, dtype=torch.bool, device=dev) for name, c in self.groups}
+        else:
+            self._pick()
+
+    def _select_l1(self) -> dict[str, list[int]]:
+        return {name: select_filters(self.convs[name].weight, kept_count(c, Fraction(self.ratios.get(name, 0))), "l1")
+                for name, c in self.groups}
+
+    def _pick(self) -> None:
+        """Fix the filters to prune (the L1-smallest now): only they stay penalised."""
+        self.picked = self._select_l1()
+        self.target = {}
+        for name, c in self.groups:
+            m = torch.ones(c, dtype=torch.bool, device=self.dev)
+            m[self.picked[name]] = False
+            self.target[name] = m
+
+    def after_backward(self, model: nn.Module) -> None:
+        with torch.no_grad():
+            for name, conv in self.convs.items():
+                coef = (self.lam[name] * self.target[name]).view(-1, 1, 1, 1)
+                grad = conv.weight.grad
+                assert grad is not None, f"{name} has no gradient"
+                grad.add_(coef * conv.weight)
+
+    def after_step(self, iteration: int) -> bool:
+        self.iterations = iteration
+        cfg = self.cfg
+        if self.level < cfg.reg_ceiling:
+            if iteration % cfg.reg_interval == 0:
+                self.level = min(cfg.reg_ceiling, self.level + cfg.reg_step)
+                for lam in self.lam.values():
+                    lam.fill_(self.level)
+        elif self.uniform and self.picked is None:
+            self._pick()  # GReg-2: the regularisation has separated the filters; pick by L1 norm now
+        elif self.stable_left > 0:
+            self.stable_left -= 1
+        else:
+            self.done = True
+        return self.done
+
+    def kept(self) -> dict[str, list[int]]:
+        """The filters to keep: those not picked (L1-largest now where the stage ended before picking)."""
+        return self.picked if self.picked is not None else self._select_l1()
+
+
+@dataclass(frozen=True)
+class GregEpoch:
+    """One epoch of a growing-penalty stage: iterations so far, the penalty, train accuracy (percent)."""
+
+    epoch: int
+    iterations: int
+    penalty: float
+    train_acc: float
+
+
+@dataclass(frozen=True)
+class GregOutcome:
+    """A growing-penalty stage's result: kept filters per pruned conv, iterations, final penalty,
+    whether the ceiling + stabilisation were reached (``finished``), and the per-epoch log."""
+
+    kept: dict[str, list[int]]
+    iterations: int
+    penalty: float
+    finished: bool
+    log: list[GregEpoch] = field(default_factory=list)
+
+
+def greg_stage(model: nn.Module, network: str, ratios: Mapping[str, Fraction],
+               batches_for: Callable[[int], Iterable[tuple[torch.Tensor, torch.Tensor]]], dev: torch.device,
+               cfg: PruneStageCfg, optimizer_cfg: OptimizerCfg, uniform: bool, amp: bool = False,
+               channels_last: bool = False, on_epoch: Callable[[GregEpoch], None] | None = None) -> GregOutcome:
+    """Growing-regularisation stage on ``model`` (trained in place, on ``dev``) at the fixed LR ``cfg.lr``.
+
+    ``batches_for(epoch)`` gives an epoch's global batches (sharded here under DDP); ``uniform``
+    is GReg-2 (else GReg-1).  The model is not pruned here: the outcome's ``kept`` says what to keep.
+    """
+    hook = GrowingPenalty(model, network, ratios, cfg, dev, uniform)
     o = optimizer_cfg
     opt = make_optimizer(model, cfg.lr, o.momentum, o.weight_decay, o.nesterov)
-    it, level, stable_left = 0, 0.0, cfg.stabilize
-    picked: dict[str, list[int]] | None = None if uniform else kept0  # type: ignore[possibly-undefined]
-    done = False
-    log: list[dict[str, Any]] = []
+    scaler = torch.amp.GradScaler("cuda") if amp and dev.type == "cuda" else None
+    log: list[GregEpoch] = []
+    train_model = dist.wrap(model, dev)
     for epoch in range(cfg.epochs):
-        model.train()
-        correct = seen = 0
-        for x, y in batches_for(epoch):
-            x, y = x.to(dev), y.to(dev)
-            out = model(x)
-            loss = F.cross_entropy(out, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            with torch.no_grad():
-                for name, conv in convs.items():
-                    coef = (lam[name] * target[name]).view(-1, 1, 1, 1)
-                    conv.weight.grad.add_(coef * conv.weight)
-            opt.step()
-            correct += int((out.argmax(1) == y).sum())
-            seen += int(y.shape[0])
-            it += 1
-            if level < cfg.reg_ceiling:
-                if it % cfg.reg_interval == 0:
-                    level = min(cfg.reg_ceiling, level + cfg.reg_step)
-                    for name in lam:
-                        lam[name].fill_(level)
-            elif uniform and picked is None:
-                # GReg-2: the regularisation has separated the filters; pick by L1 norm now
-                picked = _select_l1(model, groups, ratios)
-                for g in groups:
-                    m = torch.ones(g.channels, dtype=torch.bool, device=dev)
-                    m[picked[g.name]] = False
-                    target[g.name] = m
-            elif stable_left > 0:
-                stable_left -= 1
-            else:
-                done = True
-                break
-        rec = {"epoch": epoch, "iterations": it, "penalty": level, "train_acc": 100.0 * correct / max(seen, 1)}
+        stats = dist.reduce_mean(train_epoch(train_model, opt, dist.shard(batches_for(epoch)), dev, amp, channels_last,
+                                             scaler, hook=hook, first_iteration=hook.iterations))
+        rec = GregEpoch(epoch, hook.iterations, hook.level, stats["train_acc"])
         log.append(rec)
         if on_epoch is not None:
             on_epoch(rec)
-        if done:
+        if hook.done:
             break
-    if picked is None:
-        picked = _select_l1(model, groups, ratios)
-    return {"kept": picked, "iterations": it, "penalty": level, "finished": done, "log": log}
-
-
-def prune_with_method(recipe: Any, model: torch.nn.Module, ratios: Mapping[str, Fraction], data: Any,
-                      dev: torch.device, hooks: Any = None) -> tuple[torch.nn.Module, PruneReport, dict[str, Any]]:
-    """The pruning step of a run: the method's stage (if any) on ``model``, then the physical surgery."""
-    p = recipe.pruning
-    net = recipe.model.network
-    m = METHODS[p.method]
-    info: dict[str, Any] = {}
-    if m.stage is None:
-        pruned, report = prune_model(model.to("cpu"), net, ratios, m.ranking, recipe.seed)
-        return pruned, report, info
-    from .recipe import PruneStageCfg
-    from .runs import _epoch_generator
-
-    cfg = p.stage or PruneStageCfg()
-
-    def batches_for(epoch: int):
-        return data.train.batches(recipe.batch_size, _epoch_generator(recipe.seed, "prune", epoch),
-                                  recipe.dataset.augment)
-
-    def on_epoch(rec: dict[str, Any]) -> None:
-        if hooks is not None:
-            hooks.message(f"{m.label} stage epoch {rec['epoch'] + 1}: {rec['iterations']} iterations, penalty "
-                          f"{rec['penalty']:g}, train acc {rec['train_acc']:.2f}")
-
-    out = m.stage(model, net, ratios, batches_for, dev, cfg, recipe.optimizer, on_epoch=on_epoch)
-    model = model.to("cpu")
-    groups = prune_groups(model, net)
-    report = PruneReport(net, p.method, {g.name: Fraction(ratios.get(g.name, 0)) for g in groups})
-    for g in groups:
-        report.channels[g.name] = g.channels
-        report.kept[g.name] = out["kept"].get(g.name, list(range(g.channels)))
-    pruned = copy.deepcopy(model)
-    _apply_kept(pruned, groups, report.kept)
-    info = {"stage_epochs": len(out["log"]), "stage_iterations": out["iterations"], "penalty": out["penalty"],
-            "finished": out["finished"], "stage_log": out["log"]}
-    return pruned, report, info
+    dist.unwrap(train_model)
+    return GregOutcome(hook.kept(), hook.iterations, hook.level, hook.done, log)

@@ -23,7 +23,8 @@ from audit.core.names import did_you_mean
 
 from ..errors import UnknownName
 
-__all__ = ["NETWORKS", "NetworkInfo", "build_model", "init_weights", "network_info"]
+__all__ = ["NETWORKS", "VGG19_CFG", "CifarBasicBlock", "CifarResNet", "CifarVGG", "NetworkInfo", "ShortcutA", "build_model",
+           "init_weights", "network_info"]
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ class CifarResNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.bn1(self.conv1(x)))
-        x = self.layer3(self.layer2(self.layer1(x)))
+        for layer in ("layer1", "layer2", "layer3"):  # set by name in __init__
+            x = getattr(self, layer)(x)
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 

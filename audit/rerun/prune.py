@@ -34,19 +34,28 @@ from .errors import RatioError
 from .models import NetworkInfo, build_model, init_weights, network_info
 
 __all__ = [
+    "RANKINGS",
     "PruneGroup",
     "PruneReport",
+    "conv_at",
     "kept_count",
+    "l1_norms",
     "masked_copy",
     "prune_groups",
+    "plan_from_ratios",
+    "prune_kept",
     "prune_model",
     "pruned_architecture",
     "resolve_ratios",
     "select_filters",
+    "slice_bn",
+    "slice_conv",
+    "slice_linear",
     "to_ratio",
 ]
 
-METHODS = ("l1", "random")
+RANKINGS = ("l1", "random")
+"""Filter-ranking criteria of :func:`select_filters` (the engine's methods: ``audit.rerun.methods``)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,14 @@ def _get(model: nn.Module, path: str) -> nn.Module:
     return model.get_submodule(path)
 
 
+def conv_at(model: nn.Module, path: str) -> nn.Conv2d:
+    """The ``nn.Conv2d`` at module path ``path`` of ``model`` (a prune group's conv)."""
+    conv = model.get_submodule(path)
+    if not isinstance(conv, nn.Conv2d):
+        raise TypeError(f"{path} is a {type(conv).__name__}, not a Conv2d")
+    return conv
+
+
 def _set(model: nn.Module, path: str, module: nn.Module) -> None:
     parent, _, leaf = path.rpartition(".")
     setattr(model.get_submodule(parent) if parent else model, leaf, module)
@@ -138,16 +155,18 @@ def prune_groups(model: nn.Module, network: str) -> list[PruneGroup]:
         return groups
     stages = [s for s in info.ratio_layout if s.startswith("layer")]
     for stage in stages:
-        for b, block in enumerate(_get(model, stage)):  # type: ignore[arg-type]
+        layer = _get(model, stage)
+        assert isinstance(layer, nn.Sequential)
+        for b, block in enumerate(layer):
             path = f"{stage}.{b}"
             if hasattr(block, "conv3"):  # bottleneck
                 groups.append(PruneGroup(f"{path}.conv1", f"{path}.bn1", (f"{path}.conv2",), stage, path,
-                                         f"{path}.conv1", block.conv1.out_channels))
+                                         f"{path}.conv1", conv_at(model, f"{path}.conv1").out_channels))
                 groups.append(PruneGroup(f"{path}.conv2", f"{path}.bn2", (f"{path}.conv3",), stage, path,
-                                         f"{path}.conv2", block.conv2.out_channels))
+                                         f"{path}.conv2", conv_at(model, f"{path}.conv2").out_channels))
             else:
                 groups.append(PruneGroup(f"{path}.conv1", f"{path}.bn1", (f"{path}.conv2",), stage, path,
-                                         f"{path}.conv1", block.conv1.out_channels))
+                                         f"{path}.conv1", conv_at(model, f"{path}.conv1").out_channels))
     return groups
 
 
@@ -267,7 +286,7 @@ def select_filters(weight: torch.Tensor, n_keep: int, method: str = "l1",
     elif method == "random":
         order = torch.randperm(c, generator=generator).tolist()
     else:
-        raise ValueError(f"unknown filter-ranking method {method!r} (known: {', '.join(METHODS)})")
+        raise ValueError(f"unknown filter-ranking method {method!r} (known: {', '.join(RANKINGS)})")
     return sorted(order[:n_keep])
 
 
@@ -303,9 +322,11 @@ def slice_bn(bn: nn.BatchNorm2d, idx: list[int]) -> nn.BatchNorm2d:
             new.weight.copy_(bn.weight.detach().index_select(0, i))
             new.bias.copy_(bn.bias.detach().index_select(0, i))
         if bn.track_running_stats:
-            new.running_mean.copy_(bn.running_mean.index_select(0, i))  # type: ignore[union-attr]
-            new.running_var.copy_(bn.running_var.index_select(0, i))  # type: ignore[union-attr]
-            new.num_batches_tracked.copy_(bn.num_batches_tracked)  # type: ignore[union-attr]
+            assert bn.running_mean is not None and bn.running_var is not None and bn.num_batches_tracked is not None
+            assert new.running_mean is not None and new.running_var is not None and new.num_batches_tracked is not None
+            new.running_mean.copy_(bn.running_mean.index_select(0, i))
+            new.running_var.copy_(bn.running_var.index_select(0, i))
+            new.num_batches_tracked.copy_(bn.num_batches_tracked)
     return new
 
 
@@ -359,18 +380,30 @@ def prune_model(
     ``method`` is ``l1`` or ``random`` (seeded by ``seed`` and the layer name).  ``model`` is not
     modified.
     """
-    if method not in METHODS:
-        raise RatioError(unknown_name("filter-ranking method", method, METHODS))
+    if method not in RANKINGS:
+        raise RatioError(unknown_name("filter-ranking method", method, RANKINGS))
     groups = prune_groups(model, network)
     unknown = set(ratios) - {g.name for g in groups}
     if unknown:
         raise RatioError(f"ratios name layers that {network} does not prune: {', '.join(sorted(unknown))}")
+    kept = {}
+    for g in groups:
+        n_keep = kept_count(g.channels, Fraction(ratios.get(g.name, 0)))
+        kept[g.name] = select_filters(conv_at(model, g.name).weight, n_keep, method,
+                                      _generator(seed, g.name) if method == "random" else None)
+    return prune_kept(model, network, ratios, method, kept)
+
+
+def prune_kept(model: nn.Module, network: str, ratios: Mapping[str, Fraction], method: str,
+               kept: Mapping[str, list[int]]) -> tuple[nn.Module, PruneReport]:
+    """A small-dense copy of ``model`` keeping the filters ``kept[group]`` (chosen by ``method``,
+    e.g. a pruning stage); a group missing from ``kept`` keeps all its filters.  ``model`` is not
+    modified."""
+    groups = prune_groups(model, network)
     report = PruneReport(network, method, {g.name: Fraction(ratios.get(g.name, 0)) for g in groups})
     for g in groups:
-        n_keep = kept_count(g.channels, report.ratios[g.name])
-        weight = _get(model, g.name).weight  # type: ignore[union-attr]
         report.channels[g.name] = g.channels
-        report.kept[g.name] = select_filters(weight, n_keep, method, _generator(seed, g.name) if method == "random" else None)
+        report.kept[g.name] = list(kept.get(g.name, range(g.channels)))
     pruned = copy.deepcopy(model)
     _apply_kept(pruned, groups, report.kept)
     return pruned, report
@@ -416,11 +449,12 @@ def masked_copy(model: nn.Module, report: PruneReport) -> nn.Module:
         if not drop:
             continue
         i = torch.tensor(drop, dtype=torch.long)
-        conv, bn = _get(masked, g.name), _get(masked, g.bn)
+        conv, bn = conv_at(masked, g.name), _get(masked, g.bn)
+        assert isinstance(bn, nn.BatchNorm2d)
         with torch.no_grad():
-            conv.weight[i] = 0  # type: ignore[index]
-            if conv.bias is not None:  # type: ignore[union-attr]
-                conv.bias[i] = 0  # type: ignore[index]
-            bn.weight[i] = 0  # type: ignore[index]
-            bn.bias[i] = 0  # type: ignore[index]
+            conv.weight[i] = 0
+            if conv.bias is not None:
+                conv.bias[i] = 0
+            bn.weight[i] = 0
+            bn.bias[i] = 0
     return masked

@@ -1,16 +1,40 @@
-"""One epoch of SGD training and one evaluation pass (the loops the engine and the benchmark use)."""
+"""The engine's one training loop (:func:`train_epoch`), its evaluation pass and SGD helpers.
+
+Every stage that trains -- pretraining, a method's pruning stage (GReg's growing penalty),
+finetuning, scratch training, the grids' shared dense runs and the benchmark -- runs
+:func:`train_epoch`, so each gets mixed precision, channels_last and DDP alike.  Method-specific
+steps plug in as a :class:`TrainHook`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["amp_dtype", "evaluate", "make_optimizer", "set_lr", "train_epoch"]
+__all__ = ["TrainHook", "amp_dtype", "evaluate", "make_optimizer", "set_lr", "train_epoch"]
+
+
+class TrainHook:
+    """Method-specific steps inside :func:`train_epoch` (this base class changes nothing).
+
+    ``after_backward`` runs once the gradients of a batch are complete (all-reduced under DDP,
+    unscaled under a GradScaler) and before the optimizer step, e.g. to add a penalty's gradient;
+    ``after_step`` runs after the step with the number of steps taken so far (counted from the
+    ``first_iteration`` given to :func:`train_epoch`) and returns True to end the epoch there.
+    """
+
+    def after_backward(self, model: nn.Module) -> None:
+        """Adjust the gradients of ``model`` (the module being trained, possibly DDP-wrapped)."""
+
+    def after_step(self, iteration: int) -> bool:
+        """Called after optimizer step number ``iteration``; True stops the epoch after this batch."""
+        return False
 
 
 def make_optimizer(model: nn.Module, lr: float, momentum: float, weight_decay: float,
@@ -21,6 +45,7 @@ def make_optimizer(model: nn.Module, lr: float, momentum: float, weight_decay: f
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Set the learning rate of every parameter group."""
     for group in optimizer.param_groups:
         group["lr"] = lr
 
@@ -31,25 +56,32 @@ def amp_dtype(device: torch.device) -> torch.dtype:
     return torch.float16 if device.type == "cuda" else torch.bfloat16
 
 
-def _autocast(device: torch.device, amp: bool):
+def _autocast(device: torch.device, amp: bool) -> contextlib.AbstractContextManager[Any]:
     if amp:
         return torch.autocast(device.type, dtype=amp_dtype(device))
     return contextlib.nullcontext()
 
 
-def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, batches, device: torch.device,
-                amp: bool = False, channels_last: bool = False, scaler=None,
-                on_batch: Callable[[int], None] | None = None) -> dict[str, float]:
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, batches: Iterable[tuple[Any, ...]],
+                device: torch.device, amp: bool = False, channels_last: bool = False,
+                scaler: torch.amp.GradScaler | None = None, on_batch: Callable[[int], None] | None = None,
+                hook: TrainHook | None = None, first_iteration: int = 0) -> dict[str, float]:
     """Train over ``batches``; running loss and accuracy over the epoch.
 
     A batch is ``(x, y)`` or, from :func:`audit.rerun.dist.shard` under DDP, ``(x, y, loss_scale)``:
     the loss that is back-propagated is then multiplied by ``loss_scale`` when it is not 1 (unequal
-    shards), while the loss and accuracy reported stay the plain per-image means.
+    shards), while the loss and accuracy reported stay the plain per-image means.  ``amp``
+    autocasts to :func:`amp_dtype` (with ``scaler``, a GradScaler, on CUDA); ``channels_last``
+    converts the inputs.  ``hook`` (:class:`TrainHook`) adds method-specific steps; when its
+    ``after_step`` returns True the epoch ends after that batch.
+
+    Returns ``train_loss`` (mean cross-entropy per image), ``train_acc`` (percent), ``seconds``,
+    ``images_per_s``, ``images`` (images seen) and ``steps`` (optimizer steps taken).
     """
     model.train()
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     correct = torch.zeros((), dtype=torch.long, device=device)
-    seen = 0
+    seen = steps = 0
     start = time.perf_counter()
     for batch in batches:
         x, y = batch[0], batch[1]
@@ -65,17 +97,25 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, batches, dev
         objective = loss if loss_scale == 1.0 else loss * loss_scale
         if scaler is not None:
             scaler.scale(objective).backward()
+            if hook is not None:
+                scaler.unscale_(optimizer)  # the hook sees (and adds to) the true gradients
+                hook.after_backward(model)
             scaler.step(optimizer)
             scaler.update()
         else:
             objective.backward()
+            if hook is not None:
+                hook.after_backward(model)
             optimizer.step()
+        steps += 1
         n = y.shape[0]
         loss_sum += loss.detach().double() * n
         correct += (out.detach().argmax(1) == y).sum()
         seen += n
         if on_batch is not None:
             on_batch(n)
+        if hook is not None and hook.after_step(first_iteration + steps):
+            break
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - start
@@ -85,11 +125,12 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, batches, dev
         "seconds": seconds,
         "images_per_s": seen / seconds if seconds > 0 else 0.0,
         "images": seen,
+        "steps": steps,
     }
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, batches, device: torch.device, amp: bool = False,
+def evaluate(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], device: torch.device, amp: bool = False,
              channels_last: bool = False) -> dict[str, float]:
     """Test loss, top-1 and top-5 accuracy (percent) over ``batches``."""
     model.eval()

@@ -6,13 +6,15 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.rerun
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
 import yaml  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
-from audit.rerun.cli import app  # noqa: E402
+from audit.cli import app  # noqa: E402
 from audit.rerun.crossval import check_methods, crossval_jobs, verdict  # noqa: E402
 from audit.rerun.errors import RerunError  # noqa: E402
 
@@ -49,7 +51,7 @@ def test_unrunnable_method_lists_the_runnable_ones(tmp_path):
     with pytest.raises(RerunError, match=r"^the rerun engine cannot run method 'Taylor-FO'; it can run: l1 \(L1-norm\), "
                                          r"random \(random filter pruning\), greg1 \(GReg-1\), greg2 \(GReg-2\)$"):
         check_methods("l1", "Taylor-FO")
-    res = CliRunner().invoke(app, ["crossval", "Taylor-FO", "l1", "--recipe-a", "a.yaml", "--recipe-b", "b.yaml"])
+    res = CliRunner().invoke(app, ["rerun", "crossval", "Taylor-FO", "l1", "--recipe-a", "a.yaml", "--recipe-b", "b.yaml"])
     assert res.exit_code != 0 and "it can run: l1" in str(res.exception)
 
 
@@ -58,7 +60,7 @@ def test_crossval_cli_tiny(tmp_path):
     ra.write_text(yaml.safe_dump({**RECIPE, "pruning": {"method": "greg2", "ratio": 0.5,
                                                          "stage": {"epochs": 1, "reg_step": 0.5, "stabilize": 1}}}))
     rb.write_text(yaml.safe_dump({**RECIPE, "finetune": {"epochs": 1, "lr_schedule": "0:1e-3"}}))
-    res = CliRunner().invoke(app, ["crossval", "GReg-2", "L1-norm", "--recipe-a", str(ra), "--recipe-b", str(rb),
+    res = CliRunner().invoke(app, ["rerun", "crossval", "GReg-2", "L1-norm", "--recipe-a", str(ra), "--recipe-b", str(rb),
                                    "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output + str(res.exception)
     assert "verdict: " in res.output
@@ -77,9 +79,9 @@ def test_crossval_cli_tiny(tmp_path):
 def test_shared_pretraining_is_exact(tmp_path):
     """A run on the shared dense weights equals the same recipe pretraining on its own (GReg-2,
     whose regularisation stage and finetuning follow), and differing pretrain stages are not merged."""
+    from audit.rerun.config import recipe_from_data
     from audit.rerun.crossval import pretrain_spec, share_pretraining
     from audit.rerun.executor import LocalExecutor
-    from audit.rerun.recipe import recipe_from_data
     from audit.rerun.runs import run_recipe
 
     data = {**RECIPE, "seed": 4, "pretrain": {"epochs": 2, "lr_schedule": "0:1e-1,1:5e-2"},

@@ -19,12 +19,14 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.rerun
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
 import yaml  # noqa: E402
 
-from audit.rerun.recipe import recipe_from_data  # noqa: E402
+from audit.rerun.config import recipe_from_data  # noqa: E402
 from audit.rerun.runs import run_recipe  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,12 +7,15 @@ from fractions import Fraction
 
 import pytest
 
+pytestmark = pytest.mark.rerun
+
 torch = pytest.importorskip("torch")
 
 from typer.testing import CliRunner  # noqa: E402
 
+from audit.cli import app  # noqa: E402
 from audit.errors import AuditError, UnknownName  # noqa: E402
-from audit.rerun.cli import app  # noqa: E402
+from audit.registry.store import load_registry  # noqa: E402
 from audit.rerun.errors import RatioError  # noqa: E402
 from audit.rerun.flops import count, flops_report  # noqa: E402
 from audit.rerun.models import NETWORKS, build_model  # noqa: E402
@@ -153,7 +156,7 @@ def test_vgg_ranges_and_overrides():
 
 
 def _invoke(*args):
-    return CliRunner().invoke(app, list(args))
+    return CliRunner().invoke(app, ["rerun", *args])
 
 
 def test_cli_flops_json():
@@ -186,11 +189,7 @@ def test_cli_flops_bad_input(args, msg):
 
 
 def test_cli_flops_registry_check():
-    reg = pytest.importorskip("audit.registry.store")
-    try:
-        reg.load_registry().find_result("wang2023-why-pruning-confusing/resnet50-l1-2.31x")
-    except AuditError:
-        pytest.skip("registry entry not present")
+    load_registry().find_result("wang2023-why-pruning-confusing/resnet50-l1-2.31x")  # shipped: must be there
     res = _invoke("flops", "--result", "wang2023-why-pruning-confusing/resnet50-l1-2.31x", "--json")
     assert res.exit_code == 0, res.output
     check = json.loads(res.output)["check"]
@@ -199,12 +198,8 @@ def test_cli_flops_registry_check():
 
 def test_cli_flops_registry_check_disagreement_exits_1():
     """A claimed speedup its published ratios do not give is a failed check: report printed, exit 1."""
-    reg = pytest.importorskip("audit.registry.store")
     key = "wang2023-why-pruning-confusing/t6-l1-step-1e-3-r90"
-    try:
-        reg.load_registry().find_result(key)
-    except AuditError:
-        pytest.skip("registry entry not present")
+    load_registry().find_result(key)  # shipped: must be there
     res = _invoke("flops", "--result", key, "--json")
     assert res.exit_code == 1
     check = json.loads(res.output)["check"]
@@ -240,8 +235,7 @@ def test_vgg19_tab7_values_at_shifted_ratios(ratio, pct, speedup):
 
 def test_registry_speedups_of_published_ratios():
     """Every registry result on ResNet-34/50 with published ratios gets its claimed speedup from the counter."""
-    reg = pytest.importorskip("audit.registry.store")
-    registry = reg.load_registry()
+    registry = load_registry()
     classes = {"imagenet-1k": 1000, "imagenet-100": 100}
     cache: dict = {}
     checked = 0
@@ -256,17 +250,12 @@ def test_registry_speedups_of_published_ratios():
             cache[key] = flops_report(r.network, ratios, classes.get(r.dataset)).speedup
         assert round(cache[key], 2) == pytest.approx(r.speedup, abs=0.011), e.key
         checked += 1
-    if not checked:
-        pytest.skip("no ResNet-34/50 registry result with published ratios")
+    assert checked, "the shipped registry has ResNet-34/50 results with published ratios"
 
 
 def test_cli_flops_result_without_ratios():
-    reg = pytest.importorskip("audit.registry.store")
-    registry = reg.load_registry()
-    for e in registry.entries:
-        c = e.result.compression
-        if c.layerwise_ratios is None and c.pruning_ratio is None:
-            res = _invoke("flops", "--result", e.key)
-            assert res.exit_code != 0 and "publishes no layer-wise or uniform pruning ratios" in str(res.exception)
-            return
-    pytest.skip("every registry result has ratios")
+    without = [e for e in load_registry().entries
+               if e.result.compression.layerwise_ratios is None and e.result.compression.pruning_ratio is None]
+    assert without, "the shipped registry has results without published ratios"
+    res = _invoke("flops", "--result", without[0].key)
+    assert res.exit_code != 0 and "publishes no layer-wise or uniform pruning ratios" in str(res.exception)

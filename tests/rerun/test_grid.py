@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.rerun
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 pytest.importorskip("pandas")
@@ -14,10 +16,11 @@ pytest.importorskip("scipy")
 import yaml  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
+from audit.cli import app  # noqa: E402
 from audit.registry.schema import Result  # noqa: E402
-from audit.rerun.cli import app  # noqa: E402
+from audit.rerun.aggregate import write_outputs  # noqa: E402
 from audit.rerun.errors import RerunError  # noqa: E402
-from audit.rerun.grid import GridError, expand, grid_from_data, load_grid, run_grid, write_outputs  # noqa: E402
+from audit.rerun.grid import GridError, expand, grid_from_data, load_grid, run_grid  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TAB4 = ROOT / "reruns" / "grids" / "tab4-resnet34-imagenet100.yaml"
@@ -36,7 +39,7 @@ TINY = {
 
 
 def _runner_out(args):
-    res = CliRunner().invoke(app, args)
+    res = CliRunner().invoke(app, ["rerun", *args])
     return res.exit_code, res.output + (str(res.exception) if res.exception and not isinstance(res.exception, SystemExit) else "")
 
 
@@ -159,4 +162,45 @@ def test_scratch_b_and_sx_b_use_the_mac_speedup():
 def test_missing_dataset_is_one_line_and_writes_nothing(tmp_path):
     code, out = _runner_out(["grid", str(TAB4), "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "o")])
     assert code != 0 and "dataset folder '/path/to/imagenet-100' does not exist" in out
-    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "o").exists()  # nothing written
+
+
+
+def test_dense_run_resumes_from_its_checkpoint_and_refuses_a_foreign_one(tmp_path, monkeypatch):
+    """A dense run interrupted after its first epoch resumes from its checkpoint to the very weights of an
+    uninterrupted run; another dense run's checkpoint in its folder is one CheckpointError line."""
+    import audit.rerun.dense as dense
+    from audit.rerun.errors import CheckpointError
+    from audit.rerun.grid import dense_spec
+
+    g = grid_from_data({**TINY, "rows": [{"setup": "S4.2", "prune_epoch": 2}]})
+    spec = dense_spec(g, 0, [2])
+    ref = dense.run_dense(spec, [1, 2], str(tmp_path / "ref"))
+    real_train_epoch = dense.train_epoch
+    calls = []
+
+    def crash_in_second_epoch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
+        return real_train_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(dense, "train_epoch", crash_in_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        dense.run_dense(spec, [1, 2], str(tmp_path / "runs"))
+    out_dir = dense.dense_dir(tmp_path / "runs", spec)
+    assert (out_dir / "epoch-1.pt").exists() and not (out_dir / "epoch-2.pt").exists()
+    monkeypatch.setattr(dense, "train_epoch", real_train_epoch)
+    resumed = dense.run_dense(spec, [1, 2], str(tmp_path / "runs"))
+    for p in (1, 2):
+        assert Path(resumed[p]).read_bytes() == Path(ref[p]).read_bytes()
+    ref_dir = dense.dense_dir(tmp_path / "ref", spec)
+    assert (out_dir / "snapshots.csv").read_text() == (ref_dir / "snapshots.csv").read_text()
+    assert len((out_dir / "snapshots.csv").read_text().splitlines()) == 2
+
+    other = dense_spec(g, 1, [2])
+    foreign = dense.dense_dir(tmp_path / "runs", other)
+    foreign.mkdir()
+    (foreign / "checkpoint.pt").write_bytes((out_dir / "checkpoint.pt").read_bytes())
+    with pytest.raises(CheckpointError, match=r"belongs to recipe .* refusing to resume a foreign run"):
+        dense.run_dense(other, [1, 2], str(tmp_path / "runs"))

@@ -12,18 +12,22 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.rerun
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
 import yaml  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
+from audit.cli import app  # noqa: E402
 from audit.errors import AuditError  # noqa: E402
 from audit.registry.schema import Result  # noqa: E402
-from audit.rerun.cli import app  # noqa: E402
+from audit.rerun.config import load_recipe, recipe_from_data  # noqa: E402
+from audit.rerun.curve import METRIC_FIELDS  # noqa: E402
 from audit.rerun.errors import CheckpointError, DatasetMissing, RecipeError  # noqa: E402
-from audit.rerun.recipe import load_recipe, recipe_from_data  # noqa: E402
-from audit.rerun.runs import METRIC_FIELDS, _Interrupted, run_recipe, trainability_accuracy  # noqa: E402
+from audit.rerun.runs import run_recipe, trainability_accuracy  # noqa: E402
+from audit.rerun.stages import Interrupted  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,7 +55,7 @@ def _metrics(history):
 
 
 def _files(d: Path) -> list[str]:
-    return sorted(str(p.relative_to(d)) for p in d.rglob("*")) if d.exists() else []
+    return sorted(str(p.relative_to(d)) for p in d.rglob("*"))
 
 
 def test_tiny_run_result_and_skip(tmp_path):
@@ -86,7 +90,7 @@ def test_deterministic_and_resume_equals_uninterrupted(tmp_path):
     assert _metrics(a.history) == _metrics(b.history)  # identical, not approximately
     for stop in (1, 2, 3):  # in pretrain, at the pruning boundary, in finetuning
         d = tmp_path / f"c{stop}"
-        with pytest.raises(_Interrupted):
+        with pytest.raises(Interrupted):
             run_recipe(recipe, d, stop_after=stop)
         assert not (d / a.run_dir.name / "result.json").exists()
         c = run_recipe(recipe, d)
@@ -99,7 +103,7 @@ def test_different_recipe_different_run(tmp_path):
     a = run_recipe(recipe_from_data(TINY), tmp_path)
     other = dict(TINY, seed=2)
     b_recipe = recipe_from_data(other)
-    with pytest.raises(_Interrupted):
+    with pytest.raises(Interrupted):
         run_recipe(b_recipe, tmp_path, stop_after=1)
     dirs = sorted(p.name for p in tmp_path.iterdir())
     assert len(dirs) == 2 and a.run_dir.name in dirs
@@ -133,18 +137,18 @@ def test_base_checkpoint(tmp_path):
     torch.save(build_model("resnet32", 10).state_dict(), ck)
     with pytest.raises(CheckpointError, match="does not fit resnet20"):
         run_recipe(recipe_from_data(data), tmp_path / "runs2")
-    assert _files(tmp_path / "runs2") == []
+    assert not (tmp_path / "runs2").exists()  # nothing written
     ck.write_bytes(b"not a checkpoint at all")
     with pytest.raises(CheckpointError, match="corrupt or not a plain weights file"):
         run_recipe(recipe_from_data(data), tmp_path / "runs3")
-    assert _files(tmp_path / "runs3") == []
+    assert not (tmp_path / "runs3").exists()  # nothing written
 
 
 def test_base_checkpoint_is_addressed_by_content_not_path(tmp_path):
     """The same weights at two paths (another clone, another machine) give one run address;
     other weights at the same path give another; the result record names the path as written."""
+    from audit.rerun.config import recipe_hash, resolved
     from audit.rerun.models import build_model
-    from audit.rerun.recipe import recipe_hash, resolved
 
     torch.manual_seed(0)
     a, b = tmp_path / "a" / "base.pt", tmp_path / "b" / "c" / "base.pt"
@@ -168,7 +172,7 @@ def test_base_checkpoint_is_addressed_by_content_not_path(tmp_path):
 
 def test_corrupt_and_foreign_checkpoints(tmp_path):
     recipe = recipe_from_data(TINY)
-    with pytest.raises(_Interrupted):
+    with pytest.raises(Interrupted):
         run_recipe(recipe, tmp_path, stop_after=1)
     (run_dir,) = list(tmp_path.iterdir())
     ck = run_dir / "checkpoint.pt"
@@ -179,7 +183,7 @@ def test_corrupt_and_foreign_checkpoints(tmp_path):
     ck.write_bytes(good)
     # a checkpoint of another recipe copied in
     other = recipe_from_data(dict(TINY, seed=7))
-    with pytest.raises(_Interrupted):
+    with pytest.raises(Interrupted):
         run_recipe(other, tmp_path / "o", stop_after=1)
     (odir,) = list((tmp_path / "o").iterdir())
     ck.write_bytes((odir / "checkpoint.pt").read_bytes())
@@ -203,7 +207,7 @@ def test_missing_dataset_folder(tmp_path):
         run_recipe(recipe_from_data(data), tmp_path / "runs")
     msg = str(exc.value)
     assert "cifar-10" in msg and "cifar-10-batches-py" in msg and "nothing is downloaded" in msg and "\n" not in msg
-    assert _files(tmp_path / "runs") == []
+    assert not (tmp_path / "runs").exists()  # nothing written
     (tmp_path / "empty").mkdir()
     data = dict(TINY, dataset={"name": "cifar-100", "root": str(tmp_path / "empty")})
     with pytest.raises(DatasetMissing, match="cifar-100-python"):
@@ -211,7 +215,7 @@ def test_missing_dataset_folder(tmp_path):
     data = dict(TINY, dataset={"name": "imagenet-100", "root": str(tmp_path / "empty")})
     with pytest.raises(DatasetMissing, match="train/<class>"):
         run_recipe(recipe_from_data(data), tmp_path / "runs")
-    assert _files(tmp_path / "runs") == []
+    assert not (tmp_path / "runs").exists()  # nothing written
 
 
 BAD = [
@@ -265,28 +269,28 @@ def test_recipe_problems_have_file_line_field(tmp_path):
 def test_cli_run_and_errors(tmp_path):
     runner = CliRunner()
     rp = _write(tmp_path, TINY)
-    res = runner.invoke(app, ["run", str(rp), "--runs-dir", str(tmp_path / "runs"), "--results-dir",
+    res = runner.invoke(app, ["rerun", "run", str(rp), "--runs-dir", str(tmp_path / "runs"), "--results-dir",
                               str(tmp_path / "results"), "--json"])
     assert res.exit_code == 0, res.output
     d = json.loads(res.stdout)
     assert d["status"] == "ran" and Result.model_validate(d["result"]).network == "resnet20"
     assert Path(d["collected"]).exists() and Path(d["collected"]).with_suffix(".csv").exists()
-    res = runner.invoke(app, ["run", str(rp), "--runs-dir", str(tmp_path / "runs"), "--no-results-dir"])
+    res = runner.invoke(app, ["rerun", "run", str(rp), "--runs-dir", str(tmp_path / "runs"), "--no-results-dir"])
     assert res.exit_code == 0 and "complete" in res.stdout
     bad = _write(tmp_path, dict(TINY, extra_field=1), "bad.yaml")
-    res = runner.invoke(app, ["run", str(bad), "--runs-dir", str(tmp_path / "runs2"), "--no-results-dir"])
+    res = runner.invoke(app, ["rerun", "run", str(bad), "--runs-dir", str(tmp_path / "runs2"), "--no-results-dir"])
     assert res.exit_code != 0 and isinstance(res.exception, AuditError)
     assert "bad.yaml:" in str(res.exception) and "extra_field: unknown field" in str(res.exception)
     assert not (tmp_path / "runs2").exists()
 
 
-def test_cli_module_does_not_import_torch():
-    code = "import sys, audit.rerun.cli, audit.rerun.recipe; assert 'torch' not in sys.modules, 'torch imported'"
+def test_command_line_does_not_import_torch():
+    code = "import sys, audit.cli, audit.rerun.config; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 def _launch(recipe: Path, runs: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "audit.rerun.cli", "run", str(recipe), "--runs-dir", str(runs),
+    return subprocess.Popen([sys.executable, "-m", "audit", "rerun", "run", str(recipe), "--runs-dir", str(runs),
                              "--no-results-dir", "--json"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -306,8 +310,7 @@ def test_kill9_and_resume(tmp_path):
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    if proc.returncode != -signal.SIGKILL:
-        pytest.fail(f"the run ended before it could be killed (rc {proc.returncode})")
+    assert proc.returncode == -signal.SIGKILL, f"the run ended before it could be killed (rc {proc.returncode})"
     assert not (runs / ref.run_dir.name / "result.json").exists()
     resumed = run_recipe(load_recipe(rp), runs)
     assert resumed.status == "resumed"
@@ -329,7 +332,10 @@ def test_shipped_digits_recipe_kill9_resume(tmp_path):
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert proc.returncode == -signal.SIGKILL, f"the run ended before it could be killed (rc {proc.returncode})"
+    assert not (runs / ref.run_dir.name / "result.json").exists()
     resumed = run_recipe(load_recipe(rp), runs)
+    assert resumed.status == "resumed"
     assert _metrics(resumed.history) == _metrics(ref.history)
 
 
@@ -366,7 +372,7 @@ def test_overall_schedule_cut_at_pruning_epoch():
     assert str(r.finetune.lr_schedule) == "0:1e-2,30:1e-3,60:1e-4,75:1e-5; total=90"  # the seed's P30F90 tail
     expanded = recipe_from_data(dict(base, pretrain={"epochs": 30, "lr_schedule": "0:1e-1"},
                                      finetune={"epochs": 90, "lr_schedule": "0:1e-2,30:1e-3,60:1e-4,75:1e-5"}))
-    from audit.rerun.recipe import recipe_hash, resolved
+    from audit.rerun.config import recipe_hash, resolved
 
     assert recipe_hash(resolved(r)) == recipe_hash(resolved(expanded))
     with pytest.raises(RecipeError, match="overall: prune_epoch 120 leaves no finetuning"):

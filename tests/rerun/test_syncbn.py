@@ -11,6 +11,8 @@ import copy
 
 import pytest
 
+pytestmark = pytest.mark.rerun
+
 torch = pytest.importorskip("torch")
 
 from torch import nn  # noqa: E402

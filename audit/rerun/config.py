@@ -1,4 +1,4 @@
-"""Rerun recipes: the YAML that says what to train, prune and finetune.
+"""Rerun configs: the recipe YAML that says what to train, prune and finetune.
 
 A recipe is validated like the registry (unknown fields are errors; every problem is reported as
 ``recipe.yaml:LINE: field.path: message``).  Its *resolved* form -- every default filled in, every
@@ -41,7 +41,25 @@ from audit.registry.schema import ScheduleField
 from ..errors import Problem
 from .errors import RecipeError, RecipeProblems
 
-__all__ = ["Recipe", "load_recipe", "recipe_from_data", "recipe_hash", "resolved"]
+__all__ = [
+    "DATASET_NAMES",
+    "RERUN_NETWORKS",
+    "BaseCfg",
+    "DatasetCfg",
+    "ModelCfg",
+    "OptimizerCfg",
+    "OverallCfg",
+    "PruneStageCfg",
+    "PruningCfg",
+    "RatioValue",
+    "Recipe",
+    "StageCfg",
+    "Strict",
+    "load_recipe",
+    "recipe_from_data",
+    "recipe_hash",
+    "resolved",
+]
 
 DATASET_NAMES = ("digits", "cifar-10", "cifar-100", "imagenet-1k", "imagenet-100")
 RERUN_NETWORKS = ("resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet18", "resnet34", "resnet50",
