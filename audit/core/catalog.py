@@ -28,6 +28,7 @@ __all__ = [
     "EngineMethod",
     "Network",
     "DatasetId",
+    "EngineMethodId",
     "EngineNetworkId",
     "NetworkId",
     "dataset",
@@ -69,9 +70,9 @@ class Network:
     """Customary number of classes (for FLOPs)."""
     depth: int
     """Depth in the network's name (ResNet-56: 56)."""
-    ratio_layout: tuple[str, ...] | None = None
+    ratio_layout: tuple[str, ...] = ()
     """What each entry of a stage-wise ratio list indexes (the seed's Tab. 1 lists for ResNet-50:
-    ``stem, layer1 .. layer4, fc``); ``None`` where the rerun engine has no ratio list for it."""
+    ``stem, layer1 .. layer4, fc``); empty where the rerun engine has no ratio list for it."""
     engine: bool = False
     """True when the rerun engine builds, prunes and counts this network."""
 
@@ -190,3 +191,5 @@ NetworkId = Annotated[str, AfterValidator(_known("network", NETWORKS))]
 """A canonical network id of the catalog."""
 EngineNetworkId = Annotated[str, AfterValidator(_known("network", engine_networks()))]
 """A network the rerun engine builds."""
+EngineMethodId = Annotated[str, AfterValidator(_known("rerun method", ENGINE_METHODS))]
+"""The engine id of a rerun-engine method (``l1``, ``random``, ``greg1``, ``greg2``)."""

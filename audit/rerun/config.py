@@ -26,24 +26,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import types
-import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from audit.core import schedule as _sched
-from audit.core.names import did_you_mean, unknown_name
-from audit.io.yamlio import YamlProblems, dotted_path, line_of, load, read_text
+from audit.core.catalog import ENGINE_METHODS, DatasetId, EngineMethodId, EngineNetworkId
+from audit.errors import Problem
+from audit.io.loader import Lines, Loaded, StrictModel, load_model, validate_data
 from audit.registry.schema import ScheduleField
 
-from ..errors import Problem
 from .errors import RecipeError, RecipeProblems
 
 __all__ = [
-    "DATASET_NAMES",
-    "RERUN_NETWORKS",
     "BaseCfg",
     "DatasetCfg",
     "ModelCfg",
@@ -54,39 +50,24 @@ __all__ = [
     "RatioValue",
     "Recipe",
     "StageCfg",
-    "Strict",
     "load_recipe",
     "recipe_from_data",
     "recipe_hash",
     "resolved",
 ]
 
-DATASET_NAMES = ("digits", "cifar-10", "cifar-100", "imagenet-1k", "imagenet-100")
-RERUN_NETWORKS = ("resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet18", "resnet34", "resnet50",
-                  "vgg19")
 RatioValue = Union[float, int, str]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
-class ModelCfg(Strict):
-    network: str
+class ModelCfg(StrictModel):
+    network: EngineNetworkId
     """Network id: resnet20/32/44/56/110 (CIFAR), resnet18/34/50 (torchvision), vgg19 (CIFAR, BN)."""
     num_classes: Annotated[int, Field(ge=1, strict=True)] | None = None
     """Number of classes; ``null`` = the dataset's."""
 
-    @field_validator("network")
-    @classmethod
-    def _network(cls, v: str) -> str:
-        if v not in RERUN_NETWORKS:
-            raise ValueError(unknown_name("network", v, RERUN_NETWORKS))
-        return v
 
-
-class DatasetCfg(Strict):
-    name: str
+class DatasetCfg(StrictModel):
+    name: DatasetId
     """``digits`` (scikit-learn's bundled digits, no download), ``cifar-10``, ``cifar-100`` (local
     python-format folder), ``imagenet-1k`` / ``imagenet-100`` (ImageFolder root with train/ and val/)."""
     root: str | None = None
@@ -102,13 +83,6 @@ class DatasetCfg(Strict):
     workers: Annotated[int, Field(ge=0, strict=True)] = 0
     """Data-loading worker processes (ImageFolder datasets only)."""
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if v not in DATASET_NAMES:
-            raise ValueError(unknown_name("dataset", v, DATASET_NAMES))
-        return v
-
     @model_validator(mode="after")
     def _root(self) -> DatasetCfg:
         if self.name != "digits" and not self.root:
@@ -116,7 +90,7 @@ class DatasetCfg(Strict):
         return self
 
 
-class BaseCfg(Strict):
+class BaseCfg(StrictModel):
     checkpoint: str | None = None
     """Local path of the dense model's weights (a state_dict saved with torch.save); ``null`` = the
     engine trains the base model itself (the ``pretrain`` stage)."""
@@ -124,7 +98,7 @@ class BaseCfg(Strict):
     """Filled in on resolution: the checkpoint's SHA-256 (a changed file is a different run)."""
 
 
-class PruneStageCfg(Strict):
+class PruneStageCfg(StrictModel):
     """The pruning stage of a method that has one (GReg-1/GReg-2, see ``audit.rerun.methods``)."""
 
     epochs: Annotated[int, Field(ge=1, strict=True)] = 5
@@ -141,8 +115,8 @@ class PruneStageCfg(Strict):
     """Iterations at the ceiling before the filters are removed (GReg paper: 10000)."""
 
 
-class PruningCfg(Strict):
-    method: Literal["l1", "random", "greg1", "greg2"] = "l1"
+class PruningCfg(StrictModel):
+    method: EngineMethodId = "l1"
     """Filter ranking: ``l1`` (Li et al.), ``random`` (the random-filter baseline), ``greg1`` / ``greg2``
     (growing regularisation, Wang et al. ICLR'21; see ``audit.rerun.methods``)."""
     stage: PruneStageCfg | None = None
@@ -156,7 +130,7 @@ class PruningCfg(Strict):
 
     @model_validator(mode="after")
     def _stage_method(self) -> PruningCfg:
-        if self.stage is not None and self.method in ("l1", "random"):
+        if self.stage is not None and ENGINE_METHODS[self.method].stage is None:
             raise ValueError(f"'stage' is the pruning stage of greg1/greg2; {self.method} prunes in one shot")
         return self
 
@@ -170,7 +144,7 @@ class PruningCfg(Strict):
         return v
 
 
-class StageCfg(Strict):
+class StageCfg(StrictModel):
     epochs: Annotated[int, Field(ge=1, strict=True)]
     """Epochs of the stage."""
     lr_schedule: ScheduleField
@@ -195,7 +169,7 @@ class StageCfg(Strict):
         return v
 
 
-class OverallCfg(Strict):
+class OverallCfg(StrictModel):
     """One schedule over pretraining and finetuning, cut at the pruning epoch (the seed's S4.2 ``PxFy``)."""
 
     epochs: Annotated[int, Field(ge=2, strict=True)]
@@ -226,7 +200,7 @@ class OverallCfg(Strict):
                 StageCfg(epochs=self.epochs - self.prune_epoch, lr_schedule=tail))
 
 
-class OptimizerCfg(Strict):
+class OptimizerCfg(StrictModel):
     name: Literal["sgd"] = "sgd"
     """Only SGD."""
     momentum: Annotated[float, Field(ge=0, lt=1)] = 0.9
@@ -240,7 +214,7 @@ class OptimizerCfg(Strict):
         return self
 
 
-class Recipe(Strict):
+class Recipe(StrictModel):
     name: str | None = None
     """A label for the recipe (it is part of the resolved recipe)."""
     pipeline: Literal["pruning", "scratch"] = "pruning"
@@ -299,99 +273,42 @@ class Recipe(Strict):
 
 
 # ---------------------------------------------------------------------- loading
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The pydantic model class whose fields the last element of ``loc`` names."""
-    cls: type[BaseModel] = Recipe
-    for part in loc[:-1]:
-        if not isinstance(part, str) or part not in cls.model_fields:
-            return None
-        nxt = _unwrap(cls.model_fields[part].annotation)
-        if nxt is None:
-            return None
-        cls = nxt
-    return cls
+NOUN = "a rerun recipe"
 
 
-def _unwrap(ann: Any) -> type[BaseModel] | None:
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann
-    if typing.get_origin(ann) in (Union, types.UnionType):
-        for a in typing.get_args(ann):
-            if isinstance(a, type) and issubclass(a, BaseModel):
-                return a
-    return None
-
-
-def _problems(exc: ValidationError, lines: dict, display: str) -> list[Problem]:
-    out: list[Problem] = []
-    seen: set[tuple[Any, ...]] = set()
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        # drop pydantic's union-branch labels ("float", "list[...]") from the location
-        clean: list[Any] = []
-        for part in loc:
-            if isinstance(part, str) and ("[" in part or part in ("float", "int", "str", "function-after")):
-                continue
-            clean.append(part)
-        key = tuple(clean)
-        if key in seen and err["type"] != "extra_forbidden":
-            continue
-        seen.add(key)
-        if err["type"] == "extra_forbidden":
-            cls = _model_at(key)
-            known = list(cls.model_fields) if cls else []
-            msg = f"unknown field {key[-1]!r}." + did_you_mean(str(key[-1]), known)
-            if known:
-                msg += f" (allowed: {', '.join(known)})"
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        else:
-            msg = err["msg"]
-            if msg.startswith("Value error, "):
-                msg = msg[len("Value error, "):]
-        out.append(Problem(display, line_of(lines, key), dotted_path(key), msg))
-    return out
-
-
-def recipe_from_data(data: Any, display: str = "<recipe>", lines: dict | None = None) -> Recipe:
-    """Validate recipe data; problems raise :class:`RecipeError` (one ``file:line: field: message`` a line)."""
-    lines = lines or {}
-    if not isinstance(data, dict):
-        raise RecipeProblems(str(Problem(display, 1, "", "a recipe is a YAML mapping")))
-    try:
-        recipe = Recipe.model_validate(data)
-    except ValidationError as exc:
-        raise RecipeProblems("\n".join(str(p) for p in sorted(_problems(exc, lines, display)))) from None
-    _check_ratios(recipe, display, lines)
-    return recipe
-
-
-def _check_ratios(recipe: Recipe, display: str, lines: dict) -> None:
-    """Resolve the ratios against the network (needs torch; skipped without it)."""
+def _ratio_rule(loaded: Loaded[Recipe]) -> list[Problem]:
+    """The ratios must fit the network (needs torch to build it; nothing to say without torch)."""
+    if loaded.model is None:
+        return []
     try:
         import torch  # noqa: F401
     except ImportError:
-        return
+        return []
     from .errors import RatioError
     from .prune import resolve_ratios
 
-    p = recipe.pruning
+    p = loaded.model.pruning
     try:
-        resolve_ratios(recipe.model.network, p.ratio, overrides=p.overrides, skip=p.skip)
+        resolve_ratios(loaded.model.model.network, p.ratio, overrides=p.overrides, skip=p.skip)
     except RatioError as exc:
-        raise RecipeProblems(str(Problem(display, line_of(lines, ("pruning", "ratio")), "pruning.ratio", str(exc)))) from None
+        return [loaded.problem(("pruning", "ratio"), str(exc))]
+    return []
+
+
+def recipe_from_data(data: Any, display: str = "<recipe>", lines: Lines | None = None) -> Recipe:
+    """Validate recipe data; :class:`RecipeProblems` with every problem (``file:line: field: message``)."""
+    loaded = validate_data(data, Recipe, noun=NOUN, display=display, lines=lines, checks=[_ratio_rule])
+    if loaded.model is None:
+        raise RecipeProblems(loaded.problems)
+    return loaded.model
 
 
 def load_recipe(path: str | Path) -> Recipe:
-    """Read and validate a recipe file."""
-    p = Path(path)
-    display = str(path)
-    try:
-        text = read_text(p, display)
-        data, lines = load(text, display)
-    except YamlProblems as exc:
-        raise RecipeProblems("\n".join(str(x) for x in exc.problems)) from None
-    return recipe_from_data(data, display, lines)
+    """Read and validate a recipe file; :class:`RecipeProblems` with every problem of the file."""
+    loaded = load_model(path, Recipe, noun=NOUN, display=str(path), checks=[_ratio_rule])
+    if loaded.model is None:
+        raise RecipeProblems(loaded.problems)
+    return loaded.model
 
 
 def resolved(recipe: Recipe, base_dir: Path | None = None) -> dict[str, Any]:

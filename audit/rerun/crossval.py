@@ -86,16 +86,18 @@ class CrossvalReport(_CrossvalCommand):
 
 
 def check_methods(*names: str) -> list[str]:
-    """Canonical engine method names; an unknown or unrunnable one is a one-line error listing the runnable."""
-    from .methods import METHODS, canonical
+    """Engine ids of the named methods (any spelling of :data:`audit.core.catalog.ENGINE_METHODS`); an
+    unknown one is a one-line error listing what the engine runs."""
+    from audit.core.catalog import ENGINE_METHODS, engine_method
+    from audit.errors import UnknownName
 
     out = []
     for n in names:
-        c = canonical(n)
-        if c is None:
-            can = ", ".join(f"{k} ({m.label})" for k, m in METHODS.items())
-            raise RerunError(f"the rerun engine cannot run method {n!r}; it can run: {can}")
-        out.append(c)
+        try:
+            out.append(engine_method(n).id)
+        except UnknownName:
+            can = ", ".join(f"{k} ({m.label})" for k, m in ENGINE_METHODS.items())
+            raise RerunError(f"the rerun engine cannot run method {n!r}; it can run: {can}") from None
     return out
 
 

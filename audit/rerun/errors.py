@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import AuditError
+from audit.errors import AuditError, ValidationFailed
 
 __all__ = ["CheckpointError", "DatasetMissing", "RatioError", "RecipeError", "RecipeProblems", "RerunError",
            "TorchMissing", "require_torch"]
@@ -28,10 +28,9 @@ class RecipeError(RerunError):
     """A recipe that cannot be run (problems printed as ``file:line: field: message``)."""
 
 
-class RecipeProblems(RecipeError):
-    """Validation problems of a recipe file, one ``file:line: field: message`` a line (printed as is)."""
-
-    prefixed = False
+class RecipeProblems(RecipeError, ValidationFailed):
+    """Validation problems of a recipe or grid file: every :class:`audit.errors.Problem`, one
+    ``file:line: field: message`` a line (printed as is)."""
 
 
 class TorchMissing(RerunError):

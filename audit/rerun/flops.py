@@ -104,7 +104,7 @@ def flops_report(network: str, ratios: Any, num_classes: int | None = None, inpu
                  overrides: Mapping[Any, Any] | None = None, skip: tuple[str, ...] = ()) -> FlopsReport:
     """Dense vs pruned MACs and parameters of ``network`` at ``ratios`` (see ``resolve_ratios``)."""
     info = network_info(network)
-    classes = info.num_classes if num_classes is None else num_classes
+    classes = info.classes if num_classes is None else num_classes
     size = info.input_size if input_size is None else input_size
     with torch.device("meta"):  # shapes only: no weights are materialised or initialised
         dense_model = build_model(network, classes)

@@ -41,27 +41,26 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from audit.core import catalog
 from audit.core import schedule as _sched
 from audit.core.rules import RecipeError as _AppARecipeError
 from audit.core.rules import derive, s42_finetune, schedule_text
-from audit.io.yamlio import YamlProblems, dotted_path, line_of, load, read_text
+from audit.errors import Problem
+from audit.io.loader import Lines, Loaded, StrictModel, load_model, validate_data
 from audit.registry.schema import ScheduleField
 
-from ..errors import Problem
-from .errors import RecipeProblems
+from .errors import RecipeError, RecipeProblems
 
 if TYPE_CHECKING:
     from .executor import Executor, Job
     from .runs import CellOutput
 
-__all__ = ["DATASET_CLASSES", "DATASET_SIZE", "SETUPS", "SETUP_TAG", "Accounting", "Cell", "Grid", "GridError",
+__all__ = ["SETUPS", "SETUP_TAG", "Accounting", "Cell", "Grid", "GridError",
            "GridRun", "OverallGrid", "Row", "accounting", "cell_recipe_data", "dense_spec", "dry_run_text", "expand",
            "grid_from_data", "load_grid", "row_label", "run_grid", "speedup_of"]
 
-DATASET_CLASSES = {"imagenet-1k": 1000, "imagenet-100": 100, "cifar-10": 10, "cifar-100": 100, "digits": 10}
-DATASET_SIZE = {"imagenet-1k": 224, "imagenet-100": 224, "cifar-10": 32, "cifar-100": 32, "digits": 16}
 SETUPS = ("scratch", "scratch-b", "S4.2", "SX-A", "SX-B", "custom")
 SETUP_TAG = {"scratch": "Scratch-E", "scratch-b": "Scratch-B", "S4.2": "S4.2", "SX-A": "SX-A", "SX-B": "SX-B",
              "custom": "custom"}
@@ -71,11 +70,7 @@ class GridError(RecipeProblems):
     """A grid that cannot be expanded (printed as is: ``file:line: field: message``)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class OverallGrid(_Strict):
+class OverallGrid(StrictModel):
     epochs: Annotated[int, Field(ge=2, strict=True)]
     lr_schedule: ScheduleField
 
@@ -97,7 +92,7 @@ class OverallGrid(_Strict):
         return v
 
 
-class Row(_Strict):
+class Row(StrictModel):
     setup: str
     """scratch (Scratch-E), scratch-b, S4.2, SX-A, SX-B or custom."""
     prune_epoch: Annotated[int, Field(ge=1, strict=True)] | None = None
@@ -140,7 +135,7 @@ class Row(_Strict):
         return self
 
 
-class Grid(_Strict):
+class Grid(StrictModel):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     base: dict[str, Any]
     overall: OverallGrid
@@ -189,83 +184,84 @@ class Cell:
 
 
 # ---------------------------------------------------------------------- loading
-def _problems(exc: ValidationError, lines: dict, display: str) -> list[Problem]:
-    out = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in
-                                                                             ("float", "int", "str", "function-after"))))
-        msg = err["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        if err["type"] == "extra_forbidden":
-            msg = f"unknown field {loc[-1]!r}"
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        out.append(Problem(display, line_of(lines, loc), dotted_path(loc), msg))
-    return out
+NOUN = "a rerun grid"
 
 
-def grid_from_data(data: Any, display: str = "<grid>", lines: dict | None = None) -> Grid:
-    lines = lines or {}
-    if data is None or data == {}:
-        raise GridError(str(Problem(display, 1, "", "empty grid: the file defines nothing")))
-    if not isinstance(data, dict):
-        raise GridError(str(Problem(display, 1, "", "a grid is a YAML mapping")))
-    try:
-        grid = Grid.model_validate(data)
-    except ValidationError as exc:
-        raise GridError("\n".join(str(p) for p in sorted(_problems(exc, lines, display)))) from None
-    g = grid
-    if not g.ratios:
-        raise GridError(str(Problem(display, line_of(lines, ("ratios",)), "ratios", "empty grid: no pruning ratios")))
-    if not g.rows:
-        raise GridError(str(Problem(display, line_of(lines, ("rows",)), "rows", "empty grid: no rows")))
+def _grid_rules(loaded: Loaded[Grid]) -> list[Problem]:
+    """Rules of a grid beyond its schema: something to expand, no cell twice, pruning epochs inside
+    the overall schedule, and a base whose recipe fields are valid (checked once on a stand-in cell)."""
+    g = loaded.model
+    if g is None:
+        return []
+    out: list[Problem] = []
+    for field_name, what in (("ratios", "no pruning ratios"), ("rows", "no rows")):
+        if not getattr(g, field_name):
+            out.append(loaded.problem((field_name,), f"empty grid: {what}"))
     if isinstance(g.seeds, list) and not g.seeds:
-        raise GridError(str(Problem(display, line_of(lines, ("seeds",)), "seeds", "empty grid: no seeds")))
-    seen: dict[Fraction, int] = {}
+        out.append(loaded.problem(("seeds",), "empty grid: no seeds"))
+    if isinstance(g.seeds, list) and len(set(g.seeds)) != len(g.seeds):
+        out.append(loaded.problem(("seeds",), "a seed is listed twice"))
     from .prune import to_ratio
 
+    seen: dict[Fraction, int] = {}
     for i, r in enumerate(g.ratios):
         try:
             fr = to_ratio(r, f"ratios[{i}]")
-        except Exception as exc:
-            raise GridError(str(Problem(display, line_of(lines, ("ratios", i)), f"ratios[{i}]", str(exc)))) from None
+        except Exception as exc:  # any parse failure of a ratio is this ratio's problem
+            out.append(loaded.problem(("ratios", i), str(exc)))
+            continue
         if fr in seen:
-            raise GridError(str(Problem(display, line_of(lines, ("ratios", i)), f"ratios[{i}]",
-                                        f"ratio {r} is ratios[{seen[fr]}] again: every cell would run twice")))
+            out.append(loaded.problem(("ratios", i), f"ratio {r} is ratios[{seen[fr]}] again: every cell would "
+                                                     "run twice"))
         seen[fr] = i
-    if isinstance(g.seeds, list) and len(set(g.seeds)) != len(g.seeds):
-        raise GridError(str(Problem(display, line_of(lines, ("seeds",)), "seeds", "a seed is listed twice")))
     labels: dict[str, int] = {}
     for i, row in enumerate(g.rows):
-        where = line_of(lines, ("rows", i))
         if row.prune_epoch is not None and row.prune_epoch >= g.overall.epochs:
-            raise GridError(str(Problem(display, line_of(lines, ("rows", i, "prune_epoch")), f"rows[{i}].prune_epoch",
-                                        f"P={row.prune_epoch} is not before the end of the {g.overall.epochs} "
-                                        "pretraining epochs of the overall schedule")))
+            out.append(loaded.problem(("rows", i, "prune_epoch"),
+                                      f"P={row.prune_epoch} is not before the end of the {g.overall.epochs} "
+                                      "pretraining epochs of the overall schedule"))
+            continue  # its label needs a P inside the schedule
         lab = row_label(g, row)
         if lab in labels:
-            raise GridError(str(Problem(display, where, f"rows[{i}]",
-                                        f"row {lab!r} is rows[{labels[lab]}] again: every cell would run twice")))
+            out.append(loaded.problem(("rows", i), f"row {lab!r} is rows[{labels[lab]}] again: every cell would "
+                                                   "run twice"))
         labels[lab] = i
-    # recipe fields of the base: validate them once with a stand-in ratio and stages
+    if out or not g.seed_list():
+        return out
     from .config import recipe_from_data
 
-    try:
-        recipe_from_data(_cell_data(g, None, 0.5, g.seed_list()[0], "0:1e-2", 1, None), display)
+    try:  # the recipe fields of the base, validated once on a stand-in cell
+        recipe_from_data(_cell_data(g, None, 0.5, g.seed_list()[0], "0:1e-2", 1, None), loaded.display)
     except RecipeProblems as exc:
-        raise GridError(f"{display}: base: {str(exc).split(': ', 1)[-1]}") from None
-    return grid
+        out.extend(loaded.problem(("base", *_split(p.path)), p.message) for p in exc.problems)
+    return out
+
+
+def _split(dotted: str) -> tuple[Any, ...]:
+    """``pruning.overrides[2].x`` -> ``('pruning', 'overrides', 2, 'x')`` (the inverse of a dotted path)."""
+    parts: list[Any] = []
+    for piece in dotted.split(".") if dotted else []:
+        name, *indices = piece.replace("]", "").split("[")
+        if name:
+            parts.append(name)
+        parts.extend(int(i) for i in indices)
+    return tuple(parts)
+
+
+def grid_from_data(data: Any, display: str = "<grid>", lines: Lines | None = None) -> Grid:
+    """Validate grid data; :class:`GridError` with every problem (``file:line: field: message``)."""
+    loaded = validate_data(data, Grid, noun=NOUN, display=display, lines=lines, checks=[_grid_rules])
+    if loaded.model is None:
+        raise GridError(loaded.problems)
+    return loaded.model
 
 
 def load_grid(path: str | Path) -> Grid:
-    p = Path(path)
-    try:
-        text = read_text(p, str(path))
-        data, lines = load(text, str(path))
-    except YamlProblems as exc:
-        raise GridError("\n".join(str(x) for x in exc.problems)) from None
-    return grid_from_data(data, str(path), lines)
+    """Read and validate a grid file; :class:`GridError` with every problem of the file."""
+    loaded = load_model(path, Grid, noun=NOUN, display=str(path), checks=[_grid_rules])
+    if loaded.model is None:
+        raise GridError(loaded.problems)
+    return loaded.model
 
 
 # ---------------------------------------------------------------------- expansion
@@ -298,7 +294,7 @@ def _derive(g: Grid, epochs: int, lr: float) -> _sched.Schedule:
     try:
         return derive(epochs, lr, g.final_lr, max_stage=g.max_stage)
     except _AppARecipeError as exc:
-        raise GridError(f"grid {g.name}: {exc}") from None
+        raise RecipeError(f"grid {g.name}: {exc}") from None
 
 
 _SPEEDUPS: dict[str, float] = {}
@@ -319,8 +315,9 @@ def _speedup(g: Grid, ratio: Any) -> float:
     model = g.base.get("model", {})
     ds = g.base.get("dataset", {})
     p = g.base.get("pruning", {}) or {}
-    classes = model.get("num_classes") or DATASET_CLASSES.get(ds.get("name"), 10)
-    size = ds.get("image_size") or DATASET_SIZE.get(ds.get("name"), 32)
+    known = catalog.DATASETS.get(ds.get("name", ""))
+    classes = model.get("num_classes") or (known.classes if known else 10)
+    size = ds.get("image_size") or (known.input_size if known else 32)
     rep = flops_report(model["network"], ratio, classes, size, p.get("overrides") or None, tuple(p.get("skip") or ()))
     return float(rep.speedup)
 
@@ -364,7 +361,7 @@ def expand(g: Grid) -> list[Cell]:
                     try:
                         sched = _sched.parse_schedule(row.lr_schedule or "", F)
                     except _sched.ScheduleError as exc:
-                        raise GridError(f"grid {g.name}: row {label!r}: lr_schedule: {exc}") from None
+                        raise RecipeError(f"grid {g.name}: row {label!r}: lr_schedule: {exc}") from None
             for seed in g.seed_list():
                 cells.append(Cell(label, SETUP_TAG[row.setup], ri, float(r), str(r), seed, pipeline, P, F, sched, sp,
                                   dict(row.pruning)))
@@ -378,7 +375,8 @@ def _cell_data(g: Grid, cell: Cell | None, ratio: Any, seed: int, sched: Any, ep
     data["seed"] = seed
     pr = dict(data.get("pruning") or {})
     pr.update(pruning or {})
-    if pr.get("method", "l1") in ("l1", "random"):
+    method = catalog.ENGINE_METHODS.get(pr.get("method", "l1"))
+    if method is not None and method.stage is None:
         pr.pop("stage", None)  # a GReg stage in the base does not apply to a one-shot row
     pr["ratio"] = ratio
     data["pruning"] = pr

@@ -49,46 +49,7 @@ from .config import OptimizerCfg, PruneStageCfg
 from .prune import conv_at, kept_count, prune_groups, select_filters
 from .train import TrainHook, make_optimizer, train_epoch
 
-__all__ = ["ALIASES", "METHODS", "GregEpoch", "GregOutcome", "GrowingPenalty", "Method", "canonical", "greg_stage",
-           "method_label", "runnable"]
-
-
-@dataclass(frozen=True)
-class Method:
-    """An engine method: its name, the label results use, its filter ranking and its pruning stage."""
-
-    name: str
-    label: str  # the name results use (audit.registry.schema Result.method)
-    ranking: str  # select_filters criterion
-    stage: str | None = None  # pruning-stage procedure: "growing-penalty" (GReg) or None (one-shot)
-    uniform: bool = False  # growing-penalty: on every filter of the pruned layers (GReg-2) or the picked ones
-
-
-METHODS: dict[str, Method] = {
-    "l1": Method("l1", "L1-norm", "l1"),
-    "random": Method("random", "random filter pruning", "random"),
-    "greg1": Method("greg1", "GReg-1", "l1", "growing-penalty"),
-    "greg2": Method("greg2", "GReg-2", "l1", "growing-penalty", uniform=True),
-}
-ALIASES = {"l1-norm": "l1", "l1norm": "l1", "greg-1": "greg1", "greg-2": "greg2", "random filter pruning": "random",
-           "random-filter": "random"}
-
-
-def runnable() -> list[str]:
-    """The names of the methods the engine runs."""
-    return list(METHODS)
-
-
-def canonical(name: str) -> str | None:
-    """The engine name of ``name`` (case-insensitive, aliases such as ``GReg-2``), or None."""
-    n = name.strip().lower()
-    n = ALIASES.get(n, n)
-    return n if n in METHODS else None
-
-
-def method_label(name: str) -> str:
-    """The label results use for engine method ``name`` (``name`` itself when unknown)."""
-    return METHODS[name].label if name in METHODS else name
+__all__ = ["GregEpoch", "GregOutcome", "GrowingPenalty", "greg_stage"]
 
 
 def _pruned_groups(model: nn.Module, network: str, ratios: Mapping[str, Fraction]) -> list[tuple[str, int]]:

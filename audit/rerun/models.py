@@ -6,52 +6,37 @@
   bias, four max-pools, global average pooling and a single ``Linear(512, classes)``.
 * torchvision's ``resnet18/34/50`` with any number of classes.
 
-Each network is described by a :class:`NetworkInfo` (family, default input size, the layout of
-its stage-wise ratio list).  ``init_weights`` is the family's own initialisation; it is also what
+Each network is described by its catalog entry (:class:`audit.core.catalog.Network`: family, default
+input size, the layout of its stage-wise ratio list).  ``init_weights`` is the family's own initialisation; it is also what
 gives a pruned architecture trained from scratch its fresh weights.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from audit.core import catalog
+from audit.core.catalog import Network
 from audit.core.names import did_you_mean
 
 from ..errors import UnknownName
 
-__all__ = ["NETWORKS", "VGG19_CFG", "CifarBasicBlock", "CifarResNet", "CifarVGG", "NetworkInfo", "ShortcutA", "build_model",
+__all__ = ["NETWORKS", "VGG19_CFG", "CifarBasicBlock", "CifarResNet", "CifarVGG", "ShortcutA", "build_model",
            "init_weights", "network_info"]
 
 
-@dataclass(frozen=True)
-class NetworkInfo:
-    name: str
-    family: str  # "cifar-resnet", "tv-resnet", "vgg"
-    input_size: int  # the customary input resolution (for FLOPs)
-    num_classes: int  # the customary number of classes (for FLOPs)
-    ratio_layout: tuple[str, ...]  # what each entry of a stage-wise ratio list indexes
-    depth: int = 0
-
-
-_CIFAR_LAYOUT = ("stem", "layer1", "layer2", "layer3", "fc")
-_TV_LAYOUT = ("stem", "layer1", "layer2", "layer3", "layer4", "fc")
 VGG19_CFG: tuple[int | str, ...] = (
     64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512,
 )
 
-NETWORKS: dict[str, NetworkInfo] = {
-    **{f"resnet{d}": NetworkInfo(f"resnet{d}", "cifar-resnet", 32, 10, _CIFAR_LAYOUT, d) for d in (20, 32, 44, 56, 110)},
-    **{f"resnet{d}": NetworkInfo(f"resnet{d}", "tv-resnet", 224, 1000, _TV_LAYOUT, d) for d in (18, 34, 50)},
-    "vgg19": NetworkInfo("vgg19", "vgg", 32, 100, tuple(f"conv{i}" for i in range(16)) + ("fc",), 19),
-}
+NETWORKS: dict[str, Network] = {n: catalog.network(n) for n in catalog.engine_networks()}
+"""The catalog's networks that the engine builds (see :mod:`audit.core.catalog`)."""
 
 
-def network_info(name: str) -> NetworkInfo:
-    """The :class:`NetworkInfo` of ``name``; an unknown name is an error with "Did you mean"."""
+def network_info(name: str) -> Network:
+    """The catalog entry of an engine network; an unknown name is an error with "Did you mean"."""
     if name not in NETWORKS:
         raise UnknownName(f"unknown network {name!r} for the rerun engine.{did_you_mean(name, NETWORKS)}"
                           f" (known: {', '.join(NETWORKS)})")
@@ -175,7 +160,7 @@ def init_weights(model: nn.Module, family: str) -> None:
 def build_model(name: str, num_classes: int | None = None) -> nn.Module:
     """A freshly initialised dense network (seed the global RNG first for determinism)."""
     info = network_info(name)
-    classes = info.num_classes if num_classes is None else int(num_classes)
+    classes = info.classes if num_classes is None else int(num_classes)
     if classes < 1:
         raise ValueError(f"num_classes must be positive (got {classes})")
     if info.family == "cifar-resnet":

@@ -28,10 +28,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from audit.core.catalog import Network
 from audit.core.names import did_you_mean, unknown_name
 
 from .errors import RatioError
-from .models import NetworkInfo, build_model, init_weights, network_info
+from .models import build_model, init_weights, network_info
 
 __all__ = [
     "RANKINGS",
@@ -188,7 +189,7 @@ def _vgg_keys(key: str, groups: list[PruneGroup]) -> list[PruneGroup] | None:
     return sel or None
 
 
-def _select(key: Any, info: NetworkInfo, groups: list[PruneGroup]) -> list[PruneGroup]:
+def _select(key: Any, info: Network, groups: list[PruneGroup]) -> list[PruneGroup]:
     """The groups a ratio key names: a stage, a block, a layer path; for VGG a conv index or range."""
     key = str(key)
     if key in ("stem", "fc"):
@@ -200,14 +201,14 @@ def _select(key: Any, info: NetworkInfo, groups: list[PruneGroup]) -> list[Prune
     if not sel:
         known = ["stem", "fc"] + sorted({g.stage for g in groups} | {g.block or g.name for g in groups}
                                         | {g.name for g in groups})
-        raise RatioError(f"{key!r} names no prunable layer of {info.name}.{did_you_mean(key, known)}")
+        raise RatioError(f"{key!r} names no prunable layer of {info.id}.{did_you_mean(key, known)}")
     return sel
 
 
-def _check_unprunable(key: str, r: Fraction, info: NetworkInfo) -> None:
+def _check_unprunable(key: str, r: Fraction, info: Network) -> None:
     if r != 0 and key in ("stem", "fc"):
         raise RatioError(
-            f"the {key} of {info.name} is never pruned under the L1-norm conventions (its ratio must be 0, got {_fmt(r)})"
+            f"the {key} of {info.id} is never pruned under the L1-norm conventions (its ratio must be 0, got {_fmt(r)})"
         )
 
 
@@ -228,7 +229,7 @@ def resolve_ratios(
     info = network_info(network)
     if groups is None:
         with torch.device("meta"):
-            groups = prune_groups(build_model(network, info.num_classes), network)
+            groups = prune_groups(build_model(network, info.classes), network)
     ratios: dict[str, Fraction] = {g.name: Fraction(0) for g in groups}
     layout = info.ratio_layout
     if isinstance(spec, str) and ("," in spec or spec.strip().startswith("[")):
@@ -259,10 +260,10 @@ def resolve_ratios(
     return ratios
 
 
-def _apply_mapping(spec: Mapping[Any, Any], info: NetworkInfo, groups: list[PruneGroup],
+def _apply_mapping(spec: Mapping[Any, Any], info: Network, groups: list[PruneGroup],
                    ratios: dict[str, Fraction]) -> None:
     for key, value in spec.items():
-        r = to_ratio(value, f"{info.name} {key}")
+        r = to_ratio(value, f"{info.id} {key}")
         _check_unprunable(str(key), r, info)
         for g in _select(key, info, groups):
             ratios[g.name] = r

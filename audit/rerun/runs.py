@@ -31,6 +31,7 @@ from typing import Any, Literal, TypedDict
 import torch
 import yaml
 
+from audit.core.catalog import ENGINE_METHODS
 from audit.io.atomic import atomic_write_text
 from audit.registry.schema import BaseModelInfo, Compression, FlopsCount, Metric, Result, Source, Stage
 
@@ -41,7 +42,6 @@ from .curve import EpochRecord, read_curve, write_curve
 from .data import load_data
 from .errors import CheckpointError, RecipeError
 from .flops import count
-from .methods import method_label
 from .models import build_model, network_info
 from .prune import plan_from_ratios, pruned_architecture, resolve_ratios, to_ratio
 from .rng import set_rng_state
@@ -324,7 +324,7 @@ def _make_result(state: RunState, res: dict[str, Any], h: str) -> Result:
         notes.append(f"test top-1 right after pruning (before finetuning): {extra['after_prune']['top1']:.2f}")
     return Result(
         id=rid,
-        method=method_label(recipe.pruning.method),
+        method=ENGINE_METHODS[recipe.pruning.method].label,
         variant=recipe.name,
         granularity="filter",
         pipeline="pruning" if recipe.pipeline == "pruning" else "scratch",

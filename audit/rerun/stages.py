@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from audit.core.catalog import ENGINE_METHODS
 from audit.io.atomic import atomic_write_text
 
 from . import dist
@@ -25,7 +26,7 @@ from .checkpoint import Checkpoint
 from .config import PruneStageCfg, Recipe, StageCfg
 from .curve import EpochRecord, write_curve
 from .data import Data
-from .methods import METHODS, GregEpoch, greg_stage
+from .methods import GregEpoch, greg_stage
 from .prune import prune_kept, prune_model, resolve_ratios
 from .rng import epoch_generator
 from .train import evaluate, make_optimizer, set_lr, train_epoch
@@ -162,7 +163,7 @@ class PruneStage(Stage):
         ratios = resolve_ratios(net, p.ratio, overrides=p.overrides, skip=p.skip)
         test = state.data.test
         state.extra["base"] = evaluate(state.model, test.batches(recipe.eval_batch_size), dev)
-        method = METHODS[p.method]
+        method = ENGINE_METHODS[p.method]
         if method.stage is None:
             pruned, report = prune_model(state.model.to("cpu"), net, ratios, p.method, recipe.seed)
         else:
@@ -175,7 +176,7 @@ class PruneStage(Stage):
                                     f"penalty {rec.penalty:g}, train acc {rec.train_acc:.2f}")
 
             out = greg_stage(state.model, net, ratios, batches_for, dev, p.stage or PruneStageCfg(), recipe.optimizer,
-                             method.uniform, recipe.amp, recipe.channels_last, on_epoch)
+                             method.stage == "greg-uniform", recipe.amp, recipe.channels_last, on_epoch)
             pruned, report = prune_kept(state.model.to("cpu"), net, ratios, p.method, out.kept)
             state.extra["prune_stage"] = {"stage_epochs": len(out.log), "stage_iterations": out.iterations,
                                           "penalty": out.penalty, "finished": out.finished}

@@ -12,9 +12,11 @@ pytestmark = pytest.mark.rerun
 torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
+from audit.core.catalog import ENGINE_METHODS, engine_method  # noqa: E402
+from audit.errors import UnknownName  # noqa: E402
 from audit.rerun.config import OptimizerCfg, PruneStageCfg, recipe_from_data  # noqa: E402
 from audit.rerun.data import load_data  # noqa: E402
-from audit.rerun.methods import METHODS, canonical, greg_stage  # noqa: E402
+from audit.rerun.methods import greg_stage  # noqa: E402
 from audit.rerun.models import build_model  # noqa: E402
 from audit.rerun.prune import prune_groups, resolve_ratios  # noqa: E402
 from audit.rerun.runs import run_recipe  # noqa: E402
@@ -38,9 +40,11 @@ def _norms(model, name):
 
 
 def test_registry_of_methods():
-    assert set(METHODS) == {"l1", "random", "greg1", "greg2"}
-    assert METHODS["greg1"].stage is not None and METHODS["l1"].stage is None
-    assert canonical("GReg-2") == "greg2" and canonical("L1-norm") == "l1" and canonical("taylor") is None
+    assert set(ENGINE_METHODS) == {"l1", "random", "greg1", "greg2"}
+    assert ENGINE_METHODS["greg1"].stage == "greg-selected" and ENGINE_METHODS["l1"].stage is None
+    assert engine_method("GReg-2").id == "greg2" and engine_method("L1-norm").id == "l1"
+    with pytest.raises(UnknownName):
+        engine_method("taylor")
 
 
 def test_greg1_shrinks_the_filters_l1_picks_and_prunes_them():

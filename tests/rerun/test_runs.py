@@ -218,13 +218,6 @@ def test_missing_dataset_folder(tmp_path):
     assert not (tmp_path / "runs").exists()  # nothing written
 
 
-BAD = [
-    ("model:\n  network: resnet20\n  widht: 3\n", "r.yaml:3: model.widht: unknown field 'widht'"),
-    ("optimiser: {}\n", "r.yaml:{n}: optimiser: unknown field 'optimiser'. Did you mean 'optimizer'?"),
-    ("model:\n  network: resnt20\n", "r.yaml:2: model.network: unknown network 'resnt20'. Did you mean 'resnet20'"),
-]
-
-
 def _recipe_text(**replace) -> str:
     data = dict(TINY)
     data.update(replace)
@@ -239,10 +232,8 @@ def test_recipe_problems_have_file_line_field(tmp_path):
     with pytest.raises(RecipeError) as exc:
         load_recipe(p)
     lines = str(exc.value).splitlines()
-    assert lines[0].endswith("r.yaml:3: model.widht: unknown field 'widht'. (allowed: network, num_classes)")
-    assert lines[1].endswith("r.yaml:8: optimiser: unknown field 'optimiser'. Did you mean 'optimizer'? (allowed: "
-                             "name, pipeline, model, dataset, base, overall, pretrain, pruning, finetune, scratch, optimizer, "
-                             "batch_size, eval_batch_size, seed, amp, channels_last)")
+    assert lines[0].endswith("r.yaml:3: model.widht: unknown field (allowed: network, num_classes)")
+    assert lines[1].endswith("r.yaml:8: optimiser: unknown field (did you mean 'optimizer'?)")
     p.write_text(_recipe_text(pruning={"ratio": 1.0}))
     with pytest.raises(RecipeError, match=r"r\.yaml:\d+: pruning\.ratio: pruning ratio 1 for resnet20 is outside "
                                           r"\[0, 1\)$"):
