@@ -46,7 +46,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit.core.schedule import Schedule, format_schedule
+from audit.core.schedule import Schedule
 
 __all__ = [
     "CHAIN",
@@ -473,9 +473,8 @@ def _txt(v: Any) -> str:
     if v is None:
         return "n/r"
     if isinstance(v, Schedule):
-        text = format_schedule(v)
-        body, _, total = text.partition("; total=")
-        return f"{body} ({total} ep)" if total else body
+        body = v.body_text()
+        return body if v.total_epochs is None else f"{body} ({v.total_epochs} ep)"
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)

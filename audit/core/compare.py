@@ -17,7 +17,6 @@ from typing import Any
 
 from audit.core import classify as C
 from audit.core.names import DATASETS, NETWORKS, unknown_name
-from audit.core.schedule import format_schedule
 from audit.errors import AuditError, UnknownName
 
 __all__ = ["audit_matrix", "check_filters", "check_tolerance", "compare_methods"]
@@ -45,7 +44,7 @@ def _recipe_text(epochs: int | None, sched: Any) -> str:
     ep = "n/r" if epochs is None else f"{epochs} epochs"
     if sched is None:
         return f"{ep}, LR schedule n/r"
-    return f"{ep}, {format_schedule(sched).split('; total=')[0]}"
+    return f"{ep}, {sched.body_text()}"
 
 
 def _side(f: C.Feat, entry: Any) -> dict[str, Any]:
@@ -193,7 +192,7 @@ def _cross_validation(reg: Any, a: str, b: str, cal: C.Comparison, a_feats: Sequ
             "recipe_from": key,
             "recipe_where": where,
             "finetune_epochs": epochs,
-            "schedule": None if sched is None else format_schedule(sched).split("; total=")[0],
+            "schedule": None if sched is None else sched.body_text(),
             "recipe": _recipe_text(epochs, sched),
             "already_in_registry": None if sched is None else _existing(feats, sched),
         })

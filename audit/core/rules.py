@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from audit.core.schedule import Schedule, format_lr, format_schedule
+from audit.core.schedule import Schedule, format_lr
 from audit.errors import AuditError
 
 __all__ = [
@@ -103,7 +103,7 @@ def derive(total_epochs: int, initial_lr: float, final_lr: float = 1e-5, gamma: 
 
 def schedule_text(s: Schedule) -> str:
     """The seed's notation without the total: ``0:1e-2,30:1e-3,60:1e-4,75:1e-5``."""
-    return format_schedule(s).split("; total=")[0]
+    return s.body_text()
 
 
 def s42_finetune(overall: Schedule, pruning_epoch: int) -> Schedule:

@@ -20,7 +20,7 @@ from typing import Any
 from audit.core import classify as C
 from audit.core import fmt
 from audit.core.compare import own_recipe
-from audit.core.schedule import format_lr, format_schedule
+from audit.core.schedule import format_lr
 
 from ..errors import UnknownName
 from .doc import Bullets, Doc, Figure, Heading, Para, Table
@@ -132,7 +132,7 @@ def _recipe(epochs: int | None, sched: Any) -> str:
     ep = "epochs n/r" if epochs is None else f"{epochs} epochs"
     if sched is None:
         return f"{ep}, LR schedule n/r"
-    body = format_schedule(sched).split("; total=")[0]
+    body = sched.body_text()
     return f"{ep}, LR {body[3:] if body.startswith('lr ') else body}"
 
 
