@@ -266,9 +266,29 @@ def test_significance_missing_inputs_are_named():
     assert c.significance.reason == "A reports no a second run"
 
 
+def test_blockers_name_the_own_criterion_or_what_a_level_needs():
+    from audit.core.compare import pair_view
+
+    c = cmp(full(), full(base={"identity": "own training", "top1": 76.13}))  # only the base differs
+    assert c.level == "S1"
+    assert c.failed_text()[:2] == ["S2: base model differs (torchvision/resnet50/IMAGENET1K_V1 vs own training)",
+                                   "S3.1: needs base model"]
+    assert [(b.level, b.needs) for b in c.blockers()][:2] == [("S2", None), ("S3.1", "base model")]
+
+    class E:  # the registry entry fields a pair view reads besides the features
+        class result:
+            reimplementation_of = None
+            setup_tag = None
+
+    p = pair_view(c, "claimed", E, E)
+    assert p.own_failures() == [c.failed_text()[0]]
+    assert p.model_dump(mode="json")["failed_text"] == c.failed_text()
+
+
 def test_rule1_flag():
     c = cmp(full(), full(finetune={"epochs": 90, "lr_schedule": "0:1e-3"}))
-    assert c.rule1 is not None and c.rule1.startswith("Rule 1: B's finetuning stops at LR 1e-3, A's decays to 1e-5")
+    assert c.rule1 is not None and not c.rule1.a_higher and (c.rule1.higher_lr, c.rule1.lower_lr) == (1e-3, 1e-5)
+    assert c.rule1.text().startswith("Rule 1: B's finetuning stops at LR 1e-3, A's decays to 1e-5")
     assert cmp(full(), full()).rule1 is None
 
 

@@ -43,10 +43,14 @@ per pair.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from audit.core.rules import Rule1, rule1
 from audit.core.schedule import Schedule
+from audit.core.setups import CHAIN, Level, Outcome, pareto_dominance
 
 __all__ = [
     "CHAIN",
@@ -62,8 +66,9 @@ __all__ = [
     "welch",
 ]
 
-SAME, SAME_INFERRED, DIFFERS, UNKNOWN = 0, 1, 2, 3
-OUTCOMES = ("same", "same (inferred)", "differs", "unknown")
+SAME, SAME_INFERRED, DIFFERS, UNKNOWN = (o.code for o in Outcome)
+OUTCOMES = tuple(Outcome)
+"""The outcomes by code (the vectorised classifier's int8 arrays hold these codes)."""
 
 RATE = "speedup"
 BASE = "base model"
@@ -73,13 +78,12 @@ PR_EPOCHS = "pruning epochs"
 PR_LR = "pruning LR schedule"
 CRITERIA = (RATE, BASE, FT_EPOCHS, FT_LR, PR_EPOCHS, PR_LR)
 """The S-chain's criteria in order: level ``CHAIN[k]`` needs the first ``k + 1`` of them."""
-CHAIN = ("S1", "S2", "S3.1", "S3.2", "S4.1", "S4.2")
-SX_A = "SX-A"
-SX_B = "SX-B"
+SX_A = Level.SX_A
+SX_B = Level.SX_B
 
-NOT_COMPARABLE = "not comparable"
-NOT_AT_RATE = "not comparable at this rate"
-RATE_UNKNOWN = "S1 not established (speedup not reported)"
+NOT_COMPARABLE = Level.NOT_COMPARABLE
+NOT_AT_RATE = Level.NOT_AT_RATE
+RATE_UNKNOWN = Level.RATE_UNKNOWN
 
 #: Short words for the "inferred" label of a level ("S3.2, base model inferred").
 _INFERRED_WORDS = {RATE: "speedup", BASE: "base model", FT_EPOCHS: "finetuning epochs", FT_LR: "finetuning LR",
@@ -314,56 +318,53 @@ def _with_inferred(outcome: int, ia: str | None, ib: str | None) -> int:
 
 
 # ---------------------------------------------------------------------- one pair, explained
-@dataclass(frozen=True)
-class Criterion:
-    """One criterion of one pair."""
+class Criterion(BaseModel):
+    """One criterion of one pair, explained."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
-    outcome: str
-    """``same`` | ``same (inferred)`` | ``differs`` | ``unknown``."""
-    a: str
-    """A's value as text (``n/r`` when not reported)."""
-    b: str
-    note: str = ""
-    """Why: the inferred justification, which side did not report, the actual mismatch."""
+    outcome: Outcome
+    a: str = Field(description="A's value as text (n/r when not reported)")
+    b: str = Field(description="B's value as text")
+    note: str = Field(default="", description="why: the inferred justification, which side did not report, the mismatch")
 
     @property
     def ok(self) -> bool:
-        return self.outcome in ("same", "same (inferred)")
+        """The criterion is met (``same`` or ``same (inferred)``)."""
+        return self.outcome.ok
 
     def describe(self) -> str:
-        if self.outcome == "same":
+        """One phrase: ``finetuning epochs differs (90 vs 20)``, ``base model unknown (B did not report it)``."""
+        if self.outcome is Outcome.SAME:
             return f"{self.name} same ({self.a})" + (f"; {self.note}" if self.note else "")
-        if self.outcome == "same (inferred)":
+        if self.outcome is Outcome.SAME_INFERRED:
             return f"{self.name} same ({self.a}), inferred: {self.note}"
-        if self.outcome == "differs":
+        if self.outcome is Outcome.DIFFERS:
             return f"{self.name} differs ({self.a} vs {self.b})" + (f"; {self.note}" if self.note else "")
         return f"{self.name} unknown ({self.note})" if self.note else f"{self.name} unknown"
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "outcome": self.outcome, "a": self.a, "b": self.b, "note": self.note}
 
-
-@dataclass(frozen=True)
-class Significance:
+class Significance(BaseModel):
     """Welch's t-test from summary statistics, or why it could not be run."""
 
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     tested: bool
-    p_value: float | None = None
-    t_stat: float | None = None
     significant: bool | None = None
+    p_value: float | None = None
+    t: float | None = Field(default=None, description="Welch's t statistic")
     alpha: float = 0.05
-    reason: str = ""
+    reason: str = Field(default="", description="why the test could not be run (empty when it ran)")
+    short_reason: str = Field(default="", exclude=True)
+    """The reason in the terminal's words (``no std or runs`` for ``neither side reports std or runs``)."""
 
     def describe(self) -> str:
+        """``significant (Welch t = 2.10, p = 0.03)`` / ``not testable: REASON``."""
         if not self.tested:
             return f"not testable: {self.reason}"
         word = "significant" if self.significant else "not significant"
-        return f"{word} (Welch t = {self.t_stat:.2f}, p = {_p_text(self.p_value)})"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"tested": self.tested, "significant": self.significant, "p_value": self.p_value,
-                "t": self.t_stat, "alpha": self.alpha, "reason": self.reason}
+        return f"{word} (Welch t = {self.t:.2f}, p = {_p_text(self.p_value)})"
 
 
 def _p_text(p: float | None) -> str:
@@ -384,18 +385,18 @@ def welch(fa: Feat, fb: Feat, alpha: float = 0.05) -> Significance:
             lacks.append((f.label or name, " or ".join(what)))
     if lacks:
         if len(lacks) == 2 and lacks[0][1] == lacks[1][1]:
-            reason = f"neither side reports {lacks[0][1]}"
+            reason, short = f"neither side reports {lacks[0][1]}", f"no {lacks[0][1]}"
         else:
-            reason = "; ".join(f"{who} reports no {what}" for who, what in lacks)
-        return Significance(False, alpha=alpha, reason=reason)
+            reason = short = "; ".join(f"{who} reports no {what}" for who, what in lacks)
+        return Significance(tested=False, alpha=alpha, reason=reason, short_reason=short)
     assert fa.std is not None and fb.std is not None and fa.runs is not None and fb.runs is not None
     if fa.std == 0 and fb.std == 0:
-        return Significance(False, alpha=alpha, reason="both stds are 0")
+        return Significance(tested=False, alpha=alpha, reason="both stds are 0", short_reason="both stds are 0")
     from scipy.stats import ttest_ind_from_stats
 
     t, p = ttest_ind_from_stats(fa.top1, fa.std, fa.runs, fb.top1, fb.std, fb.runs, equal_var=False)
     t, p = float(t), float(p)
-    return Significance(True, p_value=p, t_stat=t, significant=bool(p < alpha), alpha=alpha)
+    return Significance(tested=True, p_value=p, t=t, significant=bool(p < alpha), alpha=alpha)
 
 
 @dataclass
@@ -407,7 +408,7 @@ class Comparison:
     tolerance: float
     rank: int
     """0 not comparable, 1 below S1 (rate differs without dominance, or unknown), 2..7 = S1..S4.2."""
-    level: str
+    level: Level
     """``S3.2`` etc., or ``not comparable`` / ``not comparable at this rate`` / ``S1 not established``."""
     label: str
     """The level with its qualifiers: ``S3.2, base model inferred``; ``S2, A dominates at a different rate``."""
@@ -416,7 +417,7 @@ class Comparison:
     sx: dict[str, Criterion]
     failed: dict[str, list[str]]
     """For each level above the one reached: the criteria (of that level's requirements) that are not ``same``."""
-    dominance: str | None
+    dominance: Literal["A", "B"] | None
     """``A`` / ``B`` when the speedups differ and one Pareto-dominates the other."""
     rate_mismatch: float | None
     delta_top1: float
@@ -424,49 +425,39 @@ class Comparison:
     """(A's drop from its own base) − (B's drop from its own base): the S1 practice, given when the bases
     are not the same (differ or unknown) and both base accuracies are reported."""
     significance: Significance
-    rule1: str | None = None
-    notes: list[str] = field(default_factory=list)
+    rule1: Rule1 | None = None
+    """The App. A Rule 1 finding on the two finetuning schedules (``None``: same final LR or unknown)."""
 
-    @property
-    def comparable(self) -> bool:
-        return self.rank >= 2
-
-    def failed_text(self) -> list[str]:
-        """``S4.1: pruning epochs differs (0 vs 30)`` lines, one per stronger level, naming only
-        the criterion that level adds (lower failures are implied)."""
+    def blockers(self) -> list[Blocker]:
+        """One entry per level above the one reached, in chain order (see :class:`Blocker`)."""
         out = []
         for lvl in CHAIN:
             if lvl not in self.failed:
                 continue
-            crit = CRITERIA[CHAIN.index(lvl)]
-            c = self.criteria[crit]
-            if c.ok:
-                out.append(f"{lvl}: needs {self._first_failed(lvl)}")
-            else:
-                out.append(f"{lvl}: {c.describe()}")
+            c = self.criteria[CRITERIA[CHAIN.index(lvl)]]
+            names = self.failed[lvl]
+            out.append(Blocker(lvl, c, None if not c.ok else (names[0] if names else "?")))
         return out
 
-    def _first_failed(self, lvl: str) -> str:
-        names = self.failed.get(lvl, [])
-        return names[0] if names else "?"
+    def failed_text(self) -> list[str]:
+        """``S4.1: pruning epochs differs (0 vs 30)`` lines, one per stronger level, naming only
+        the criterion that level adds (lower failures are implied)."""
+        return [b.text() for b in self.blockers()]
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "setup": self.level,
-            "setup_label": self.label,
-            "rank": self.rank,
-            "inferred": list(self.inferred),
-            "criteria": [c.as_dict() for c in self.criteria.values()],
-            "failed": {k: list(v) for k, v in self.failed.items()},
-            "sx": {k: c.as_dict() for k, c in self.sx.items()},
-            "dominance": self.dominance,
-            "speedup_mismatch": None if self.rate_mismatch is None else round(self.rate_mismatch, 6),
-            "delta": {"top1": round(self.delta_top1, 6),
-                      "drop": None if self.delta_drop is None else round(self.delta_drop, 6)},
-            "significant": self.significance.significant,
-            "significance": self.significance.as_dict(),
-            "rule1": self.rule1,
-        }
+
+@dataclass(frozen=True)
+class Blocker:
+    """Why one level above the reached one fails: the criterion that level adds, or a lower one it needs."""
+
+    level: Level
+    criterion: Criterion
+    """The criterion the level adds to the one below it."""
+    needs: str | None
+    """``None`` when :attr:`criterion` itself fails; else the name of the lower criterion that fails."""
+
+    def text(self) -> str:
+        """``S3.1: finetuning epochs differs (90 vs 20)`` / ``S4.2: needs pruning epochs``."""
+        return f"{self.level}: needs {self.needs}" if self.needs is not None else f"{self.level}: {self.criterion.describe()}"
 
 
 def _txt(v: Any) -> str:
@@ -490,7 +481,7 @@ def _crit(name: str, outcome: int, va: Any, vb: Any, ia: str | None, ib: str | N
     elif outcome == SAME_INFERRED:
         just = [f"{f.label or s}: {i}" for s, f, i in (("A", fa, ia), ("B", fb, ib)) if i]
         note = "; ".join(just) + (f"; {note}" if note else "")
-    return Criterion(name, OUTCOMES[outcome], _txt(va), _txt(vb), note)
+    return Criterion(name=name, outcome=OUTCOMES[outcome], a=_txt(va), b=_txt(vb), note=note)
 
 
 def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: bool = False,
@@ -508,10 +499,12 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
             why.append(f"dataset {fa.dataset} vs {fb.dataset}")
         if fa.network != fb.network:
             why.append(f"network {fa.network} vs {fb.network}")
-        crit = Criterion("dataset/network", "differs", f"{fa.dataset}/{fa.network}", f"{fb.dataset}/{fb.network}")
+        crit = Criterion(name="dataset/network", outcome=Outcome.DIFFERS, a=f"{fa.dataset}/{fa.network}",
+                         b=f"{fb.dataset}/{fb.network}")
         return Comparison(fa, fb, tolerance, 0, NOT_COMPARABLE, f"{NOT_COMPARABLE} ({', '.join(why)})", [],
                           {"dataset/network": crit}, {}, {lvl: ["dataset/network"] for lvl in CHAIN}, None, None,
-                          delta, delta_drop, Significance(False, reason="different dataset or network"))
+                          delta, delta_drop, Significance(tested=False, reason="different dataset or network",
+                                                          short_reason="different dataset or network"))
 
     # S1: speedup
     mismatch = None if fa.speedup is None or fb.speedup is None else rel_mismatch(fa.speedup, fb.speedup)
@@ -520,9 +513,9 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
     crits: dict[str, Criterion] = {}
     crits[RATE] = _crit(RATE, rate_o, _sp(fa.speedup), _sp(fb.speedup), fa.speedup_inf, fb.speedup_inf, fa, fb,
                         rate_note)
-    dominance = None
+    dominance: Literal["A", "B"] | None = None
     if rate_o == DIFFERS:
-        dominance = _dominance(fa, fb)
+        dominance = _DOMINANT.get(pareto_dominance(_nan(fa.speedup), fa.top1, _nan(fb.speedup), fb.top1))
 
     # S2: base model
     base_o = _base_outcome(fa, fb)
@@ -567,13 +560,13 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
     if k == 0:
         rank = 1
         level = RATE_UNKNOWN if rate_o == UNKNOWN else NOT_AT_RATE
-        label = level
+        label = level.label
         if rate_o == DIFFERS:
             label = f"{NOT_AT_RATE} ({crits[RATE].a} vs {crits[RATE].b}, no Pareto dominance)"
     else:
         rank = 1 + k
         level = CHAIN[k - 1]
-        label = level
+        label = level.label
         if inferred:
             label += ", " + " and ".join(_INFERRED_WORDS[c] for c in inferred) + " inferred"
         if dominance is not None:
@@ -581,17 +574,14 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
             label += f"; speedups differ, {who} Pareto-dominates"
 
     sx = {
-        SX_A: _crit(SX_A, _eq_outcome(fa.total_epochs, fb.total_epochs), fa.total_epochs, fb.total_epochs,
+        SX_A.value: _crit(SX_A, _eq_outcome(fa.total_epochs, fb.total_epochs), fa.total_epochs, fb.total_epochs,
                     fa.total_inf, fb.total_inf, fa, fb),
-        SX_B: _sx_b(fa, fb, tolerance),
+        SX_B.value: _sx_b(fa, fb, tolerance),
     }
     if crits[BASE].ok:
         delta_drop = None  # same base: the drop differs from Δ top-1 only through the base accuracy entries
-    from audit.core.rules import rule1_check
-
-    rule1 = rule1_check(fa.ft_sched, fb.ft_sched, fa.label, fb.label)
     return Comparison(fa, fb, tolerance, rank, level, label, inferred, crits, sx, failed, dominance, mismatch,
-                      delta, delta_drop, welch(fa, fb, alpha), rule1)
+                      delta, delta_drop, welch(fa, fb, alpha), rule1(fa.ft_sched, fb.ft_sched, fa.label, fb.label))
 
 
 def _pr_text(v: int | str | None) -> int | str | None:
@@ -614,14 +604,11 @@ def _sx_b(fa: Feat, fb: Feat, tol: float) -> Criterion:
                  fa.cost_inf, fb.cost_inf, fa, fb, note)
 
 
-def _dominance(fa: Feat, fb: Feat) -> str | None:
-    if fa.speedup is None or fb.speedup is None:
-        return None
-    if fa.speedup > fb.speedup and fa.top1 >= fb.top1:
-        return "A"
-    if fb.speedup > fa.speedup and fb.top1 >= fa.top1:
-        return "B"
-    return None
+_DOMINANT: dict[int, Literal["A", "B"]] = {1: "A", 2: "B"}
+
+
+def _nan(v: float | None) -> float:
+    return float("nan") if v is None else v
 
 
 # ---------------------------------------------------------------------- all pairs at once
@@ -707,10 +694,7 @@ def _group_pairs(np: Any, feats: Sequence[Feat], tol: float, accept_base_accurac
     spa = np.array([np.nan if v is None else v for v in sp])
     top = np.array([f.top1 for f in feats])
     sa, sb, ta, tb = spa[iu], spa[ju], top[iu], top[ju]
-    differs = rate == DIFFERS
-    dom = np.zeros(iu.shape[0], dtype=np.int8)
-    dom[differs & (sa > sb) & (ta >= tb)] = 1
-    dom[differs & (sb > sa) & (tb >= ta)] = 2
+    dom = np.where(rate == DIFFERS, pareto_dominance(sa, ta, sb, tb), 0).astype(np.int8)
 
     base = _table_outcome(np, [f.base_key for f in feats], lambda x, y: SAME if x == y else DIFFERS, iu, ju)
     if accept_base_accuracy:
@@ -786,20 +770,14 @@ def classify_all(feats: Sequence[Feat], tolerance: float = 0.05, accept_base_acc
     return PairTable(*(np.concatenate(c) for c in cols))
 
 
-def rank_name(rank: int, dominance: bool = False) -> str:
-    """Level name of a rank from :class:`PairTable` / :class:`Comparison`."""
-    if rank <= 0:
-        return NOT_COMPARABLE
-    if rank == 1:
-        return NOT_AT_RATE
-    return CHAIN[rank - 2]
+def rank_name(rank: int) -> Level:
+    """Level of a rank from :class:`PairTable` / :class:`Comparison` (2..7 = S1..S4.2, 1 below S1, 0 none)."""
+    return Level.of_rank(rank)
 
 
 def level_rank(level: str) -> int:
-    """Rank of a level name (``S3.2`` -> 5)."""
-    if level in CHAIN:
-        return CHAIN.index(level) + 2
-    return 0 if level == NOT_COMPARABLE else 1
+    """Rank of a level name (``S3.2`` -> 5); :class:`ValueError` for a name that is not a level."""
+    return Level(level).rank
 
 
 def iter_feats(entries: Iterable[Any]) -> list[Feat]:
