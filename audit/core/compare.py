@@ -121,7 +121,7 @@ def _winner_text(cmp: C.Comparison) -> str:
 def _sig_text(cmp: C.Comparison) -> str:
     s = cmp.significance
     if s.tested:
-        return ("significant" if s.significant else "within noise") + f" (Welch p = {C._p_text(s.p_value)})"
+        return ("significant" if s.significant else "within noise") + f" (Welch p = {s.p_text()})"
     return f"significance unknown: {s.reason}"
 
 
