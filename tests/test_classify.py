@@ -370,3 +370,20 @@ def test_pruning_stage_reported_in_iterations_is_not_one_shot():
     cmp = classify(features(res({"iterations": 5000}), paper="p"), features(res({"epochs": 0}), paper="p"))
     assert cmp.level == "S3.2"
     assert cmp.criteria["pruning epochs"].outcome == "differs"
+
+
+def test_setup_vocabulary_carries_rank_reading_and_style():
+    from audit.core.setups import CHAIN, Level, Outcome, Reading, pareto_dominance
+
+    assert [lvl.rank for lvl in CHAIN] == [2, 3, 4, 5, 6, 7]
+    assert Level.of_rank(5) is Level.S3_2 and Level.of_rank(1) is Level.NOT_AT_RATE
+    assert Level.of_rank(0) is Level.NOT_COMPARABLE and Level.RATE_UNKNOWN.rank == 1
+    assert [lvl.reading for lvl in CHAIN] == [Reading.WEAK, Reading.NOT_CONCLUSIVE, Reading.NOT_CONCLUSIVE,
+                                             Reading.FAIR, Reading.FAIR, Reading.FAIR]
+    assert Level.NOT_AT_RATE.reading is Reading.NONE
+    assert (Level.S3_2.style, Level.S3_1.style, Level.NOT_AT_RATE.style, Level.NOT_COMPARABLE.style) == \
+        ("green", "yellow", "red", "dim")
+    assert f"{Level.S3_2}" == "S3.2" and {"S3.2": 1}[Level.S3_2] == 1  # prints and hashes as its text
+    assert [o.code for o in Outcome] == [0, 1, 2, 3] and Outcome.SAME_INFERRED.ok and not Outcome.UNKNOWN.ok
+    assert pareto_dominance(3.0, 75.0, 2.0, 74.0) == 1 and pareto_dominance(2.0, 75.0, 3.0, 75.0) == 2
+    assert pareto_dominance(3.0, 74.0, 2.0, 75.0) == 0 and pareto_dominance(float("nan"), 80.0, 2.0, 75.0) == 0

@@ -18,7 +18,7 @@ from typing import Any
 from audit.core import classify as C
 from audit.core.names import DATASETS, NETWORKS, unknown_name
 from audit.core.rules import rule1
-from audit.core.setups import Level
+from audit.core.setups import TIE, Level, Reading
 from audit.core.views import (
     AuditGroup,
     AuditReport,
@@ -112,7 +112,7 @@ def _best_key(cmp: C.Comparison) -> tuple:
 
 def _winner_text(cmp: C.Comparison) -> str:
     d = cmp.delta_top1
-    if abs(d) < 0.005:
+    if abs(d) < TIE:
         return f"{cmp.a.label} and {cmp.b.label} tie ({cmp.a.top1:.2f} vs {cmp.b.top1:.2f})"
     win, lose = (cmp.a, cmp.b) if d > 0 else (cmp.b, cmp.a)
     return f"{win.label} ahead of {lose.label} by {abs(d):.2f} top-1 ({win.top1:.2f} vs {lose.top1:.2f})"
@@ -137,12 +137,13 @@ def verdict(cmp: C.Comparison, sp_text: str) -> str:
 
 def _verdict_chain(cmp: C.Comparison, sp_text: str) -> str:
     base = f"at {sp_text}: {_winner_text(cmp)} under {cmp.label}"
-    if cmp.rank >= CALIBRATED_MIN_RANK:
+    reading = cmp.level.reading
+    if reading is Reading.FAIR:
         return f"{base}; {_sig_text(cmp)}. A fair comparison (same base and finetuning)."
-    if cmp.rank >= Level.S2.rank:
+    if reading is Reading.NOT_CONCLUSIVE:
         return (f"{base}; {_sig_text(cmp)}. Not conclusive: the finetuning differs "
                 f"({'; '.join(cmp.failed_text()[:1])}), which can explain the gap - cross-validate.")
-    if cmp.rank == Level.S1.rank:
+    if reading is Reading.WEAK:
         drop = "" if cmp.delta_drop is None else f"; Δ drop from own base {cmp.delta_drop:+.2f}"
         return f"{base}{drop}. Weak: {cmp.criteria[C.BASE].describe()}."
     return f"at {sp_text}: {cmp.label}; no fair comparison"
@@ -378,7 +379,7 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
             best[key] = cand
         if rank >= CALIBRATED_MIN_RANK and dom == 0:
             d = fi.top1 - fj.top1
-            if abs(d) < 0.005:
+            if abs(d) < TIE:
                 wins[fi.method][2] += 1
                 wins[fj.method][2] += 1
             elif d > 0:

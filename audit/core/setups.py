@@ -10,7 +10,10 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-__all__ = ["CHAIN", "Level", "Outcome", "pareto_dominance"]
+__all__ = ["CHAIN", "TIE", "Level", "Outcome", "Reading", "pareto_dominance"]
+
+TIE = 0.005
+"""Top-1 differences (percentage points) below this are a tie."""
 
 
 class _Text(str, Enum):
@@ -58,6 +61,19 @@ class Outcome(_Text):
 _OUTCOME_CODES = {o: i for i, o in enumerate(Outcome)}
 
 
+class Reading(_Text):
+    """How far a comparison at a level can be trusted: the one verdict rule of the compare output and the reports."""
+
+    FAIR = "fair"
+    """S3.2 or stronger: same base model and the same finetuning LR schedule (the seed's Sec. 6)."""
+    NOT_CONCLUSIVE = "not conclusive"
+    """S2 or S3.1: the finetuning is not shown to be the same, and it alone can explain a gap."""
+    WEAK = "weak"
+    """S1 only: the base models are not shown to be the same."""
+    NONE = "no fair reading"
+    """Below S1 or not comparable."""
+
+
 class Level(_Text):
     """A setup level: the S-chain S1..S4.2 (Tab. 2), the SX flags beside it, and the three readings below S1."""
 
@@ -93,6 +109,15 @@ class Level(_Text):
     def fair(self) -> bool:
         """S3.2 or stronger: the same base model and the same finetuning LR schedule (the seed's Sec. 6)."""
         return self.rank >= _CHAIN_RANK[Level.S3_2]
+
+    @property
+    def reading(self) -> Reading:
+        """How far a comparison at this level can be trusted (see :class:`Reading`)."""
+        if self.fair:
+            return Reading.FAIR
+        if self.rank >= _CHAIN_RANK[Level.S2]:
+            return Reading.NOT_CONCLUSIVE
+        return Reading.WEAK if self is Level.S1 else Reading.NONE
 
     @property
     def style(self) -> str:

@@ -21,7 +21,7 @@ from audit.core import classify as C
 from audit.core import fmt
 from audit.core.compare import own_recipe, pair_view
 from audit.core.schedule import format_lr
-from audit.core.setups import Level
+from audit.core.setups import TIE, Level, Reading
 from audit.core.views import CompareReport, CrossValidation, Pair
 
 from ..errors import UnknownName
@@ -419,14 +419,15 @@ def _verdict_text(c: Claim, subject: str) -> str:
     assert cmp is not None
     d = cmp.delta.top1
     a, b = cmp.a.label, cmp.b.label
-    ahead = (f"{a} and {b} tie" if abs(d) < 0.005 else
+    ahead = (f"{a} and {b} tie" if abs(d) < TIE else
              f"{a} is {'ahead' if d > 0 else 'behind'} by {abs(d):.2f} top-1")
-    if cmp.rank >= FAIR_RANK:
+    reading = cmp.setup.reading
+    if reading is Reading.FAIR:
         return f"Fair (S3.2 or stronger): {ahead}; {_sig(cmp)}."
-    if cmp.rank >= S2_RANK:
+    if reading is Reading.NOT_CONCLUSIVE:
         return (f"Not conclusive ({cmp.setup}): {ahead}, but the finetuning is not shown to be the same, and "
                 f"finetuning alone can move top-1 by more than this. Cross-validate the recipes.")
-    if cmp.rank == Level.S1.rank:
+    if reading is Reading.WEAK:
         drop = "" if cmp.delta.drop is None else f"; Δ drop from each side's own base {_delta(cmp.delta.drop)}"
         return f"Weak (S1 only: {cmp.criterion(C.BASE).describe()}): {ahead}{drop}."
     return f"No fair reading: {cmp.setup_label}."
@@ -539,7 +540,7 @@ def _claim_section(ctx: Context, c: Claim, doc: Doc, req: Requests) -> None:
                      f"{c.own.result.dataset}/{c.own.result.network} (the nearest speedup is used): {shown}.",
                      kind="note"))
     # requests
-    if cmp.rank < FAIR_RANK:
+    if not cmp.setup.fair:
         req.fair.append(f"{c.cid} ({cmp.setup})")
         ra, wa = _recipe_of(ctx.reg, c.own)
         rb, wb = _recipe_of(ctx.reg, c.other)
@@ -575,8 +576,8 @@ def _summary(ctx: Context, claims: Sequence[Claim]) -> tuple[Para, Table]:
             below += 1
     sxa = sum(1 for p in counted if p.sx[C.SX_A].ok)
     sxb = sum(1 for p in counted if p.sx[C.SX_B].ok)
-    fair = [p for p in counted if p.rank >= FAIR_RANK]
-    survive = sum(1 for p in fair if p.delta.top1 > 0.005)
+    fair = [p for p in counted if p.setup.fair]
+    survive = sum(1 for p in fair if p.delta.top1 > TIE)
     absent = [c for c in claims if c.cmp is None]
     parts = [f"{n} at {lvl}" for lvl, n in counts.items() if n]
     if below:
