@@ -36,11 +36,9 @@ def _short(text: str, n: int) -> str:
 def _side_cell(side: Side) -> str:
     from rich.markup import escape
 
-    src = side.source.split("; ")[0]  # the first of the sources the classifier joined with "; "
-    ft = side.finetune.replace(" epochs,", " ep")
     tag = escape(f" [paper: {side.setup_tag}]") if side.setup_tag else ""
-    return (f"[bold]{_num(side)}[/bold] {escape(side.label)}{tag}\n{escape(ft)}\n"
-            f"[dim]{escape(side.key)} ({escape(_short(src, 45))})[/dim]")
+    return (f"[bold]{_num(side)}[/bold] {escape(side.label)}{tag}\n{escape(side.finetune_short())}\n"
+            f"[dim]{escape(side.key)} ({escape(_short(side.first_source, 45))})[/dim]")
 
 
 def _pair_row(p: Pair, rate: str) -> list[str]:

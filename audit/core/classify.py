@@ -136,6 +136,9 @@ class Feat:
     paper: str = ""
     label: str = ""
     source: str = ""
+    """The first two sources, joined with ``; `` (``paper where``)."""
+    sources: tuple[str, ...] = ()
+    """Every source as ``paper where``."""
     variant: str | None = None
 
     @property
@@ -238,9 +241,12 @@ def features(result: Any, *, key: str = "", method: str | None = None, paper: st
 def features_of_entry(entry: Any) -> Feat:
     """A :class:`Feat` from an :class:`audit.registry.store.Entry` (key, canonical method, paper, sources)."""
     r = entry.result
-    source = "; ".join(f"{s.paper or entry.paper.id} {s.where}" for s in r.sources[:2])
+    sources = tuple(f"{s.paper or entry.paper.id} {s.where}" for s in r.sources)
     label = entry.method + (" (reimpl.)" if r.reimplementation_of else "")
-    return features(r, key=entry.key, method=entry.method, paper=entry.paper.id, label=label, source=source)
+    f = features(r, key=entry.key, method=entry.method, paper=entry.paper.id, label=label,
+                 source="; ".join(sources[:2]))
+    f.sources = sources
+    return f
 
 
 # ---------------------------------------------------------------------- value comparators

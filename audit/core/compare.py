@@ -13,11 +13,12 @@ one (raw top-1).  Both return typed models (:mod:`audit.core.views`; their JSON 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from audit.core import classify as C
 from audit.core.names import DATASETS, NETWORKS, unknown_name
 from audit.core.rules import rule1
+from audit.core.schedule import Schedule
 from audit.core.setups import TIE, Level, Reading
 from audit.core.views import (
     AuditGroup,
@@ -41,7 +42,7 @@ from audit.core.views import (
 )
 from audit.errors import AuditError, UnknownName
 
-__all__ = ["audit_matrix", "check_filters", "check_tolerance", "compare_methods", "own_recipe", "pair_view",
+__all__ = ["audit_matrix", "check_filters", "check_tolerance", "compare_methods", "own_recipe", "pair_view", "Recipe",
            "verdict"]
 
 CALIBRATED_MIN_RANK = Level.S3_2.rank
@@ -65,7 +66,7 @@ def check_filters(dataset: str | None, network: str | None) -> None:
 
 
 # ---------------------------------------------------------------------- helpers
-def _recipe_text(epochs: int | None, sched: Any) -> str:
+def _recipe_text(epochs: int | None, sched: Schedule | None) -> str:
     ep = "n/r" if epochs is None else f"{epochs} epochs"
     if sched is None:
         return f"{ep}, LR schedule n/r"
@@ -77,7 +78,9 @@ def _side(f: C.Feat, entry: Any) -> Side:
     return Side(key=f.key, method=f.method, label=f.label, top1=f.top1, std=f.std, runs=f.runs, speedup=f.speedup,
                 base=f.base_id, base_top1=f.base_top1, finetune=_recipe_text(f.ft_epochs, f.ft_sched),
                 reimplementation_of=r.reimplementation_of, setup_tag=r.setup_tag, source=f.source,
-                pipeline=f.pipeline, final_lr=None if f.ft_sched is None else f.ft_sched.final_lr)
+                pipeline=f.pipeline, final_lr=None if f.ft_sched is None else f.ft_sched.final_lr,
+                first_source=f.sources[0] if f.sources else "", finetune_epochs=f.ft_epochs,
+                finetune_schedule=None if f.ft_sched is None else f.ft_sched.body_text())
 
 
 def pair_view(cmp: C.Comparison, role: Role, ea: Any, eb: Any) -> Pair:
@@ -158,9 +161,21 @@ def _next_setup(cmp: C.Comparison) -> str | None:
     return f"{nxt} fails on {cmp.criteria[crit].describe()}"
 
 
+class Recipe(NamedTuple):
+    """A finetuning recipe read from a registry result."""
+
+    epochs: int | None
+    schedule: Schedule | None
+    key: str
+    """The registry key of the result it is read from."""
+    where: str
+    """``dataset/network`` of that result."""
+
+
 def own_recipe(reg: Any, method: str, dataset: str, network: str, *, complete_only: bool = False,
-               by_key: bool = False) -> tuple[Any, Any, str, str] | None:
-    """(epochs, schedule, key, where) of the method's own-paper finetuning recipe, preferring this dataset/network.
+               by_key: bool = False) -> Recipe | None:
+    """The method's own-paper finetuning recipe (``None``: none with epochs and a schedule), preferring a result on
+    this dataset/network, then one of the method's own paper.
 
     ``complete_only`` skips schedules with unreported parts (a recipe someone must run); ``by_key`` breaks ties
     in the order of result keys instead of registry order.
@@ -181,10 +196,11 @@ def own_recipe(reg: Any, method: str, dataset: str, network: str, *, complete_on
     if best is None:
         return None
     e = best[1]
-    return e.result.finetune.epochs, e.result.finetune.lr_schedule, e.key, f"{e.result.dataset}/{e.result.network}"
+    ft = e.result.finetune
+    return Recipe(ft.epochs, ft.lr_schedule, e.key, f"{e.result.dataset}/{e.result.network}")
 
 
-def _existing(feats: Iterable[C.Feat], sched: Any) -> str | None:
+def _existing(feats: Iterable[C.Feat], sched: Schedule) -> str | None:
     for f in feats:
         if f.ft_sched is not None and C.schedules_same(f.ft_sched, sched):
             return f.key
@@ -195,9 +211,9 @@ def _cross_validation(reg: Any, a: str, b: str, cal: C.Comparison, a_feats: Sequ
                       b_feats: Sequence[C.Feat], dataset: str, network: str) -> CrossValidation:
     """The seed's Sec. 5 plan: A + B's finetuning recipe and B + A's, as two recipes to run."""
     here = f"{dataset}/{network}"
-    ra = (cal.a.ft_epochs, cal.a.ft_sched, cal.a.key, here)
+    ra = Recipe(cal.a.ft_epochs, cal.a.ft_sched, cal.a.key, here)
     own_b = own_recipe(reg, b, dataset, network)
-    rb = own_b if own_b is not None else (cal.b.ft_epochs, cal.b.ft_sched, cal.b.key, here)
+    rb = own_b if own_b is not None else Recipe(cal.b.ft_epochs, cal.b.ft_sched, cal.b.key, here)
     own_a = own_recipe(reg, a, dataset, network)
     if own_a is not None and (cal.a.ft_sched is None):
         ra = own_a
@@ -208,7 +224,7 @@ def _cross_validation(reg: Any, a: str, b: str, cal: C.Comparison, a_feats: Sequ
                              finetune_epochs=epochs, schedule=None if sched is None else sched.body_text(),
                              recipe=_recipe_text(epochs, sched),
                              already_in_registry=None if sched is None else _existing(feats, sched)))
-    same = ra[1] is not None and rb[1] is not None and C.schedules_same(ra[1], rb[1]) is True
+    same = ra.schedule is not None and rb.schedule is not None and C.schedules_same(ra.schedule, rb.schedule) is True
     note = ("both methods' own recipes coincide: the calibrated pair already is the controlled comparison"
             if same else
             "if one method wins under both recipes it is the better pruning method; if the winner flips, "

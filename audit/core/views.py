@@ -80,6 +80,17 @@ class Side(_Model):
     """``pruning`` or ``scratch``."""
     final_lr: float | None = Field(exclude=True)
     """Final LR of the finetuning schedule (``None``: not reported)."""
+    first_source: str = Field(exclude=True)
+    """The first source (``paper where``; empty when the result names none)."""
+    finetune_epochs: int | None = Field(exclude=True)
+    finetune_schedule: str | None = Field(exclude=True)
+    """The finetuning LR schedule in the seed's notation, without the total (``None``: not reported)."""
+
+    def finetune_short(self) -> str:
+        """:attr:`finetune` in a narrow column: ``90 ep 0:1e-2,30:1e-3,...``, ``90 ep LR schedule n/r``."""
+        if self.finetune_epochs is None:
+            return self.finetune
+        return f"{self.finetune_epochs} ep {self.finetune_schedule or 'LR schedule n/r'}"
 
     @field_serializer("speedup")
     def _speedup(self, v: float | None) -> float | None:

@@ -135,8 +135,8 @@ def _recipe(epochs: int | None, sched: Any) -> str:
     ep = "epochs n/r" if epochs is None else f"{epochs} epochs"
     if sched is None:
         return f"{ep}, LR schedule n/r"
-    body = sched.body_text()
-    return f"{ep}, LR {body[3:] if body.startswith('lr ') else body}"
+    only_lr = sched.kind == "initial-only" and not sched.warmup_epochs
+    return f"{ep}, LR {format_lr(sched.initial_lr) if only_lr else sched.body_text()}"
 
 
 def _stage_text(entry: Any, name: str) -> str:
@@ -216,7 +216,8 @@ def _recipe_of(reg: Any, entry: Any) -> tuple[str, str]:
         return _recipe(st.epochs, st.lr_schedule), entry.key
     own = own_recipe(reg, entry.method, r.dataset, r.network, complete_only=True, by_key=True)
     if own is not None:
-        return _recipe(own[0], own[1]), f"{own[2]} (the method's own recipe; {entry.key} does not report all of it)"
+        return (_recipe(own.epochs, own.schedule),
+                f"{own.key} (the method's own recipe; {entry.key} does not report all of it)")
     if st is not None:
         return _recipe(st.epochs, st.lr_schedule), f"{entry.key} (incomplete: ask the authors for the rest)"
     return "not reported", f"{entry.key} (ask the authors for the finetuning recipe)"
