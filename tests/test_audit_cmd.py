@@ -39,6 +39,8 @@ def reg(tmp_path: Path) -> Path:
 def test_audit_json_matrix_and_leaderboards(capsys, reg):
     assert main(["audit", "--dataset", "imagenet-1k", "--json", "--registry", str(reg)]) == 0
     rep = json.loads(capsys.readouterr().out)
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.Draft202012Validator(json.loads((ROOT / "docs" / "audit.schema.json").read_text("utf-8"))).validate(rep)
     pairs = {(p["a"], p["b"]): p for p in rep["pairs"]}
     assert pairs[("Alpha", "Beta")]["setup"] == "S4.2"
     assert pairs[("Alpha", "Delta")]["setup"] == "S2"

@@ -266,9 +266,29 @@ def test_significance_missing_inputs_are_named():
     assert c.significance.reason == "A reports no a second run"
 
 
+def test_blockers_name_the_own_criterion_or_what_a_level_needs():
+    from audit.core.compare import pair_view
+
+    c = cmp(full(), full(base={"identity": "own training", "top1": 76.13}))  # only the base differs
+    assert c.level == "S1"
+    assert c.failed_text()[:2] == ["S2: base model differs (torchvision/resnet50/IMAGENET1K_V1 vs own training)",
+                                   "S3.1: needs base model"]
+    assert [(b.level, b.needs) for b in c.blockers()][:2] == [("S2", None), ("S3.1", "base model")]
+
+    class E:  # the registry entry fields a pair view reads besides the features
+        class result:
+            reimplementation_of = None
+            setup_tag = None
+
+    p = pair_view(c, "claimed", E, E)
+    assert p.own_failures() == [c.failed_text()[0]]
+    assert p.model_dump(mode="json")["failed_text"] == c.failed_text()
+
+
 def test_rule1_flag():
     c = cmp(full(), full(finetune={"epochs": 90, "lr_schedule": "0:1e-3"}))
-    assert c.rule1 is not None and c.rule1.startswith("Rule 1: B's finetuning stops at LR 1e-3, A's decays to 1e-5")
+    assert c.rule1 is not None and not c.rule1.a_higher and (c.rule1.higher_lr, c.rule1.lower_lr) == (1e-3, 1e-5)
+    assert c.rule1.text().startswith("Rule 1: B's finetuning stops at LR 1e-3, A's decays to 1e-5")
     assert cmp(full(), full()).rule1 is None
 
 
@@ -350,3 +370,20 @@ def test_pruning_stage_reported_in_iterations_is_not_one_shot():
     cmp = classify(features(res({"iterations": 5000}), paper="p"), features(res({"epochs": 0}), paper="p"))
     assert cmp.level == "S3.2"
     assert cmp.criteria["pruning epochs"].outcome == "differs"
+
+
+def test_setup_vocabulary_carries_rank_reading_and_style():
+    from audit.core.setups import CHAIN, Level, Outcome, Reading, pareto_dominance
+
+    assert [lvl.rank for lvl in CHAIN] == [2, 3, 4, 5, 6, 7]
+    assert Level.of_rank(5) is Level.S3_2 and Level.of_rank(1) is Level.NOT_AT_RATE
+    assert Level.of_rank(0) is Level.NOT_COMPARABLE and Level.RATE_UNKNOWN.rank == 1
+    assert [lvl.reading for lvl in CHAIN] == [Reading.WEAK, Reading.NOT_CONCLUSIVE, Reading.NOT_CONCLUSIVE,
+                                             Reading.FAIR, Reading.FAIR, Reading.FAIR]
+    assert Level.NOT_AT_RATE.reading is Reading.NONE
+    assert (Level.S3_2.style, Level.S3_1.style, Level.NOT_AT_RATE.style, Level.NOT_COMPARABLE.style) == \
+        ("green", "yellow", "red", "dim")
+    assert f"{Level.S3_2}" == "S3.2" and {"S3.2": 1}[Level.S3_2] == 1  # prints and hashes as its text
+    assert [o.code for o in Outcome] == [0, 1, 2, 3] and Outcome.SAME_INFERRED.ok and not Outcome.UNKNOWN.ok
+    assert pareto_dominance(3.0, 75.0, 2.0, 74.0) == 1 and pareto_dominance(2.0, 75.0, 3.0, 75.0) == 2
+    assert pareto_dominance(3.0, 74.0, 2.0, 75.0) == 0 and pareto_dominance(float("nan"), 80.0, 2.0, 75.0) == 0

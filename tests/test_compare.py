@@ -67,6 +67,31 @@ def validate(data: dict) -> None:
     jsonschema.Draft202012Validator(schema).validate(data)
 
 
+@pytest.mark.parametrize("name", ["compare.schema.json", "audit.schema.json"])
+def test_committed_schemas_are_generated_from_the_models(name):
+    from audit.core.views import SCHEMAS, schema_text
+
+    assert name in SCHEMAS
+    committed = (ROOT / "docs" / name).read_text(encoding="utf-8")
+    assert committed == schema_text(name), "run: python -m audit.core.views docs"
+
+
+def test_json_is_the_model_dump(capsys, reg):
+    from audit.core.compare import compare_methods
+    from audit.registry.store import load_registry
+
+    rep = compare_methods(load_registry(reg), "Alpha", "Beta")
+    assert run_json(capsys, "Alpha", "Beta", "--registry", str(reg)) == rep.model_dump(mode="json")
+    cal = rep.groups[0].operating_points[0].calibrated
+    assert cal is not None and cal.setup.rank == 5 and cal.setup.style == "green"
+    (naive,) = rep.groups[0].operating_points[0].naive
+    assert naive.rule1 is not None and naive.rule1.higher == "Beta" and naive.rule1.higher_lr == 1e-3
+    assert naive.own_failures() == naive.failed_text  # every stronger level fails on its own criterion here
+    assert naive.failed_text[:2] == ["S3.1: finetuning epochs differs (90 vs 20)",
+                                     "S3.2: finetuning LR schedule differs (0:1e-2,30:1e-3,60:1e-4,75:1e-5 (90 ep) "
+                                     "vs 0:1e-3 (20 ep))"]
+
+
 def test_calibrated_and_naive_pairs(capsys, reg):
     rep = run_json(capsys, "alpha-prune", "l1", "--registry", str(reg))
     validate(rep)

@@ -243,7 +243,8 @@ def test_shipped_examples_are_up_to_date(tmp_path):
 
     from audit.report.main import EXAMPLES, regenerate_examples
 
-    written = regenerate_examples(tmp_path, registry=ROOT / "registry", reruns_dir=ROOT / "reruns" / "results")
+    written = regenerate_examples(tmp_path, registry=ROOT / "registry", reruns_dir=ROOT / "reruns" / "results",
+                                  examples=REPORTS)
     hint = "run `prune-audit report --regenerate-examples` and commit reports/"
     # the review's submission file carries the registry's current GReg entries
     staged = tmp_path / "submissions" / "wang2021-greg-review.yaml"
@@ -266,7 +267,7 @@ def test_shipped_examples_are_up_to_date(tmp_path):
             import warnings
 
             warnings.warn(f"reports/{p.name}: figures were drawn with matplotlib {_figures_by(old)}, this is "
-                          f"{version('matplotlib')}; image bytes not compared (text identical)")
+                          f"{version('matplotlib')}; image bytes not compared (text identical)", stacklevel=2)
 
 
 def test_compare_command_matches_example(report, tmp_path):
@@ -283,6 +284,48 @@ def test_compare_command_matches_example(report, tmp_path):
     else:
         assert _without_images(new).replace(version("matplotlib"), "?") == \
             _without_images(old).replace(str(_figures_by(old)), "?")
+
+
+def test_unreadable_evidence_is_a_warning_naming_its_file(report, tmp_path):
+    import shutil
+
+    results = tmp_path / "reruns" / "results"
+    shutil.copytree(RERUNS, results)
+    (results / "half-written.json").write_text('{"id": "x", "method"', encoding="utf-8")
+    (results / "not-a-result.json").write_text('{"id": "y"}', encoding="utf-8")
+    cv = tmp_path / "reruns" / "crossval" / "broken"
+    cv.mkdir(parents=True)
+    (cv / "crossval.json").write_text('{"a": "l1"}', encoding="utf-8")
+    code, out, err = report(str(SUBS / "toy-review.yaml"), "--out", str(tmp_path / "out"), "--format", "md",
+                            "--reruns", str(results))
+    assert code == 0, err
+    lines = err.splitlines()
+    assert len(lines) == 3 and all(ln.startswith("prune-audit: warning: ") for ln in lines)
+    assert f"{results / 'half-written.json'}: not a valid record (JSONDecodeError: " in lines[0]
+    assert lines[0].endswith("; left out of the report")
+    assert f"{results / 'not-a-result.json'}: not a valid record (ValidationError: " in lines[1]
+    assert f"{cv / 'crossval.json'}: not a valid record (ValidationError: " in lines[2]
+    md = (tmp_path / "out" / "toy-review.md").read_text(encoding="utf-8")
+    assert "L1-norm (rerun) finetuned with the same recipe" in md  # the valid evidence is still used
+
+
+def test_default_locations_are_relative_to_the_working_directory(report, tmp_path, monkeypatch):
+    """A wheel install behaves like a checkout: reruns/results and reports/ are looked up where the command runs."""
+    import shutil
+
+    from audit.errors import AuditError
+    from audit.report.main import regenerate_examples
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(AuditError, match="^reports/submissions: not found"):
+        regenerate_examples(tmp_path / "out")
+    code, _, err = report(str(SUBS / "toy-review.yaml"), "--out", "out", "--format", "md")
+    assert code == 0, err
+    assert "Calibrated baseline:** L1-norm (rerun)" not in (tmp_path / "out" / "toy-review.md").read_text("utf-8")
+    shutil.copytree(RERUNS, tmp_path / "reruns" / "results")
+    code, _, err = report(str(SUBS / "toy-review.yaml"), "--out", "out", "--format", "md")
+    assert code == 0 and err == "", err
+    assert "Calibrated baseline:** L1-norm (rerun)" in (tmp_path / "out" / "toy-review.md").read_text("utf-8")
 
 
 def test_format_md_only(report, tmp_path):

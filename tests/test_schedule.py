@@ -197,3 +197,15 @@ def test_schedule_mappings_raise_only_schedule_error(data, total):
         S.schedule_from_data(data, total)
     except ScheduleError:
         pass
+
+
+@pytest.mark.parametrize("text, body", [
+    ("0:1e-2,30:1e-3,60:1e-4,75:1e-5; total=90", "0:1e-2,30:1e-3,60:1e-4,75:1e-5"),
+    ("cosine 1e-2->?; total=180", "cosine 1e-2->?"),
+    ("lr 1e-2", "lr 1e-2"),
+    ("warmup 5 from 1e-4; cosine 1e-1->0; total=100", "warmup 5 from 1e-4; cosine 1e-1->0"),
+])
+def test_body_text_is_the_canonical_form_without_the_total(text, body):
+    s = parse_schedule(text)
+    assert s.body_text() == body
+    assert format_schedule(s) == text

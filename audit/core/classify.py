@@ -33,37 +33,54 @@ When the speedups differ beyond the tolerance, a Pareto dominance (at least the 
 higher speedup) keeps the pair informative and the chain is evaluated on the other criteria;
 without one the pair is "not comparable at this rate".
 
-Two entry points share the criteria: :func:`classify` explains one pair (what the CLI prints)
-and :func:`classify_all` classifies every pair within each (dataset, network) group at once
-with numpy (imported lazily), for the audit matrix and the benchmark.  :func:`features`
+Each criterion is declared once, as a :class:`Spec` of :data:`SPECS` (the chain) or :data:`SX_SPECS`
+(name, value extractor, comparator, inferred flag, shown value), and two entry points iterate that
+declaration: :func:`classify` explains one pair (what the CLI prints) and :func:`classify_all`
+classifies every pair within each (dataset, network) group at once with numpy (imported lazily), for
+the audit matrix and the benchmark.  :func:`features`
 extracts what the classifier needs from a result once, so no pydantic attribute access happens
 per pair.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from audit.core.schedule import Schedule, format_schedule
+from pydantic import BaseModel, ConfigDict, Field
+
+from audit.core.rules import Rule1, rule1
+from audit.core.schedule import Schedule
+from audit.core.setups import CHAIN, Level, Outcome, pareto_dominance
 
 __all__ = [
     "CHAIN",
     "CRITERIA",
+    "SPECS",
+    "SX_SPECS",
+    "Blocker",
     "Comparison",
     "Criterion",
     "Feat",
+    "Options",
+    "PairTable",
     "Significance",
+    "Spec",
     "classify",
     "classify_all",
     "features",
     "features_of_entry",
+    "level_rank",
+    "rank_name",
+    "rel_mismatch",
+    "schedules_same",
     "welch",
 ]
 
-SAME, SAME_INFERRED, DIFFERS, UNKNOWN = 0, 1, 2, 3
-OUTCOMES = ("same", "same (inferred)", "differs", "unknown")
+SAME, SAME_INFERRED, DIFFERS, UNKNOWN = (o.code for o in Outcome)
+OUTCOMES = tuple(Outcome)
+"""The outcomes by code (the vectorised classifier's int8 arrays hold these codes)."""
 
 RATE = "speedup"
 BASE = "base model"
@@ -73,17 +90,12 @@ PR_EPOCHS = "pruning epochs"
 PR_LR = "pruning LR schedule"
 CRITERIA = (RATE, BASE, FT_EPOCHS, FT_LR, PR_EPOCHS, PR_LR)
 """The S-chain's criteria in order: level ``CHAIN[k]`` needs the first ``k + 1`` of them."""
-CHAIN = ("S1", "S2", "S3.1", "S3.2", "S4.1", "S4.2")
-SX_A = "SX-A"
-SX_B = "SX-B"
+SX_A = Level.SX_A
+SX_B = Level.SX_B
 
-NOT_COMPARABLE = "not comparable"
-NOT_AT_RATE = "not comparable at this rate"
-RATE_UNKNOWN = "S1 not established (speedup not reported)"
-
-#: Short words for the "inferred" label of a level ("S3.2, base model inferred").
-_INFERRED_WORDS = {RATE: "speedup", BASE: "base model", FT_EPOCHS: "finetuning epochs", FT_LR: "finetuning LR",
-                   PR_EPOCHS: "pruning epochs", PR_LR: "pruning LR"}
+NOT_COMPARABLE = Level.NOT_COMPARABLE
+NOT_AT_RATE = Level.NOT_AT_RATE
+RATE_UNKNOWN = Level.RATE_UNKNOWN
 
 RANDOM_INIT = "random initialization"
 
@@ -124,6 +136,9 @@ class Feat:
     paper: str = ""
     label: str = ""
     source: str = ""
+    """The first two sources, joined with ``; `` (``paper where``)."""
+    sources: tuple[str, ...] = ()
+    """Every source as ``paper where``."""
     variant: str | None = None
 
     @property
@@ -226,9 +241,12 @@ def features(result: Any, *, key: str = "", method: str | None = None, paper: st
 def features_of_entry(entry: Any) -> Feat:
     """A :class:`Feat` from an :class:`audit.registry.store.Entry` (key, canonical method, paper, sources)."""
     r = entry.result
-    source = "; ".join(f"{s.paper or entry.paper.id} {s.where}" for s in r.sources[:2])
+    sources = tuple(f"{s.paper or entry.paper.id} {s.where}" for s in r.sources)
     label = entry.method + (" (reimpl.)" if r.reimplementation_of else "")
-    return features(r, key=entry.key, method=entry.method, paper=entry.paper.id, label=label, source=source)
+    f = features(r, key=entry.key, method=entry.method, paper=entry.paper.id, label=label,
+                 source="; ".join(sources[:2]))
+    f.sources = sources
+    return f
 
 
 # ---------------------------------------------------------------------- value comparators
@@ -259,27 +277,13 @@ def schedules_same(a: Schedule, b: Schedule) -> bool | None:
     return v
 
 
-def _base_outcome(fa: Feat, fb: Feat) -> int:
-    if fa.base_key is None or fb.base_key is None:
-        return UNKNOWN
-    return SAME if fa.base_key == fb.base_key else DIFFERS
-
-
-def _eq_outcome(a: Any, b: Any) -> int:
-    if a is None or b is None:
-        return UNKNOWN
-    return SAME if a == b else DIFFERS
-
-
-def _sched_outcome(a: Schedule | None, b: Schedule | None) -> int:
-    if a is None or b is None:
-        return UNKNOWN
+def _sched_outcome(a: Schedule, b: Schedule) -> int:
     v = schedules_same(a, b)
     return UNKNOWN if v is None else (SAME if v else DIFFERS)
 
 
 def _pr_epochs_cmp(x: int | str, y: int | str) -> int:
-    """Pruning-epoch keys (see :attr:`Feat.pr_key`); ``None`` handled by the caller."""
+    """Pruning-epoch keys (see :attr:`Feat.pr_key`)."""
     if isinstance(x, int) and isinstance(y, int):
         return SAME if x == y else DIFFERS
     if x == 0 or y == 0:
@@ -287,89 +291,213 @@ def _pr_epochs_cmp(x: int | str, y: int | str) -> int:
     return UNKNOWN
 
 
-def _pr_epochs_outcome(fa: Feat, fb: Feat) -> int:
-    x, y = fa.pr_key, fb.pr_key
-    if x is None or y is None:
-        return UNKNOWN
-    return _pr_epochs_cmp(x, y)
-
-
-def _pr_sched_outcome(fa: Feat, fb: Feat) -> int:
-    x, y = fa.pr_key, fb.pr_key
-    if x == 0 and y == 0:
-        return SAME  # two one-shot pruning stages: nothing to schedule
-    if x is not None and y is not None and (x == 0) != (y == 0):
-        return DIFFERS
-    return _sched_outcome(fa.pr_sched, fb.pr_sched)
-
-
-def _tol_outcome(a: float | None, b: float | None, tol: float) -> int:
-    if a is None or b is None:
-        return UNKNOWN
-    return SAME if rel_mismatch(a, b) <= tol else DIFFERS
-
-
 def _with_inferred(outcome: int, ia: str | None, ib: str | None) -> int:
     return SAME_INFERRED if outcome == SAME and (ia or ib) else outcome
 
 
-# ---------------------------------------------------------------------- one pair, explained
+# ---------------------------------------------------------------------- the criteria, declared once
 @dataclass(frozen=True)
-class Criterion:
-    """One criterion of one pair."""
+class Options:
+    """The classifier's options: the relative speedup tolerance and ``accept_base_accuracy``."""
+
+    tolerance: float
+    accept_base_accuracy: bool = False
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One comparison criterion: how to read it from a result and how to compare two readings.
+
+    Both :func:`classify` (one pair, explained) and :func:`classify_all` (all pairs, vectorised) iterate
+    :data:`SPECS`, so a criterion's meaning is written once.
+    """
 
     name: str
-    outcome: str
-    """``same`` | ``same (inferred)`` | ``differs`` | ``unknown``."""
-    a: str
-    """A's value as text (``n/r`` when not reported)."""
-    b: str
-    note: str = ""
-    """Why: the inferred justification, which side did not report, the actual mismatch."""
+    word: str
+    """The criterion in the "inferred" qualifier of a level (``S3.2, base model inferred``)."""
+    value: Callable[[Feat, Options], Any]
+    """The comparison value of a side (hashable; ``None``: not reported)."""
+    inferred: Callable[[Feat, Options], str | None]
+    """Why a side's value is inferred rather than stated (``None``: stated)."""
+    shown: Callable[[Feat, Options, bool], Any]
+    """The value as shown for a side (``None``: n/r); the flag says whether the criterion is met."""
+    compare: Callable[[Any, Any, Options], int] | None = None
+    """Outcome code of two reported values; ``None``: numbers, equal (or within the tolerance if ``tolerant``)."""
+    tolerant: bool = False
+    note: Callable[[Feat, Feat, int, Options], str] | None = None
+    """Extra explanation given the two sides and the outcome code."""
+    partly: bool = False
+    """An ``unknown`` outcome with both values shown means a partly reported schedule."""
+
+    def outcome(self, va: Any, vb: Any, opts: Options) -> int:
+        """The outcome code (``OUTCOMES``) of two comparison values, before the inferred mark."""
+        if va is None or vb is None:
+            return UNKNOWN
+        if self.compare is not None:
+            return self.compare(va, vb, opts)
+        if self.tolerant:
+            return SAME if rel_mismatch(va, vb) <= opts.tolerance else DIFFERS
+        return SAME if va == vb else DIFFERS
+
+    def explain(self, fa: Feat, fb: Feat, opts: Options) -> Criterion:
+        """The criterion of one pair with its values and the reason for its outcome."""
+        o = self.outcome(self.value(fa, opts), self.value(fb, opts), opts)
+        va, vb = self.shown(fa, opts, o == SAME), self.shown(fb, opts, o == SAME)
+        note = "" if self.note is None else self.note(fa, fb, o, opts)
+        if self.partly and o == UNKNOWN and va is not None and vb is not None:
+            note = "a schedule is only partly reported"
+        return _crit(self.name, o, va, vb, self.inferred(fa, opts), self.inferred(fb, opts), fa, fb, note)
+
+    def codes(self, np: Any, feats: Sequence[Feat], iu: Any, ju: Any, opts: Options) -> Any:
+        """Outcome codes of the pairs ``(iu[k], ju[k])`` of ``feats`` (int8 array, inferred marks applied)."""
+        values = [self.value(f, opts) for f in feats]
+        if self.compare is None:
+            out = _num_outcome(np, values, iu, ju, opts.tolerance if self.tolerant else None)
+        else:
+            cmp = self.compare
+            out = _table_outcome(np, values, lambda x, y: cmp(x, y, opts), iu, ju)
+        return _mark(np, out, _inferred_mask(np, [self.inferred(f, opts) for f in feats], iu, ju))
+
+
+def _rate_note(fa: Feat, fb: Feat, o: int, opts: Options) -> str:
+    if fa.speedup is None or fb.speedup is None:
+        return ""
+    return f"mismatch {rel_mismatch(fa.speedup, fb.speedup) * 100:.1f}% (tolerance {opts.tolerance * 100:g}%)"
+
+
+_SAME_ACCURACY = "identity unknown, same base accuracy"
+
+
+def _base_value(f: Feat, opts: Options) -> Any:
+    if not opts.accept_base_accuracy:
+        return f.base_key
+    return None if f.base_key is None and f.base_top1 is None else (f.base_key, f.base_top1)
+
+
+def _base_cmp(x: Any, y: Any, opts: Options) -> int:
+    """Identities decide; with ``accept_base_accuracy`` an equal base accuracy stands in for a missing identity."""
+    if not opts.accept_base_accuracy:
+        return SAME if x == y else DIFFERS
+    (ka, ta), (kb, tb) = x, y
+    if ka is not None and kb is not None:
+        return SAME if ka == kb else DIFFERS
+    return SAME if ta is not None and ta == tb else UNKNOWN
+
+
+def _base_inferred(f: Feat, opts: Options) -> str | None:
+    return f.base_inf or (_SAME_ACCURACY if opts.accept_base_accuracy and f.base_id is None else None)
+
+
+def _base_shown(f: Feat, opts: Options, met: bool) -> str | None:
+    if f.base_id is None and met and f.base_top1 is not None:
+        return f"top-1 {f.base_top1:g}"  # met through the base accuracy (accept_base_accuracy)
+    return f.base_id
+
+
+def _base_note(fa: Feat, fb: Feat, o: int, opts: Options) -> str:
+    if o == UNKNOWN and fa.base_top1 is not None and fa.base_top1 == fb.base_top1:
+        return f"same accuracy ({fa.base_top1:g}), identity unknown"
+    return ""
+
+
+def _pr_lr_value(f: Feat, opts: Options) -> Any:
+    k = f.pr_key
+    return None if k is None else (k == 0, None if k == 0 else f.pr_sched)
+
+
+def _pr_lr_cmp(x: Any, y: Any, opts: Options) -> int:
+    (one_shot_a, sa), (one_shot_b, sb) = x, y
+    if one_shot_a and one_shot_b:
+        return SAME  # two one-shot pruning stages: nothing to schedule
+    if one_shot_a != one_shot_b:
+        return DIFFERS
+    return UNKNOWN if sa is None or sb is None else _sched_outcome(sa, sb)
+
+
+def _sx_b_note(fa: Feat, fb: Feat, o: int, opts: Options) -> str:
+    ca, cb = fa.cost, fb.cost
+    return "" if ca is None or cb is None else f"dense-epoch units; mismatch {rel_mismatch(ca, cb) * 100:.1f}%"
+
+
+SPECS = (
+    Spec(RATE, "speedup", lambda f, o: f.speedup, lambda f, o: f.speedup_inf, lambda f, o, m: _sp(f.speedup),
+         tolerant=True, note=_rate_note),
+    Spec(BASE, "base model", _base_value, _base_inferred, _base_shown, compare=_base_cmp, note=_base_note),
+    Spec(FT_EPOCHS, "finetuning epochs", lambda f, o: f.ft_epochs, lambda f, o: f.ft_epochs_inf,
+         lambda f, o, m: f.ft_epochs),
+    Spec(FT_LR, "finetuning LR", lambda f, o: f.ft_sched, lambda f, o: f.ft_sched_inf, lambda f, o, m: f.ft_sched,
+         compare=lambda x, y, o: _sched_outcome(x, y), partly=True),
+    Spec(PR_EPOCHS, "pruning epochs", lambda f, o: f.pr_key, lambda f, o: f.pr_epochs_inf,
+         lambda f, o, m: _pr_text(f.pr_key), compare=lambda x, y, o: _pr_epochs_cmp(x, y)),
+    Spec(PR_LR, "pruning LR", _pr_lr_value, lambda f, o: f.pr_sched_inf,
+         lambda f, o, m: "none (one-shot)" if f.pr_key == 0 else f.pr_sched, compare=_pr_lr_cmp, partly=True),
+)
+"""The S-chain's criteria in chain order: level ``CHAIN[k]`` needs the first ``k + 1`` of them."""
+
+SX_SPECS = (
+    Spec(SX_A.value, "total epochs", lambda f, o: f.total_epochs, lambda f, o: f.total_inf,
+         lambda f, o, m: f.total_epochs),
+    Spec(SX_B.value, "total cost", lambda f, o: f.cost, lambda f, o: f.cost_inf,
+         lambda f, o, m: None if f.cost is None else round(f.cost, 2), tolerant=True, note=_sx_b_note),
+)
+"""The SX flags beside the chain: same total epochs (SX-A), same total cost within the tolerance (SX-B)."""
+
+
+# ---------------------------------------------------------------------- one pair, explained
+class Criterion(BaseModel):
+    """One criterion of one pair, explained."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    outcome: Outcome
+    a: str = Field(description="A's value as text (n/r when not reported)")
+    b: str = Field(description="B's value as text")
+    note: str = Field(default="", description="why: the inferred justification, which side did not report, the mismatch")
 
     @property
     def ok(self) -> bool:
-        return self.outcome in ("same", "same (inferred)")
+        """The criterion is met (``same`` or ``same (inferred)``)."""
+        return self.outcome.ok
 
     def describe(self) -> str:
-        if self.outcome == "same":
+        """One phrase: ``finetuning epochs differs (90 vs 20)``, ``base model unknown (B did not report it)``."""
+        if self.outcome is Outcome.SAME:
             return f"{self.name} same ({self.a})" + (f"; {self.note}" if self.note else "")
-        if self.outcome == "same (inferred)":
+        if self.outcome is Outcome.SAME_INFERRED:
             return f"{self.name} same ({self.a}), inferred: {self.note}"
-        if self.outcome == "differs":
+        if self.outcome is Outcome.DIFFERS:
             return f"{self.name} differs ({self.a} vs {self.b})" + (f"; {self.note}" if self.note else "")
         return f"{self.name} unknown ({self.note})" if self.note else f"{self.name} unknown"
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "outcome": self.outcome, "a": self.a, "b": self.b, "note": self.note}
 
-
-@dataclass(frozen=True)
-class Significance:
+class Significance(BaseModel):
     """Welch's t-test from summary statistics, or why it could not be run."""
 
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     tested: bool
-    p_value: float | None = None
-    t_stat: float | None = None
     significant: bool | None = None
+    p_value: float | None = None
+    t: float | None = Field(default=None, description="Welch's t statistic")
     alpha: float = 0.05
-    reason: str = ""
+    reason: str = Field(default="", description="why the test could not be run (empty when it ran)")
+    short_reason: str = Field(default="", exclude=True)
+    """The reason in the terminal's words (``no std or runs`` for ``neither side reports std or runs``)."""
 
     def describe(self) -> str:
+        """``significant (Welch t = 2.10, p = 0.03)`` / ``not testable: REASON``."""
         if not self.tested:
             return f"not testable: {self.reason}"
         word = "significant" if self.significant else "not significant"
-        return f"{word} (Welch t = {self.t_stat:.2f}, p = {_p_text(self.p_value)})"
+        return f"{word} (Welch t = {self.t:.2f}, p = {self.p_text()})"
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"tested": self.tested, "significant": self.significant, "p_value": self.p_value,
-                "t": self.t_stat, "alpha": self.alpha, "reason": self.reason}
-
-
-def _p_text(p: float | None) -> str:
-    if p is None:
-        return "n/r"
-    return f"{p:.2g}" if p >= 0.001 else "<0.001"
+    def p_text(self) -> str:
+        """The p-value as shown: two significant digits, ``<0.001`` below that, ``n/r`` when not tested."""
+        p = self.p_value
+        if p is None:
+            return "n/r"
+        return f"{p:.2g}" if p >= 0.001 else "<0.001"
 
 
 def welch(fa: Feat, fb: Feat, alpha: float = 0.05) -> Significance:
@@ -384,18 +512,18 @@ def welch(fa: Feat, fb: Feat, alpha: float = 0.05) -> Significance:
             lacks.append((f.label or name, " or ".join(what)))
     if lacks:
         if len(lacks) == 2 and lacks[0][1] == lacks[1][1]:
-            reason = f"neither side reports {lacks[0][1]}"
+            reason, short = f"neither side reports {lacks[0][1]}", f"no {lacks[0][1]}"
         else:
-            reason = "; ".join(f"{who} reports no {what}" for who, what in lacks)
-        return Significance(False, alpha=alpha, reason=reason)
+            reason = short = "; ".join(f"{who} reports no {what}" for who, what in lacks)
+        return Significance(tested=False, alpha=alpha, reason=reason, short_reason=short)
     assert fa.std is not None and fb.std is not None and fa.runs is not None and fb.runs is not None
     if fa.std == 0 and fb.std == 0:
-        return Significance(False, alpha=alpha, reason="both stds are 0")
+        return Significance(tested=False, alpha=alpha, reason="both stds are 0", short_reason="both stds are 0")
     from scipy.stats import ttest_ind_from_stats
 
     t, p = ttest_ind_from_stats(fa.top1, fa.std, fa.runs, fb.top1, fb.std, fb.runs, equal_var=False)
     t, p = float(t), float(p)
-    return Significance(True, p_value=p, t_stat=t, significant=bool(p < alpha), alpha=alpha)
+    return Significance(tested=True, p_value=p, t=t, significant=bool(p < alpha), alpha=alpha)
 
 
 @dataclass
@@ -407,7 +535,7 @@ class Comparison:
     tolerance: float
     rank: int
     """0 not comparable, 1 below S1 (rate differs without dominance, or unknown), 2..7 = S1..S4.2."""
-    level: str
+    level: Level
     """``S3.2`` etc., or ``not comparable`` / ``not comparable at this rate`` / ``S1 not established``."""
     label: str
     """The level with its qualifiers: ``S3.2, base model inferred``; ``S2, A dominates at a different rate``."""
@@ -416,7 +544,7 @@ class Comparison:
     sx: dict[str, Criterion]
     failed: dict[str, list[str]]
     """For each level above the one reached: the criteria (of that level's requirements) that are not ``same``."""
-    dominance: str | None
+    dominance: Literal["A", "B"] | None
     """``A`` / ``B`` when the speedups differ and one Pareto-dominates the other."""
     rate_mismatch: float | None
     delta_top1: float
@@ -424,58 +552,47 @@ class Comparison:
     """(A's drop from its own base) − (B's drop from its own base): the S1 practice, given when the bases
     are not the same (differ or unknown) and both base accuracies are reported."""
     significance: Significance
-    rule1: str | None = None
-    notes: list[str] = field(default_factory=list)
+    rule1: Rule1 | None = None
+    """The App. A Rule 1 finding on the two finetuning schedules (``None``: same final LR or unknown)."""
 
-    @property
-    def comparable(self) -> bool:
-        return self.rank >= 2
-
-    def failed_text(self) -> list[str]:
-        """``S4.1: pruning epochs differs (0 vs 30)`` lines, one per stronger level, naming only
-        the criterion that level adds (lower failures are implied)."""
+    def blockers(self) -> list[Blocker]:
+        """One entry per level above the one reached, in chain order (see :class:`Blocker`)."""
         out = []
         for lvl in CHAIN:
             if lvl not in self.failed:
                 continue
-            crit = CRITERIA[CHAIN.index(lvl)]
-            c = self.criteria[crit]
-            if c.ok:
-                out.append(f"{lvl}: needs {self._first_failed(lvl)}")
-            else:
-                out.append(f"{lvl}: {c.describe()}")
+            c = self.criteria[CRITERIA[CHAIN.index(lvl)]]
+            names = self.failed[lvl]
+            out.append(Blocker(lvl, c, None if not c.ok else (names[0] if names else "?")))
         return out
 
-    def _first_failed(self, lvl: str) -> str:
-        names = self.failed.get(lvl, [])
-        return names[0] if names else "?"
+    def failed_text(self) -> list[str]:
+        """``S4.1: pruning epochs differs (0 vs 30)`` lines, one per stronger level, naming only
+        the criterion that level adds (lower failures are implied)."""
+        return [b.text() for b in self.blockers()]
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "setup": self.level,
-            "setup_label": self.label,
-            "rank": self.rank,
-            "inferred": list(self.inferred),
-            "criteria": [c.as_dict() for c in self.criteria.values()],
-            "failed": {k: list(v) for k, v in self.failed.items()},
-            "sx": {k: c.as_dict() for k, c in self.sx.items()},
-            "dominance": self.dominance,
-            "speedup_mismatch": None if self.rate_mismatch is None else round(self.rate_mismatch, 6),
-            "delta": {"top1": round(self.delta_top1, 6),
-                      "drop": None if self.delta_drop is None else round(self.delta_drop, 6)},
-            "significant": self.significance.significant,
-            "significance": self.significance.as_dict(),
-            "rule1": self.rule1,
-        }
+
+@dataclass(frozen=True)
+class Blocker:
+    """Why one level above the reached one fails: the criterion that level adds, or a lower one it needs."""
+
+    level: Level
+    criterion: Criterion
+    """The criterion the level adds to the one below it."""
+    needs: str | None
+    """``None`` when :attr:`criterion` itself fails; else the name of the lower criterion that fails."""
+
+    def text(self) -> str:
+        """``S3.1: finetuning epochs differs (90 vs 20)`` / ``S4.2: needs pruning epochs``."""
+        return f"{self.level}: needs {self.needs}" if self.needs is not None else f"{self.level}: {self.criterion.describe()}"
 
 
 def _txt(v: Any) -> str:
     if v is None:
         return "n/r"
     if isinstance(v, Schedule):
-        text = format_schedule(v)
-        body, _, total = text.partition("; total=")
-        return f"{body} ({total} ep)" if total else body
+        body = v.body_text()
+        return body if v.total_epochs is None else f"{body} ({v.total_epochs} ep)"
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
@@ -491,7 +608,7 @@ def _crit(name: str, outcome: int, va: Any, vb: Any, ia: str | None, ib: str | N
     elif outcome == SAME_INFERRED:
         just = [f"{f.label or s}: {i}" for s, f, i in (("A", fa, ia), ("B", fb, ib)) if i]
         note = "; ".join(just) + (f"; {note}" if note else "")
-    return Criterion(name, OUTCOMES[outcome], _txt(va), _txt(vb), note)
+    return Criterion(name=name, outcome=OUTCOMES[outcome], a=_txt(va), b=_txt(vb), note=note)
 
 
 def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: bool = False,
@@ -509,49 +626,20 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
             why.append(f"dataset {fa.dataset} vs {fb.dataset}")
         if fa.network != fb.network:
             why.append(f"network {fa.network} vs {fb.network}")
-        crit = Criterion("dataset/network", "differs", f"{fa.dataset}/{fa.network}", f"{fb.dataset}/{fb.network}")
+        crit = Criterion(name="dataset/network", outcome=Outcome.DIFFERS, a=f"{fa.dataset}/{fa.network}",
+                         b=f"{fb.dataset}/{fb.network}")
         return Comparison(fa, fb, tolerance, 0, NOT_COMPARABLE, f"{NOT_COMPARABLE} ({', '.join(why)})", [],
                           {"dataset/network": crit}, {}, {lvl: ["dataset/network"] for lvl in CHAIN}, None, None,
-                          delta, delta_drop, Significance(False, reason="different dataset or network"))
+                          delta, delta_drop, Significance(tested=False, reason="different dataset or network",
+                                                          short_reason="different dataset or network"))
 
-    # S1: speedup
+    opts = Options(tolerance, accept_base_accuracy)
+    crits = {spec.name: spec.explain(fa, fb, opts) for spec in SPECS}
+    rate_o = crits[RATE].outcome.code
     mismatch = None if fa.speedup is None or fb.speedup is None else rel_mismatch(fa.speedup, fb.speedup)
-    rate_o = _tol_outcome(fa.speedup, fb.speedup, tolerance)
-    rate_note = "" if mismatch is None else f"mismatch {mismatch * 100:.1f}% (tolerance {tolerance * 100:g}%)"
-    crits: dict[str, Criterion] = {}
-    crits[RATE] = _crit(RATE, rate_o, _sp(fa.speedup), _sp(fb.speedup), fa.speedup_inf, fb.speedup_inf, fa, fb,
-                        rate_note)
-    dominance = None
+    dominance: Literal["A", "B"] | None = None
     if rate_o == DIFFERS:
-        dominance = _dominance(fa, fb)
-
-    # S2: base model
-    base_o = _base_outcome(fa, fb)
-    base_note = ""
-    if base_o == UNKNOWN and fa.base_top1 is not None and fa.base_top1 == fb.base_top1:
-        base_note = f"same accuracy ({fa.base_top1:g}), identity unknown"
-        if accept_base_accuracy:
-            base_o = SAME
-            fa_inf = fa.base_inf or ("identity unknown, same base accuracy" if fa.base_id is None else None)
-            fb_inf = fb.base_inf or ("identity unknown, same base accuracy" if fb.base_id is None else None)
-            crits[BASE] = _crit(BASE, base_o, fa.base_id or f"top-1 {fa.base_top1:g}",
-                                fb.base_id or f"top-1 {fb.base_top1:g}", fa_inf, fb_inf, fa, fb)
-    if BASE not in crits:
-        crits[BASE] = _crit(BASE, base_o, fa.base_id, fb.base_id, fa.base_inf, fb.base_inf, fa, fb, base_note)
-    crits[FT_EPOCHS] = _crit(FT_EPOCHS, _eq_outcome(fa.ft_epochs, fb.ft_epochs), fa.ft_epochs, fb.ft_epochs,
-                             fa.ft_epochs_inf, fb.ft_epochs_inf, fa, fb)
-    ft_o = _sched_outcome(fa.ft_sched, fb.ft_sched)
-    ft_note = ""
-    if ft_o == UNKNOWN and fa.ft_sched is not None and fb.ft_sched is not None:
-        ft_note = "a schedule is only partly reported"
-    crits[FT_LR] = _crit(FT_LR, ft_o, fa.ft_sched, fb.ft_sched, fa.ft_sched_inf, fb.ft_sched_inf, fa, fb, ft_note)
-    crits[PR_EPOCHS] = _crit(PR_EPOCHS, _pr_epochs_outcome(fa, fb), _pr_text(fa.pr_key), _pr_text(fb.pr_key),
-                             fa.pr_epochs_inf, fb.pr_epochs_inf, fa, fb)
-    pr_o = _pr_sched_outcome(fa, fb)
-    pa = fa.pr_sched if fa.pr_key != 0 else "none (one-shot)"
-    pb = fb.pr_sched if fb.pr_key != 0 else "none (one-shot)"
-    pr_note = "a schedule is only partly reported" if pr_o == UNKNOWN and pa is not None and pb is not None else ""
-    crits[PR_LR] = _crit(PR_LR, pr_o, pa, pb, fa.pr_sched_inf, fb.pr_sched_inf, fa, fb, pr_note)
+        dominance = _DOMINANT.get(pareto_dominance(_nan(fa.speedup), fa.top1, _nan(fb.speedup), fb.top1))
 
     # walk the chain
     chain_ok = [crits[c].ok for c in CRITERIA]
@@ -568,31 +656,24 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
     if k == 0:
         rank = 1
         level = RATE_UNKNOWN if rate_o == UNKNOWN else NOT_AT_RATE
-        label = level
+        label = level.label
         if rate_o == DIFFERS:
             label = f"{NOT_AT_RATE} ({crits[RATE].a} vs {crits[RATE].b}, no Pareto dominance)"
     else:
         rank = 1 + k
         level = CHAIN[k - 1]
-        label = level
+        label = level.label
         if inferred:
-            label += ", " + " and ".join(_INFERRED_WORDS[c] for c in inferred) + " inferred"
+            label += ", " + " and ".join(spec.word for spec in SPECS if spec.name in inferred) + " inferred"
         if dominance is not None:
             who = fa.label if dominance == "A" else fb.label
             label += f"; speedups differ, {who} Pareto-dominates"
 
-    sx = {
-        SX_A: _crit(SX_A, _eq_outcome(fa.total_epochs, fb.total_epochs), fa.total_epochs, fb.total_epochs,
-                    fa.total_inf, fb.total_inf, fa, fb),
-        SX_B: _sx_b(fa, fb, tolerance),
-    }
+    sx = {spec.name: spec.explain(fa, fb, opts) for spec in SX_SPECS}
     if crits[BASE].ok:
         delta_drop = None  # same base: the drop differs from Δ top-1 only through the base accuracy entries
-    from audit.core.rules import rule1_check
-
-    rule1 = rule1_check(fa.ft_sched, fb.ft_sched, fa.label, fb.label)
     return Comparison(fa, fb, tolerance, rank, level, label, inferred, crits, sx, failed, dominance, mismatch,
-                      delta, delta_drop, welch(fa, fb, alpha), rule1)
+                      delta, delta_drop, welch(fa, fb, alpha), rule1(fa.ft_sched, fb.ft_sched, fa.label, fb.label))
 
 
 def _pr_text(v: int | str | None) -> int | str | None:
@@ -605,24 +686,11 @@ def _sp(v: float | None) -> str | None:
     return None if v is None else f"{v:.2f}×"
 
 
-def _sx_b(fa: Feat, fb: Feat, tol: float) -> Criterion:
-    ca, cb = fa.cost, fb.cost
-    o = _tol_outcome(ca, cb, tol)
-    note = ""
-    if ca is not None and cb is not None:
-        note = f"dense-epoch units; mismatch {rel_mismatch(ca, cb) * 100:.1f}%"
-    return _crit(SX_B, o, None if ca is None else round(ca, 2), None if cb is None else round(cb, 2),
-                 fa.cost_inf, fb.cost_inf, fa, fb, note)
+_DOMINANT: dict[int, Literal["A", "B"]] = {1: "A", 2: "B"}
 
 
-def _dominance(fa: Feat, fb: Feat) -> str | None:
-    if fa.speedup is None or fb.speedup is None:
-        return None
-    if fa.speedup > fb.speedup and fa.top1 >= fb.top1:
-        return "A"
-    if fb.speedup > fa.speedup and fb.top1 >= fa.top1:
-        return "B"
-    return None
+def _nan(v: float | None) -> float:
+    return float("nan") if v is None else v
 
 
 # ---------------------------------------------------------------------- all pairs at once
@@ -700,62 +768,27 @@ def _mark(np: Any, outcome: Any, inf: Any) -> Any:
     return np.where((outcome == SAME) & inf, SAME_INFERRED, outcome).astype(np.int8)
 
 
-def _group_pairs(np: Any, feats: Sequence[Feat], tol: float, accept_base_accuracy: bool) -> tuple:
+def _group_pairs(np: Any, feats: Sequence[Feat], opts: Options) -> tuple:
     n = len(feats)
     iu, ju = np.triu_indices(n, k=1)
-    sp = [f.speedup for f in feats]
-    rate = _mark(np, _num_outcome(np, sp, iu, ju, tol), _inferred_mask(np, [f.speedup_inf for f in feats], iu, ju))
-    spa = np.array([np.nan if v is None else v for v in sp])
+    chain = [spec.codes(np, feats, iu, ju, opts) for spec in SPECS]
+    rate = chain[0]
+    spa = np.array([np.nan if f.speedup is None else f.speedup for f in feats])
     top = np.array([f.top1 for f in feats])
-    sa, sb, ta, tb = spa[iu], spa[ju], top[iu], top[ju]
-    differs = rate == DIFFERS
-    dom = np.zeros(iu.shape[0], dtype=np.int8)
-    dom[differs & (sa > sb) & (ta >= tb)] = 1
-    dom[differs & (sb > sa) & (tb >= ta)] = 2
-
-    base = _table_outcome(np, [f.base_key for f in feats], lambda x, y: SAME if x == y else DIFFERS, iu, ju)
-    if accept_base_accuracy:
-        bt = _num_outcome(np, [f.base_top1 for f in feats], iu, ju, None)
-        base = np.where((base == UNKNOWN) & (bt == SAME), SAME, base).astype(np.int8)
-        inf_b = _inferred_mask(np, [f.base_inf or f.base_key is None for f in feats], iu, ju)
-    else:
-        inf_b = _inferred_mask(np, [f.base_inf for f in feats], iu, ju)
-    base = _mark(np, base, inf_b)
-    fte = _mark(np, _num_outcome(np, [f.ft_epochs for f in feats], iu, ju, None),
-                _inferred_mask(np, [f.ft_epochs_inf for f in feats], iu, ju))
-    fts = _mark(np, _table_outcome(np, [f.ft_sched for f in feats], _sched_code, iu, ju),
-                _inferred_mask(np, [f.ft_sched_inf for f in feats], iu, ju))
-    pkeys = [f.pr_key for f in feats]
-    pre = _mark(np, _table_outcome(np, pkeys, _pr_epochs_cmp, iu, ju),
-                _inferred_mask(np, [f.pr_epochs_inf for f in feats], iu, ju))
-    # pruning schedule: one-shot/one-shot is same; one-shot vs a stage is differs
-    prs_raw = _table_outcome(np, [f.pr_sched for f in feats], _sched_code, iu, ju)
-    pe = np.array([-1 if k is None else (-2 if k == "+" else k) for k in pkeys])
-    pa, pb = pe[iu], pe[ju]
-    prs = np.where((pa == 0) & (pb == 0), SAME,
-                   np.where((pa != -1) & (pb != -1) & ((pa == 0) != (pb == 0)), DIFFERS, prs_raw)).astype(np.int8)
-    prs = _mark(np, prs, _inferred_mask(np, [f.pr_sched_inf for f in feats], iu, ju))
-
-    ok = [(o <= SAME_INFERRED) for o in (rate, base, fte, fts, pre, prs)]
-    infs = [(o == SAME_INFERRED) for o in (rate, base, fte, fts, pre, prs)]
+    dom = np.where(rate == DIFFERS, pareto_dominance(spa[iu], top[iu], spa[ju], top[ju]), 0).astype(np.int8)
+    ok = [(o <= SAME_INFERRED) for o in chain]
+    infs = [(o == SAME_INFERRED) for o in chain]
     passes = ok[0] | (dom > 0)
     k = passes.astype(np.int8)
     run = passes.copy()
     inferred = infs[0] & run
-    for c in range(1, 6):
+    for c in range(1, len(chain)):
         run &= ok[c]
         k += run
         inferred |= infs[c] & run
     rank = np.where(k > 0, k + 1, 1).astype(np.int8)
-    sxa = _mark(np, _num_outcome(np, [f.total_epochs for f in feats], iu, ju, None),
-                _inferred_mask(np, [f.total_inf for f in feats], iu, ju))
-    sxb = _mark(np, _num_outcome(np, [f.cost for f in feats], iu, ju, tol),
-                _inferred_mask(np, [f.cost_inf for f in feats], iu, ju))
+    sxa, sxb = (spec.codes(np, feats, iu, ju, opts) for spec in SX_SPECS)
     return iu, ju, rank, inferred, sxa, sxb, dom
-
-
-def _sched_code(x: Schedule, y: Schedule) -> int:
-    return _sched_outcome(x, y)
 
 
 def classify_all(feats: Sequence[Feat], tolerance: float = 0.05, accept_base_accuracy: bool = False) -> PairTable:
@@ -776,7 +809,7 @@ def classify_all(feats: Sequence[Feat], tolerance: float = 0.05, accept_base_acc
         if len(members) < 2:
             continue
         sub = [feats[m] for m in members]
-        iu, ju, rank, inf, sxa, sxb, dom = _group_pairs(np, sub, tolerance, accept_base_accuracy)
+        iu, ju, rank, inf, sxa, sxb, dom = _group_pairs(np, sub, Options(tolerance, accept_base_accuracy))
         m = np.asarray(members, dtype=np.int64)
         parts.append((m[iu], m[ju], rank, inf, sxa, sxb, dom))
     if not parts:
@@ -787,22 +820,11 @@ def classify_all(feats: Sequence[Feat], tolerance: float = 0.05, accept_base_acc
     return PairTable(*(np.concatenate(c) for c in cols))
 
 
-def rank_name(rank: int, dominance: bool = False) -> str:
-    """Level name of a rank from :class:`PairTable` / :class:`Comparison`."""
-    if rank <= 0:
-        return NOT_COMPARABLE
-    if rank == 1:
-        return NOT_AT_RATE
-    return CHAIN[rank - 2]
+def rank_name(rank: int) -> Level:
+    """Level of a rank from :class:`PairTable` / :class:`Comparison` (2..7 = S1..S4.2, 1 below S1, 0 none)."""
+    return Level.of_rank(rank)
 
 
 def level_rank(level: str) -> int:
-    """Rank of a level name (``S3.2`` -> 5)."""
-    if level in CHAIN:
-        return CHAIN.index(level) + 2
-    return 0 if level == NOT_COMPARABLE else 1
-
-
-def iter_feats(entries: Iterable[Any]) -> list[Feat]:
-    """Features of registry entries, in order."""
-    return [features_of_entry(e) for e in entries]
+    """Rank of a level name (``S3.2`` -> 5); :class:`ValueError` for a name that is not a level."""
+    return Level(level).rank

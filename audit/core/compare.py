@@ -6,27 +6,51 @@ operating point keeps the pair at the strongest setup (*calibrated*) beside ever
 reader could cite (*naive*), a verdict, and the seed's Sec. 5 cross-validation plan (A with B's
 finetuning recipe, B with A's).  :func:`audit_matrix` classifies all method pairs of the registry
 and builds the calibrated leaderboard (only comparisons at S3.2 or stronger count) beside the naive
-one (raw top-1).  Both return plain, JSON-ready dictionaries (see ``docs/compare.schema.json``); the
-command modules render them.
+one (raw top-1).  Both return typed models (:mod:`audit.core.views`; their JSON schemas are
+``docs/compare.schema.json`` and ``docs/audit.schema.json``); the command modules and the reports render them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from audit.core import classify as C
 from audit.core.catalog import DATASETS, NETWORKS
 from audit.core.names import unknown_name
-from audit.core.schedule import format_schedule
+from audit.core.rules import rule1
+from audit.core.schedule import Schedule
+from audit.core.setups import TIE, Level, Reading
+from audit.core.views import (
+    AuditGroup,
+    AuditReport,
+    CalibratedRow,
+    CompareGroup,
+    CompareReport,
+    CrossRun,
+    CrossValidation,
+    Delta,
+    Filters,
+    MethodPair,
+    Missing,
+    NaiveRow,
+    OperatingPoint,
+    Pair,
+    Recommendation,
+    Role,
+    Rule1Pair,
+    Side,
+)
 from audit.errors import AuditError, UnknownName
 
-__all__ = ["audit_matrix", "check_filters", "check_tolerance", "compare_methods"]
+__all__ = ["audit_matrix", "check_filters", "check_tolerance", "compare_methods", "own_recipe", "pair_view", "Recipe",
+           "verdict"]
 
-CALIBRATED_MIN_RANK = C.level_rank("S3.2")
+CALIBRATED_MIN_RANK = Level.S3_2.rank
 
 
 def check_tolerance(tolerance: float) -> float:
+    """``tolerance`` as a float; :class:`AuditError` unless it is a relative fraction in (0, 1)."""
     if not (tolerance > 0) or tolerance != tolerance:
         raise AuditError(f"tolerance must be positive (got {tolerance:g})")
     if tolerance >= 1:
@@ -35,6 +59,7 @@ def check_tolerance(tolerance: float) -> float:
 
 
 def check_filters(dataset: str | None, network: str | None) -> None:
+    """:class:`UnknownName` (with "did you mean") for a dataset or network name that is not known."""
     if dataset is not None and dataset not in DATASETS:
         raise UnknownName(unknown_name("dataset", dataset, DATASETS))
     if network is not None and network not in NETWORKS:
@@ -42,37 +67,31 @@ def check_filters(dataset: str | None, network: str | None) -> None:
 
 
 # ---------------------------------------------------------------------- helpers
-def _recipe_text(epochs: int | None, sched: Any) -> str:
+def _recipe_text(epochs: int | None, sched: Schedule | None) -> str:
     ep = "n/r" if epochs is None else f"{epochs} epochs"
     if sched is None:
         return f"{ep}, LR schedule n/r"
-    return f"{ep}, {format_schedule(sched).split('; total=')[0]}"
+    return f"{ep}, {sched.body_text()}"
 
 
-def _side(f: C.Feat, entry: Any) -> dict[str, Any]:
+def _side(f: C.Feat, entry: Any) -> Side:
     r = entry.result
-    return {
-        "key": f.key,
-        "method": f.method,
-        "label": f.label,
-        "top1": f.top1,
-        "std": f.std,
-        "runs": f.runs,
-        "speedup": None if f.speedup is None else round(f.speedup, 4),
-        "base": f.base_id,
-        "base_top1": f.base_top1,
-        "finetune": _recipe_text(f.ft_epochs, f.ft_sched),
-        "reimplementation_of": r.reimplementation_of,
-        "setup_tag": r.setup_tag,
-        "source": f.source,
-    }
+    return Side(key=f.key, method=f.method, label=f.label, top1=f.top1, std=f.std, runs=f.runs, speedup=f.speedup,
+                base=f.base_id, base_top1=f.base_top1, finetune=_recipe_text(f.ft_epochs, f.ft_sched),
+                reimplementation_of=r.reimplementation_of, setup_tag=r.setup_tag, source=f.source,
+                pipeline=f.pipeline, final_lr=None if f.ft_sched is None else f.ft_sched.final_lr,
+                first_source=f.sources[0] if f.sources else "", finetune_epochs=f.ft_epochs,
+                finetune_schedule=None if f.ft_sched is None else f.ft_sched.body_text())
 
 
-def _pair(cmp: C.Comparison, role: str, ea: Any, eb: Any) -> dict[str, Any]:
-    d = {"role": role, "a": _side(cmp.a, ea), "b": _side(cmp.b, eb)}
-    d.update(cmp.as_dict())
-    d["failed_text"] = cmp.failed_text()
-    return d
+def pair_view(cmp: C.Comparison, role: Role, ea: Any, eb: Any) -> Pair:
+    """The typed view of a classified pair; ``ea``/``eb`` are the registry entries (or reruns) of its sides."""
+    return Pair(role=role, a=_side(cmp.a, ea), b=_side(cmp.b, eb), setup=cmp.level, setup_label=cmp.label,
+                rank=cmp.rank, inferred=list(cmp.inferred), criteria=list(cmp.criteria.values()),
+                failed={str(k): list(v) for k, v in cmp.failed.items()}, sx={str(k): c for k, c in cmp.sx.items()},
+                dominance=cmp.dominance, speedup_mismatch=cmp.rate_mismatch,
+                delta=Delta(top1=cmp.delta_top1, drop=cmp.delta_drop), significant=cmp.significance.significant,
+                significance=cmp.significance, rule1=cmp.rule1, failed_text=cmp.failed_text())
 
 
 def _cluster(points: list[tuple[float, int]], tol: float) -> list[list[int]]:
@@ -97,22 +116,22 @@ def _best_key(cmp: C.Comparison) -> tuple:
 
 def _winner_text(cmp: C.Comparison) -> str:
     d = cmp.delta_top1
-    if abs(d) < 0.005:
+    if abs(d) < TIE:
         return f"{cmp.a.label} and {cmp.b.label} tie ({cmp.a.top1:.2f} vs {cmp.b.top1:.2f})"
-    w, l = (cmp.a, cmp.b) if d > 0 else (cmp.b, cmp.a)
-    return f"{w.label} ahead of {l.label} by {abs(d):.2f} top-1 ({w.top1:.2f} vs {l.top1:.2f})"
+    win, lose = (cmp.a, cmp.b) if d > 0 else (cmp.b, cmp.a)
+    return f"{win.label} ahead of {lose.label} by {abs(d):.2f} top-1 ({win.top1:.2f} vs {lose.top1:.2f})"
 
 
 def _sig_text(cmp: C.Comparison) -> str:
     s = cmp.significance
     if s.tested:
-        return ("significant" if s.significant else "within noise") + f" (Welch p = {C._p_text(s.p_value)})"
+        return ("significant" if s.significant else "within noise") + f" (Welch p = {s.p_text()})"
     return f"significance unknown: {s.reason}"
 
 
-def _verdict(cmp: C.Comparison | None, a: str, b: str, sp_text: str) -> str:
-    if cmp is None:
-        return f"at {sp_text}: nothing to compare"
+def verdict(cmp: C.Comparison, sp_text: str) -> str:
+    """The verdict on a calibrated pair at operating point ``sp_text``: who is ahead under which setup, and how
+    far that can be trusted (fair from S3.2 on, not conclusive at S2/S3.1, weak at S1, none below)."""
     text = _verdict_chain(cmp, sp_text)
     if cmp.rank >= 1 and {cmp.a.pipeline, cmp.b.pipeline} != {"pruning"}:
         text += (f" Scratch training has no base model by design: judge it by the SX flags "
@@ -122,12 +141,13 @@ def _verdict(cmp: C.Comparison | None, a: str, b: str, sp_text: str) -> str:
 
 def _verdict_chain(cmp: C.Comparison, sp_text: str) -> str:
     base = f"at {sp_text}: {_winner_text(cmp)} under {cmp.label}"
-    if cmp.rank >= CALIBRATED_MIN_RANK:
+    reading = cmp.level.reading
+    if reading is Reading.FAIR:
         return f"{base}; {_sig_text(cmp)}. A fair comparison (same base and finetuning)."
-    if cmp.rank >= C.level_rank("S2"):
+    if reading is Reading.NOT_CONCLUSIVE:
         return (f"{base}; {_sig_text(cmp)}. Not conclusive: the finetuning differs "
                 f"({'; '.join(cmp.failed_text()[:1])}), which can explain the gap - cross-validate.")
-    if cmp.rank == C.level_rank("S1"):
+    if reading is Reading.WEAK:
         drop = "" if cmp.delta_drop is None else f"; Δ drop from own base {cmp.delta_drop:+.2f}"
         return f"{base}{drop}. Weak: {cmp.criteria[C.BASE].describe()}."
     return f"at {sp_text}: {cmp.label}; no fair comparison"
@@ -137,14 +157,26 @@ def _next_setup(cmp: C.Comparison) -> str | None:
     """The next stronger level and what blocks it."""
     if cmp.rank < 1 or cmp.rank >= len(C.CHAIN) + 1:
         return None
-    nxt = C.CHAIN[cmp.rank - 1] if cmp.rank >= 2 else "S1"
+    nxt = C.CHAIN[cmp.rank - 1] if cmp.rank >= 2 else Level.S1
     crit = C.CRITERIA[C.CHAIN.index(nxt)]
     return f"{nxt} fails on {cmp.criteria[crit].describe()}"
 
 
+class Recipe(NamedTuple):
+    """A finetuning recipe read from a registry result."""
+
+    epochs: int | None
+    schedule: Schedule | None
+    key: str
+    """The registry key of the result it is read from."""
+    where: str
+    """``dataset/network`` of that result."""
+
+
 def own_recipe(reg: Any, method: str, dataset: str, network: str, *, complete_only: bool = False,
-               by_key: bool = False) -> tuple[Any, Any, str, str] | None:
-    """(epochs, schedule, key, where) of the method's own-paper finetuning recipe, preferring this dataset/network.
+               by_key: bool = False) -> Recipe | None:
+    """The method's own-paper finetuning recipe (``None``: none with epochs and a schedule), preferring a result on
+    this dataset/network, then one of the method's own paper.
 
     ``complete_only`` skips schedules with unreported parts (a recipe someone must run); ``by_key`` breaks ties
     in the order of result keys instead of registry order.
@@ -165,10 +197,11 @@ def own_recipe(reg: Any, method: str, dataset: str, network: str, *, complete_on
     if best is None:
         return None
     e = best[1]
-    return e.result.finetune.epochs, e.result.finetune.lr_schedule, e.key, f"{e.result.dataset}/{e.result.network}"
+    ft = e.result.finetune
+    return Recipe(ft.epochs, ft.lr_schedule, e.key, f"{e.result.dataset}/{e.result.network}")
 
 
-def _existing(feats: Iterable[C.Feat], sched: Any) -> str | None:
+def _existing(feats: Iterable[C.Feat], sched: Schedule) -> str | None:
     for f in feats:
         if f.ft_sched is not None and C.schedules_same(f.ft_sched, sched):
             return f.key
@@ -176,40 +209,38 @@ def _existing(feats: Iterable[C.Feat], sched: Any) -> str | None:
 
 
 def _cross_validation(reg: Any, a: str, b: str, cal: C.Comparison, a_feats: Sequence[C.Feat],
-                      b_feats: Sequence[C.Feat], dataset: str, network: str) -> dict[str, Any]:
+                      b_feats: Sequence[C.Feat], dataset: str, network: str) -> CrossValidation:
     """The seed's Sec. 5 plan: A + B's finetuning recipe and B + A's, as two recipes to run."""
     here = f"{dataset}/{network}"
-    ra = (cal.a.ft_epochs, cal.a.ft_sched, cal.a.key, here)
+    ra = Recipe(cal.a.ft_epochs, cal.a.ft_sched, cal.a.key, here)
     own_b = own_recipe(reg, b, dataset, network)
-    rb = own_b if own_b is not None else (cal.b.ft_epochs, cal.b.ft_sched, cal.b.key, here)
+    rb = own_b if own_b is not None else Recipe(cal.b.ft_epochs, cal.b.ft_sched, cal.b.key, here)
     own_a = own_recipe(reg, a, dataset, network)
     if own_a is not None and (cal.a.ft_sched is None):
         ra = own_a
     runs = []
     for method, recipe, other, feats in ((a, rb, b, a_feats), (b, ra, a, b_feats)):
         epochs, sched, key, where = recipe
-        runs.append({
-            "method": method,
-            "recipe_of": other,
-            "recipe_from": key,
-            "recipe_where": where,
-            "finetune_epochs": epochs,
-            "schedule": None if sched is None else format_schedule(sched).split("; total=")[0],
-            "recipe": _recipe_text(epochs, sched),
-            "already_in_registry": None if sched is None else _existing(feats, sched),
-        })
-    same = ra[1] is not None and rb[1] is not None and C.schedules_same(ra[1], rb[1]) is True
+        runs.append(CrossRun(method=method, recipe_of=other, recipe_from=key, recipe_where=where,
+                             finetune_epochs=epochs, schedule=None if sched is None else sched.body_text(),
+                             recipe=_recipe_text(epochs, sched),
+                             already_in_registry=None if sched is None else _existing(feats, sched)))
+    same = ra.schedule is not None and rb.schedule is not None and C.schedules_same(ra.schedule, rb.schedule) is True
     note = ("both methods' own recipes coincide: the calibrated pair already is the controlled comparison"
             if same else
             "if one method wins under both recipes it is the better pruning method; if the winner flips, "
             "pruning and finetuning interact and the higher number weighs more (seed Sec. 5)")
-    return {"runs": runs, "note": note}
+    return CrossValidation(runs=runs, note=note)
 
 
 # ---------------------------------------------------------------------- compare
 def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = None, network: str | None = None,
-                    tolerance: float = 0.05, accept_base_accuracy: bool = False) -> dict[str, Any]:
-    """The full content of ``prune-audit compare A B`` as a JSON-ready dictionary."""
+                    tolerance: float = 0.05, accept_base_accuracy: bool = False) -> CompareReport:
+    """The full content of ``prune-audit compare A B`` (see the module docstring).
+
+    Raises :class:`AuditError` for a bad tolerance, the same method twice, or a method without results
+    (under the filters), and :class:`UnknownName` for an unknown method, dataset or network.
+    """
     tolerance = check_tolerance(tolerance)
     check_filters(dataset, network)
     a = reg.resolve_method(a_name)
@@ -244,13 +275,13 @@ def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = No
     missing = []
     for g in sorted(set(groups_a) | set(groups_b)):
         if g not in groups_a:
-            missing.append({"method": a, "dataset": g[0], "network": g[1], "other": b, "other_results": len(groups_b[g])})
+            missing.append(Missing(method=a, dataset=g[0], network=g[1], other=b, other_results=len(groups_b[g])))
         elif g not in groups_b:
-            missing.append({"method": b, "dataset": g[0], "network": g[1], "other": a, "other_results": len(groups_a[g])})
+            missing.append(Missing(method=b, dataset=g[0], network=g[1], other=a, other_results=len(groups_a[g])))
 
-    groups = []
-    verdicts = []
-    recommendations = []
+    groups: list[CompareGroup] = []
+    verdicts: list[str] = []
+    recommendations: list[str] = []
     for g in sorted(set(groups_a) & set(groups_b)):
         fa, fb = groups_a[g], groups_b[g]
         allf = fa + fb
@@ -259,8 +290,8 @@ def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = No
         clusters = _cluster(known, tolerance)
         unknown = [i for i, f in enumerate(allf) if f.speedup is None]
         cluster_of = {i: ci for ci, cl in enumerate(clusters) for i in cl}
-        ops = []
-        other_rate = []
+        ops: list[OperatingPoint] = []
+        other_rate: list[Pair] = []
         for ci, cl in enumerate(clusters + ([unknown] if unknown else [])):
             is_unknown = ci == len(clusters)
             ia = [i for i in cl if side[i] == "A"]
@@ -270,7 +301,7 @@ def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = No
                            [(x, y) for x in range(len(fa)) for y in ib if x not in ia]
             else:
                 ia_pairs = [(x, y) for x in ia for y in ib]
-            sps = sorted(allf[i].speedup for i in cl if allf[i].speedup is not None)
+            sps = sorted(sp for i in cl if (sp := allf[i].speedup) is not None)
             sp_text = "speedup n/r" if is_unknown else (
                 f"{sps[0]:.2f}×" if sps[0] == sps[-1] or round(sps[0], 2) == round(sps[-1], 2)
                 else f"{sps[0]:.2f}-{sps[-1]:.2f}×")
@@ -282,67 +313,58 @@ def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = No
                 shown = [f"{c.delta_top1:+.2f} ({c.level})" for c in cmps[1:4]]
                 more = f" and {len(cmps) - 4} more" if len(cmps) > 4 else ""
                 naive_reading = f" Naive pairs would read Δ {', '.join(shown)}{more}."
-            op: dict[str, Any] = {
-                "speedup": None if is_unknown else round(sps[0], 4),
-                "speedup_text": sp_text,
-                "a_results": [allf[i].key for i in ia],
-                "b_results": [allf[i].key for i in ib],
-                "calibrated": None if cal is None else _pair(cal, "calibrated", by_key[cal.a.key], by_key[cal.b.key]),
-                "naive": [_pair(c, "naive", by_key[c.a.key], by_key[c.b.key]) for c in cmps[1:]],
-                "verdict": _verdict(cal, a, b, sp_text) + naive_reading,
-                "next_setup": None if cal is None else _next_setup(cal),
-                "cross_validation": None,
-                "only": None,
-            }
+            a_keys, b_keys = [allf[i].key for i in ia], [allf[i].key for i in ib]
             if cal is None:
-                only = a if ia else b
-                other = b if ia else a
-                op["only"] = only
-                op["verdict"] = f"at {sp_text}: only {only} has a result ({other} has none at this rate)"
+                only, other = (a, b) if ia else (b, a)
+                op = OperatingPoint(speedup=None if is_unknown else sps[0], speedup_text=sp_text, a_results=a_keys,
+                                    b_results=b_keys, calibrated=None, naive=[], next_setup=None,
+                                    cross_validation=None, only=only,
+                                    verdict=f"at {sp_text}: only {only} has a result ({other} has none at this rate)")
             else:
-                op["cross_validation"] = _cross_validation(reg, a, b, cal, [allf[i] for i in ia],
-                                                           [allf[i] for i in ib], g[0], g[1])
+                next_setup = _next_setup(cal)
+                op = OperatingPoint(
+                    speedup=None if is_unknown else sps[0], speedup_text=sp_text, a_results=a_keys, b_results=b_keys,
+                    calibrated=pair_view(cal, "calibrated", by_key[cal.a.key], by_key[cal.b.key]),
+                    naive=[pair_view(c, "naive", by_key[c.a.key], by_key[c.b.key]) for c in cmps[1:]],
+                    verdict=verdict(cal, sp_text) + naive_reading, next_setup=next_setup,
+                    cross_validation=_cross_validation(reg, a, b, cal, [allf[i] for i in ia], [allf[i] for i in ib],
+                                                       g[0], g[1]),
+                    only=None)
                 if cal.rank >= 2:
                     rec = f"at {sp_text}: cite {cal.a.key} vs {cal.b.key} ({cal.label})"
-                    if op["next_setup"]:
-                        rec += f"; stronger: {op['next_setup']}"
+                    if next_setup:
+                        rec += f"; stronger: {next_setup}"
                     recommendations.append(rec)
             ops.append(op)
-            verdicts.append(f"{g[0]}/{g[1]} {op['verdict']}")
+            verdicts.append(f"{g[0]}/{g[1]} {op.verdict}")
         # pairs across operating points: informative only with a Pareto dominance
         for x in range(len(fa)):
             for y in range(len(fa), len(allf)):
                 if x in cluster_of and y in cluster_of and cluster_of[x] != cluster_of[y]:
                     c = C.classify(allf[x], allf[y], tolerance, accept_base_accuracy)
-                    other_rate.append(_pair(c, "other-rate", by_key[c.a.key], by_key[c.b.key]))
-        groups.append({"dataset": g[0], "network": g[1], "operating_points": ops, "other_rate_pairs": other_rate})
+                    other_rate.append(pair_view(c, "other-rate", by_key[c.a.key], by_key[c.b.key]))
+        groups.append(CompareGroup(dataset=g[0], network=g[1], operating_points=ops, other_rate_pairs=other_rate))
 
     if not groups:
         recommendations.append(f"{a} and {b} share no dataset/network in the registry: no comparison is possible; "
                                f"run both on a common benchmark")
-    rec = {
-        "setup": "S3.2",
-        "text": "Compare only at S3.2 or stronger: same base model and the same finetuning LR schedule "
-                "(the seed's Sec. 6); report mean±std over several runs so the gap can be tested.",
-        "per_operating_point": recommendations,
-    }
-    return {
-        "a": a,
-        "b": b,
-        "tolerance": tolerance,
-        "accept_base_accuracy": accept_base_accuracy,
-        "filters": {"dataset": dataset, "network": network},
-        "groups": groups,
-        "missing": missing,
-        "verdicts": verdicts,
-        "recommendation": rec,
-    }
+    recommendation = Recommendation(
+        setup=Level.S3_2, per_operating_point=recommendations,
+        text="Compare only at S3.2 or stronger: same base model and the same finetuning LR schedule "
+             "(the seed's Sec. 6); report mean±std over several runs so the gap can be tested.")
+    return CompareReport(a=a, b=b, tolerance=tolerance, accept_base_accuracy=accept_base_accuracy,
+                         filters=Filters(dataset=dataset, network=network), groups=groups, missing=missing,
+                         verdicts=verdicts, recommendation=recommendation)
 
 
 # ---------------------------------------------------------------------- audit
 def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = None,
-                 tolerance: float = 0.05, accept_base_accuracy: bool = False) -> dict[str, Any]:
-    """Setups of all method pairs, the calibrated leaderboard (S3.2+) and the naive one (raw top-1)."""
+                 tolerance: float = 0.05, accept_base_accuracy: bool = False) -> AuditReport:
+    """Setups of all method pairs, the calibrated leaderboard (S3.2+) and the naive one (raw top-1).
+
+    Raises :class:`AuditError` for a bad tolerance or when no result passes the filters, :class:`UnknownName`
+    for an unknown dataset or network.
+    """
     tolerance = check_tolerance(tolerance)
     check_filters(dataset, network)
     entries = [e for e in reg.entries
@@ -353,9 +375,9 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
     feats = [C.features_of_entry(e) for e in entries]
     table = C.classify_all(feats, tolerance, accept_base_accuracy)
     methods = sorted({f.method for f in feats}, key=str.casefold)
-    best: dict[tuple[str, str], tuple[int, bool, int]] = {}
-    counts: dict[tuple[str, str], int] = {}
-    wins: dict[str, list[float]] = {m: [0, 0, 0] for m in methods}  # wins, losses, ties (S3.2+)
+    best: dict[tuple[str, str, str, str], tuple[int, bool, int]] = {}
+    counts: dict[tuple[str, str, str, str], int] = {}
+    wins: dict[str, list[int]] = {m: [0, 0, 0] for m in methods}  # wins, losses, ties (S3.2+)
     deltas: dict[str, list[float]] = {m: [] for m in methods}
     opponents: dict[str, set[str]] = {m: set() for m in methods}
     for i, j, rank, inf, dom in zip(table.i.tolist(), table.j.tolist(), table.rank.tolist(),
@@ -363,7 +385,8 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
         fi, fj = feats[i], feats[j]
         if fi.method == fj.method:
             continue
-        key = (fi.dataset, fi.network) + tuple(sorted((fi.method, fj.method), key=str.casefold))
+        m1, m2 = sorted((fi.method, fj.method), key=str.casefold)
+        key = (fi.dataset, fi.network, m1, m2)
         counts[key] = counts.get(key, 0) + 1
         if rank == 1 and (fi.speedup is None or fj.speedup is None):
             rank = 0  # S1 not established: a speedup is not reported (ranked below "not at this rate")
@@ -373,7 +396,7 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
             best[key] = cand
         if rank >= CALIBRATED_MIN_RANK and dom == 0:
             d = fi.top1 - fj.top1
-            if abs(d) < 0.005:
+            if abs(d) < TIE:
                 wins[fi.method][2] += 1
                 wins[fj.method][2] += 1
             elif d > 0:
@@ -386,56 +409,40 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
             deltas[fj.method].append(-d)
             opponents[fi.method].add(fj.method)
             opponents[fj.method].add(fi.method)
-    rule1 = []
-    final = [None if f.ft_sched is None else f.ft_sched.final_lr for f in feats]
+    rule1_pairs = []
     for i, j, rank in zip(table.i.tolist(), table.j.tolist(), table.rank.tolist()):
         fi, fj = feats[i], feats[j]
-        if rank < C.level_rank("S2") or fi.method == fj.method or final[i] is None or final[j] is None:
+        if rank < Level.S2.rank or fi.method == fj.method:
             continue
-        if abs(final[i] - final[j]) > 1e-9 * max(final[i], final[j]):
-            hi, lo = (i, j) if final[i] > final[j] else (j, i)
-            rule1.append({"stops_higher": feats[hi].key, "final_lr": final[hi], "partner": feats[lo].key,
-                          "partner_final_lr": final[lo], "setup": C.rank_name(rank)})
+        found = rule1(fi.ft_sched, fj.ft_sched, fi.key, fj.key)
+        if found is not None:
+            rule1_pairs.append(Rule1Pair(stops_higher=found.higher, final_lr=found.higher_lr, partner=found.lower,
+                                         partner_final_lr=found.lower_lr, setup=Level.of_rank(rank)))
     pairs = []
-    for (ds, nw, m1, m2), (rank, stated, negdom) in sorted(best.items()):
-        level = C.RATE_UNKNOWN if rank == 0 else C.rank_name(rank)
-        label = level + ("*" if not stated and rank >= 2 else "")
-        pairs.append({"dataset": ds, "network": nw, "a": m1, "b": m2, "setup": level,
-                      "inferred": (not stated) and rank >= 2, "label": label, "pairs": counts[(ds, nw, m1, m2)]})
+    for (ds, nw, m1, m2), (rank, stated, _) in sorted(best.items()):
+        level = Level.RATE_UNKNOWN if rank == 0 else Level.of_rank(rank)
+        inferred = not stated and rank >= 2
+        pairs.append(MethodPair(dataset=ds, network=nw, a=m1, b=m2, setup=level, inferred=inferred,
+                                label=level.label + ("*" if inferred else ""), pairs=counts[(ds, nw, m1, m2)]))
     group_methods: dict[tuple[str, str], set[str]] = {}
     for f in feats:
         group_methods.setdefault((f.dataset, f.network), set()).add(f.method)
-    groups = [{"dataset": ds, "network": nw, "methods": sorted(ms, key=str.casefold)}
+    groups = [AuditGroup(dataset=ds, network=nw, methods=sorted(ms, key=str.casefold))
               for (ds, nw), ms in sorted(group_methods.items())]
-    calibrated = []
+    scored = []
     for m in methods:
-        w, l, t = wins[m]
-        if w + l + t == 0:
-            continue
-        calibrated.append({"method": m, "wins": int(w), "losses": int(l), "ties": int(t),
-                           "mean_delta": round(sum(deltas[m]) / len(deltas[m]), 4),
-                           "opponents": sorted(opponents[m], key=str.casefold)})
-    calibrated.sort(key=lambda r: (-(r["wins"] - r["losses"]), -r["mean_delta"], r["method"]))
-    for pos, row in enumerate(calibrated, 1):
-        row["rank"] = pos
+        won, lost, tied = wins[m]
+        if won + lost + tied:
+            scored.append((-(won - lost), -round(sum(deltas[m]) / len(deltas[m]), 4), m))
+    scored.sort()
+    calibrated = [CalibratedRow(method=m, wins=wins[m][0], losses=wins[m][1], ties=wins[m][2], mean_delta=-negd,
+                                opponents=sorted(opponents[m], key=str.casefold), rank=pos)
+                  for pos, (_, negd, m) in enumerate(scored, 1)]
     unranked = [m for m in methods if sum(wins[m]) == 0]
-    naive = sorted(({"method": f.method, "key": f.key, "top1": f.top1,
-                     "speedup": None if f.speedup is None else round(f.speedup, 4),
-                     "dataset": f.dataset, "network": f.network} for f in feats),
-                   key=lambda r: (-r["top1"], r["key"]))
-    for pos, row in enumerate(naive, 1):
-        row["rank"] = pos
-    return {
-        "filters": {"dataset": dataset, "network": network},
-        "tolerance": tolerance,
-        "accept_base_accuracy": accept_base_accuracy,
-        "methods": methods,
-        "groups": groups,
-        "pairs": pairs,
-        "calibrated_leaderboard": calibrated,
-        "unranked": unranked,
-        "naive_leaderboard": naive,
-        "rule1": rule1,
-        "results": len(feats),
-        "classified_pairs": len(table),
-    }
+    by_top1 = sorted(feats, key=lambda f: (-f.top1, f.key))
+    naive = [NaiveRow(method=f.method, key=f.key, top1=f.top1, speedup=f.speedup, dataset=f.dataset,
+                      network=f.network, rank=pos) for pos, f in enumerate(by_top1, 1)]
+    return AuditReport(filters=Filters(dataset=dataset, network=network), tolerance=tolerance,
+                       accept_base_accuracy=accept_base_accuracy, methods=methods, groups=groups, pairs=pairs,
+                       calibrated_leaderboard=calibrated, unranked=unranked, naive_leaderboard=naive,
+                       rule1=rule1_pairs, results=len(feats), classified_pairs=len(table))

@@ -37,8 +37,7 @@ def stage(st: Any) -> str:
     ep = NR if st.epochs is None else f"{st.epochs} ep"
     if st.lr_schedule is None:
         return f"{ep}, LR n/r" if st.epochs else ep
-    body = format_schedule(st.lr_schedule).split("; total=")[0]
-    return f"{ep}, {body}"
+    return f"{ep}, {st.lr_schedule.body_text()}"
 
 
 def result_row(entry: Any) -> dict[str, Any]:

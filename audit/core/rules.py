@@ -19,14 +19,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from audit.core.schedule import Schedule, format_lr, format_schedule
+from audit.core.schedule import Schedule, format_lr
 from audit.errors import AuditError
 
 __all__ = [
     "Budget",
     "RecipeError",
+    "Rule1",
     "budget",
     "derive",
+    "rule1",
     "rule1_check",
     "s42_finetune",
     "schedule_text",
@@ -103,7 +105,7 @@ def derive(total_epochs: int, initial_lr: float, final_lr: float = 1e-5, gamma: 
 
 def schedule_text(s: Schedule) -> str:
     """The seed's notation without the total: ``0:1e-2,30:1e-3,60:1e-4,75:1e-5``."""
-    return format_schedule(s).split("; total=")[0]
+    return s.body_text()
 
 
 def s42_finetune(overall: Schedule, pruning_epoch: int) -> Schedule:
@@ -222,17 +224,47 @@ def budget(pretrain_epochs: float, finetune_epochs: float, speedup: float, prune
 
 
 # ---------------------------------------------------------------------- Rule 1
-def rule1_check(a: Schedule | None, b: Schedule | None, name_a: str = "A", name_b: str = "B") -> str | None:
-    """The seed's Rule 1: flag a pair whose finetuning schedules stop at different final LRs.
+@dataclass(frozen=True)
+class Rule1:
+    """A pair whose finetuning schedules stop at different final LRs (the seed's App. A Rule 1)."""
 
-    Returns a one-line warning naming the side that stops at the larger final LR, or ``None``
-    when both end at the same LR or either final LR is not known.
+    a_higher: bool
+    """True when side A stops at the larger final LR."""
+    higher: str
+    """Name of the side that stops at the larger final LR (it is understated)."""
+    lower: str
+    higher_lr: float
+    lower_lr: float
+
+    def detail(self) -> str:
+        """The finding without its rule name: ``L1-norm's finetuning stops at LR 1e-3, GReg-2's decays to 1e-5
+        (a larger final LR understates L1-norm)``."""
+        return (f"{self.higher}'s finetuning stops at LR {format_lr(self.higher_lr)}, {self.lower}'s decays to "
+                f"{format_lr(self.lower_lr)} (a larger final LR understates {self.higher})")
+
+    def text(self) -> str:
+        """The one-line warning: ``Rule 1: `` and :meth:`detail`."""
+        return f"Rule 1: {self.detail()}"
+
+
+def rule1(a: Schedule | None, b: Schedule | None, name_a: str = "A", name_b: str = "B") -> Rule1 | None:
+    """The seed's Rule 1 on a pair of finetuning schedules.
+
+    Returns the finding naming the side that stops at the larger final LR, or ``None`` when both end at
+    the same LR (relative tolerance 1e-9) or either schedule or its final LR is not known.
     """
     if a is None or b is None:
         return None
     fa, fb = a.final_lr, b.final_lr
     if fa is None or fb is None or math.isclose(fa, fb, rel_tol=1e-9):
         return None
-    hi, lo, lr_hi, lr_lo = (name_a, name_b, fa, fb) if fa > fb else (name_b, name_a, fb, fa)
-    return (f"Rule 1: {hi}'s finetuning stops at LR {format_lr(lr_hi)}, {lo}'s decays to {format_lr(lr_lo)} "
-            f"(a larger final LR understates {hi})")
+    if fa > fb:
+        return Rule1(True, name_a, name_b, fa, fb)
+    return Rule1(False, name_b, name_a, fb, fa)
+
+
+def rule1_check(a: Schedule | None, b: Schedule | None, name_a: str = "A", name_b: str = "B") -> str | None:
+    """:func:`rule1` as its one-line warning (``Rule 1: ...``), or ``None`` when the rule holds or cannot be
+    checked."""
+    found = rule1(a, b, name_a, name_b)
+    return None if found is None else found.text()

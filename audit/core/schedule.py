@@ -308,6 +308,20 @@ class Schedule:
             warmup_start_lr=self.warmup_start_lr,
         )
 
+    def body_text(self) -> str:
+        """The canonical form without its ``; total=N`` part (the seed's notation for a recipe whose
+        epochs are shown beside it): ``0:1e-2,30:1e-3,60:1e-4,75:1e-5``, ``warmup 5 from 1e-4; cosine 1e-1->0``."""
+        parts: list[str] = []
+        if self.warmup_epochs:
+            parts.append(f"warmup {self.warmup_epochs} from {format_lr(self.warmup_start_lr)}")
+        if self.kind == "piecewise":
+            parts.append(",".join(f"{e}:{format_lr(lr)}" for e, lr in self.points))
+        elif self.kind == "cosine":
+            parts.append(f"cosine {format_lr(self.initial_lr)}->{format_lr(self.min_lr)}")
+        else:
+            parts.append(f"lr {format_lr(self.initial_lr)}")
+        return "; ".join(parts)
+
     def __str__(self) -> str:
         return format_schedule(self)
 
@@ -395,19 +409,10 @@ def format_lr(lr: float | None) -> str:
 
 
 def format_schedule(s: Schedule) -> str:
-    """Canonical, round-tripping string form of a schedule."""
-    parts: list[str] = []
-    if s.warmup_epochs:
-        parts.append(f"warmup {s.warmup_epochs} from {format_lr(s.warmup_start_lr)}")
-    if s.kind == "piecewise":
-        parts.append(",".join(f"{e}:{format_lr(lr)}" for e, lr in s.points))
-    elif s.kind == "cosine":
-        parts.append(f"cosine {format_lr(s.initial_lr)}->{format_lr(s.min_lr)}")
-    else:
-        parts.append(f"lr {format_lr(s.initial_lr)}")
-    if s.total_epochs is not None:
-        parts.append(f"total={s.total_epochs}")
-    return "; ".join(parts)
+    """Canonical, round-tripping string form of a schedule: :meth:`Schedule.body_text`, then
+    ``; total=N`` when the total is known."""
+    body = s.body_text()
+    return body if s.total_epochs is None else f"{body}; total={s.total_epochs}"
 
 
 # ---------------------------------------------------------------------- parsing

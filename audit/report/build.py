@@ -19,17 +19,19 @@ from typing import Any
 
 from audit.core import classify as C
 from audit.core import fmt
-from audit.core.compare import own_recipe
-from audit.core.schedule import format_lr, format_schedule
+from audit.core.compare import own_recipe, pair_view
+from audit.core.schedule import format_lr
+from audit.core.setups import TIE, Level, Reading
+from audit.core.views import CompareReport, CrossValidation, Pair
 
 from ..errors import UnknownName
-from .doc import Bullets, Doc, Figure, Heading, Para, Table
+from .doc import Bullets, Doc, Figure, Heading, Inline, Para, Table
 from .evidence import Rerun
 
 __all__ = ["Claim", "compare_report", "submission_report"]
 
-FAIR_RANK = C.level_rank("S3.2")
-S2_RANK = C.level_rank("S2")
+FAIR_RANK = Level.S3_2.rank
+S2_RANK = Level.S2.rank
 BASELINE_METHOD = "L1-norm"
 LEVELS = ("S1", "S2", "S3.1", "S3.2", "S4.1", "S4.2")
 
@@ -47,14 +49,15 @@ class Claim:
     claim: str | None = None
     other: Any = None
     """The competitor's registry entry (``None`` when not in the registry)."""
-    cmp: C.Comparison | None = None
+    cmp: Pair | None = None
+    """The classified pair (``None`` when the competitor has no usable registry result)."""
     status: str = "ok"
     """``ok`` | ``not in registry`` | ``no result here``."""
     message: str = ""
     alternatives: list[str] = field(default_factory=list)
-    naive: list[C.Comparison] = field(default_factory=list)
+    naive: list[Pair] = field(default_factory=list)
     verdict: str | None = None
-    cross_validation: dict[str, Any] | None = None
+    cross_validation: CrossValidation | None = None
     speedup_text: str | None = None
 
     @property
@@ -63,7 +66,7 @@ class Claim:
 
     @property
     def level(self) -> str:
-        return "not in registry" if self.cmp is None else self.cmp.level
+        return "not in registry" if self.cmp is None else self.cmp.setup.label
 
 
 def _hint(exc: Exception) -> str:
@@ -111,7 +114,7 @@ def _resolve_claim(reg: Any, own: Any, against: str, tolerance: float, accept: b
     scored.sort(key=lambda t: t[:4])
     _, _, _, _, best, cmp = scored[0]
     alternatives = [t[3] for t in scored[1:]]
-    return best, cmp, "ok", "", alternatives
+    return best, pair_view(cmp, "claimed", own, best), "ok", "", alternatives
 
 
 # ---------------------------------------------------------------------- text helpers
@@ -132,8 +135,8 @@ def _recipe(epochs: int | None, sched: Any) -> str:
     ep = "epochs n/r" if epochs is None else f"{epochs} epochs"
     if sched is None:
         return f"{ep}, LR schedule n/r"
-    body = format_schedule(sched).split("; total=")[0]
-    return f"{ep}, LR {body[3:] if body.startswith('lr ') else body}"
+    only_lr = sched.kind == "initial-only" and not sched.warmup_epochs
+    return f"{ep}, LR {format_lr(sched.initial_lr) if only_lr else sched.body_text()}"
 
 
 def _stage_text(entry: Any, name: str) -> str:
@@ -164,13 +167,13 @@ def _delta(v: float) -> str:
     return f"{v:+.2f}"
 
 
-def _pareto_pair(cmp: C.Comparison) -> str:
+def _pareto_pair(cmp: Pair) -> str:
     a, b = cmp.a, cmp.b
     if a.speedup is None or b.speedup is None:
         return "undecidable: a speedup is not reported"
-    if cmp.criteria[C.RATE].ok:
+    if cmp.criterion(C.RATE).ok:
         return (f"same operating point ({_sp(a.speedup)} vs {_sp(b.speedup)}, mismatch "
-                f"{(cmp.rate_mismatch or 0) * 100:.1f}% within the tolerance)")
+                f"{(cmp.speedup_mismatch or 0) * 100:.1f}% within the tolerance)")
     if cmp.dominance == "A":
         return (f"{a.label} Pareto-dominates: higher speedup ({_sp(a.speedup)} vs {_sp(b.speedup)}) and at least "
                 "the top-1")
@@ -198,7 +201,7 @@ def _frontier(entry: Any, group: Sequence[Any]) -> str:
     return f"{entry.key} is Pareto-dominated in the registry by {names}{more}"
 
 
-def _sig(cmp: C.Comparison) -> str:
+def _sig(cmp: Pair) -> str:
     s = cmp.significance
     if s.tested:
         return s.describe()
@@ -213,7 +216,8 @@ def _recipe_of(reg: Any, entry: Any) -> tuple[str, str]:
         return _recipe(st.epochs, st.lr_schedule), entry.key
     own = own_recipe(reg, entry.method, r.dataset, r.network, complete_only=True, by_key=True)
     if own is not None:
-        return _recipe(own[0], own[1]), f"{own[2]} (the method's own recipe; {entry.key} does not report all of it)"
+        return (_recipe(own.epochs, own.schedule),
+                f"{own.key} (the method's own recipe; {entry.key} does not report all of it)")
     if st is not None:
         return _recipe(st.epochs, st.lr_schedule), f"{entry.key} (incomplete: ask the authors for the rest)"
     return "not reported", f"{entry.key} (ask the authors for the finetuning recipe)"
@@ -404,9 +408,9 @@ def _side_table(c: Claim) -> Table:
     return Table(["", f"A = {a.method}", f"B = {b.method}"], rows)
 
 
-def _criteria_table(cmp: C.Comparison) -> Table:
-    rows = []
-    for crit in list(cmp.criteria.values()) + list(cmp.sx.values()):
+def _criteria_table(cmp: Pair) -> Table:
+    rows: list[list[Any]] = []
+    for crit in [*cmp.criteria, *cmp.sx.values()]:
         rows.append([crit.name, crit.outcome, crit.a, crit.b, crit.note or "—"])
     return Table(["criterion", "outcome", "A", "B", "note"], rows)
 
@@ -414,19 +418,20 @@ def _criteria_table(cmp: C.Comparison) -> Table:
 def _verdict_text(c: Claim, subject: str) -> str:
     cmp = c.cmp
     assert cmp is not None
-    d = cmp.delta_top1
+    d = cmp.delta.top1
     a, b = cmp.a.label, cmp.b.label
-    ahead = (f"{a} and {b} tie" if abs(d) < 0.005 else
+    ahead = (f"{a} and {b} tie" if abs(d) < TIE else
              f"{a} is {'ahead' if d > 0 else 'behind'} by {abs(d):.2f} top-1")
-    if cmp.rank >= FAIR_RANK:
+    reading = cmp.setup.reading
+    if reading is Reading.FAIR:
         return f"Fair (S3.2 or stronger): {ahead}; {_sig(cmp)}."
-    if cmp.rank >= S2_RANK:
-        return (f"Not conclusive ({cmp.level}): {ahead}, but the finetuning is not shown to be the same, and "
+    if reading is Reading.NOT_CONCLUSIVE:
+        return (f"Not conclusive ({cmp.setup}): {ahead}, but the finetuning is not shown to be the same, and "
                 f"finetuning alone can move top-1 by more than this. Cross-validate the recipes.")
-    if cmp.rank == C.level_rank("S1"):
-        drop = "" if cmp.delta_drop is None else f"; Δ drop from each side's own base {_delta(cmp.delta_drop)}"
-        return f"Weak (S1 only: {cmp.criteria[C.BASE].describe()}): {ahead}{drop}."
-    return f"No fair reading: {cmp.label}."
+    if reading is Reading.WEAK:
+        drop = "" if cmp.delta.drop is None else f"; Δ drop from each side's own base {_delta(cmp.delta.drop)}"
+        return f"Weak (S1 only: {cmp.criterion(C.BASE).describe()}): {ahead}{drop}."
+    return f"No fair reading: {cmp.setup_label}."
 
 
 def _baseline_para(c: Claim, base: Baseline, tolerance: float) -> Para:
@@ -503,14 +508,14 @@ def _claim_section(ctx: Context, c: Claim, doc: Doc, req: Requests) -> None:
         return
     cmp = c.cmp
     doc.add(_side_table(c))
-    doc.add(Para([("b", f"Setup reached: {cmp.label}"), " (the seed's Tab. 2; S3.2 or stronger is fair)."]))
+    doc.add(Para([("b", f"Setup reached: {cmp.setup_label}"), " (the seed's Tab. 2; S3.2 or stronger is fair)."]))
     doc.add(_criteria_table(cmp))
-    failed = cmp.failed_text()
+    failed: list[Any] = list(cmp.failed_text)
     if failed:
         doc.add(Para("Stronger setups fail on:"))
         doc.add(Bullets(failed))
-    drop = "" if cmp.delta_drop is None else f"; Δ drop (each side from its own base) {_delta(cmp.delta_drop)}"
-    doc.add(Para([("b", "Δ top-1 (A − B):"), f" {_delta(cmp.delta_top1)}{drop}; significance: {_sig(cmp)}."]))
+    drop = "" if cmp.delta.drop is None else f"; Δ drop (each side from its own base) {_delta(cmp.delta.drop)}"
+    doc.add(Para([("b", "Δ top-1 (A − B):"), f" {_delta(cmp.delta.top1)}{drop}; significance: {_sig(cmp)}."]))
     doc.add(Para([("b", "Pareto position:"), " " + _pareto_pair(cmp) + ". " +
                   _frontier(c.own, _group_entries(ctx.reg, c.own.result.dataset, c.own.result.network)) + "."]))
     base, why = _calibrated_baseline(ctx.reg, c.own, ctx.reruns, ctx.tolerance)
@@ -519,12 +524,12 @@ def _claim_section(ctx: Context, c: Claim, doc: Doc, req: Requests) -> None:
         doc.add(_baseline_para(c, base, ctx.tolerance))
     else:
         doc.add(Para([("b", "Calibrated baseline:"), " " + why + "."]))
-    if cmp.rule1:
-        doc.add(Para([("b", "Rule 1 (App. A):"), " " + _rule1_text(cmp.rule1) + "."]))
+    if cmp.rule1 is not None:
+        doc.add(Para([("b", "Rule 1 (App. A):"), " " + cmp.rule1.detail() + "."]))
     if c.naive:
-        rows = []
+        rows: list[list[Inline]] = []
         for n in c.naive:
-            rows.append([[("code", n.a.key)], [("code", n.b.key)], n.label, _delta(n.delta_top1)])
+            rows.append([[("code", n.a.key)], [("code", n.b.key)], n.setup_label, _delta(n.delta.top1)])
         doc.add(Table(["other pair at this rate: A", "B", "setup", "Δ top-1"], rows,
                       caption="Naive pairs a reader could also cite at this operating point"))
     verdict = c.verdict or _verdict_text(c, ctx.subject)
@@ -536,23 +541,23 @@ def _claim_section(ctx: Context, c: Claim, doc: Doc, req: Requests) -> None:
                      f"{c.own.result.dataset}/{c.own.result.network} (the nearest speedup is used): {shown}.",
                      kind="note"))
     # requests
-    if cmp.rank < FAIR_RANK:
-        req.fair.append(f"{c.cid} ({cmp.level})")
+    if not cmp.setup.fair:
+        req.fair.append(f"{c.cid} ({cmp.setup})")
         ra, wa = _recipe_of(ctx.reg, c.own)
         rb, wb = _recipe_of(ctx.reg, c.other)
-        if c.cross_validation:
-            runs = c.cross_validation["runs"]
-            rb, wb = runs[0]["recipe"], runs[0]["recipe_from"]
-            ra, wa = runs[1]["recipe"], runs[1]["recipe_from"]
+        if c.cross_validation is not None:
+            runs = c.cross_validation.runs
+            rb, wb = runs[0].recipe, runs[0].recipe_from
+            ra, wa = runs[1].recipe, runs[1].recipe_from
         req.cross.append([("b", f"{c.cid}: cross-validate finetuning recipes with {c.other.method}"),
                           f" (seed Sec. 5): run {c.own.method} with {c.other.method}'s recipe (", ("b", rb),
                           f"; from {wb}) and {c.other.method} with {c.own.method}'s recipe (", ("b", ra),
                           f"; from {wa}); compare both pairs. A method that wins under both recipes is the better "
                           "pruning method; if the winner flips, the higher number weighs more."])
     if not cmp.significance.tested:
-        req.runs.append(f"{c.cid} ({_delta(cmp.delta_top1)})")
-    if cmp.rule1:
-        req.rule1.append(f"{c.cid}: {_rule1_text(cmp.rule1)}")
+        req.runs.append(f"{c.cid} ({_delta(cmp.delta.top1)})")
+    if cmp.rule1 is not None:
+        req.rule1.append(f"{c.cid}: {cmp.rule1.detail()}")
     ft = c.own.result.finetune
     if base is None and ft is not None and ft.lr_schedule is not None and c.own.result.pipeline == "pruning" \
             and c.own.method != BASELINE_METHOD:
@@ -562,25 +567,25 @@ def _claim_section(ctx: Context, c: Claim, doc: Doc, req: Requests) -> None:
 
 
 def _summary(ctx: Context, claims: Sequence[Claim]) -> tuple[Para, Table]:
-    counted = [c for c in claims if c.cmp is not None]
+    counted = [c.cmp for c in claims if c.cmp is not None]
     counts = {lvl: 0 for lvl in LEVELS}
     below = 0
-    for c in counted:
-        if c.cmp.level in counts:
-            counts[c.cmp.level] += 1
+    for p in counted:
+        if p.setup in counts:
+            counts[p.setup] += 1
         else:
             below += 1
-    sxa = sum(1 for c in counted if c.cmp.sx[C.SX_A].ok)
-    sxb = sum(1 for c in counted if c.cmp.sx[C.SX_B].ok)
-    fair = [c for c in counted if c.cmp.rank >= FAIR_RANK]
-    survive = sum(1 for c in fair if c.cmp.delta_top1 > 0.005)
+    sxa = sum(1 for p in counted if p.sx[C.SX_A].ok)
+    sxb = sum(1 for p in counted if p.sx[C.SX_B].ok)
+    fair = [p for p in counted if p.setup.fair]
+    survive = sum(1 for p in fair if p.delta.top1 > TIE)
     absent = [c for c in claims if c.cmp is None]
     parts = [f"{n} at {lvl}" for lvl, n in counts.items() if n]
     if below:
         parts.append(f"{below} below S1 (not comparable at the rate)")
     reach = "; ".join(parts) if parts else "none"
-    s2_or_weaker = sum(1 for c in counted if c.cmp.rank <= S2_RANK)
-    s31 = sum(1 for c in counted if S2_RANK < c.cmp.rank < FAIR_RANK)
+    s2_or_weaker = sum(1 for p in counted if p.rank <= S2_RANK)
+    s31 = sum(1 for p in counted if S2_RANK < p.rank < FAIR_RANK)
     text = (f"{len(claims)} {ctx.noun}; {len(counted)} classified against the registry "
             f"({reach}; SX-A met by {sxa}, SX-B by {sxb}).")
     if absent:
@@ -592,7 +597,7 @@ def _summary(ctx: Context, claims: Sequence[Claim]) -> tuple[Para, Table]:
              f"shown equal)." if s31 else ".")
     text += (f" Claims that survive a fair comparison (S3.2 or stronger with {ctx.own_name} ahead): "
              f"{survive} of {len(claims)}" + (f" ({len(fair)} reach S3.2 or stronger)." if fair else "."))
-    rows = [[lvl, str(counts[lvl])] for lvl in LEVELS]
+    rows: list[list[Inline]] = [[lvl, str(counts[lvl])] for lvl in LEVELS]
     rows.append(["below S1 (rate differs, no dominance / speedup n/r)", str(below)])
     rows.append(["SX-A met (same total epochs)", str(sxa)])
     rows.append(["SX-B met (same total FLOPs)", str(sxb)])
@@ -600,23 +605,17 @@ def _summary(ctx: Context, claims: Sequence[Claim]) -> tuple[Para, Table]:
     return Para(text, kind="summary"), Table(["setup reached", ctx.noun.replace("(s)", "s")], rows)
 
 
-def _rule1_text(text: str) -> str:
-    return text[len("Rule 1: "):] if text.startswith("Rule 1: ") else text
-
-
 def _rule1_table(claims: Sequence[Claim]) -> Table:
-    rows = []
+    rows: list[list[Inline]] = []
     for c in claims:
         if c.cmp is None:
             continue
-        fa, fb = c.cmp.a.ft_sched, c.cmp.b.ft_sched
-        la = None if fa is None else fa.final_lr
-        lb = None if fb is None else fb.final_lr
+        la, lb = c.cmp.a.final_lr, c.cmp.b.final_lr
         if la is None or lb is None:
-            who = " and ".join(f.label for f, v in ((c.cmp.a, la), (c.cmp.b, lb)) if v is None)
+            who = " and ".join(side.label for side, v in ((c.cmp.a, la), (c.cmp.b, lb)) if v is None)
             outcome = f"cannot check: {who} final LR n/r"
-        elif c.cmp.rule1:
-            outcome = "differs: " + _rule1_text(c.cmp.rule1)
+        elif c.cmp.rule1 is not None:
+            outcome = "differs: " + c.cmp.rule1.detail()
         else:
             outcome = "same"
         rows.append([c.cid, f"{c.cmp.a.label}: {format_lr(la)}", f"{c.cmp.b.label}: {format_lr(lb)}", outcome])
@@ -657,12 +656,13 @@ def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], do
                 background.append((sp, e.result.top1.mean))
         lines = []
         for c in claims:
-            if c.cmp is None or (c.own.result.dataset, c.own.result.network) != (ds, nw):
+            p = c.cmp
+            if p is None or (c.own.result.dataset, c.own.result.network) != (ds, nw):
                 continue
-            if c.cmp.a.speedup is None or c.cmp.b.speedup is None:
+            if p.a.speedup is None or p.b.speedup is None:
                 continue
-            lines.append((c.cmp.a.speedup, c.cmp.a.top1, c.cmp.b.speedup, c.cmp.b.top1,
-                          c.cmp.level if c.cmp.level in LEVELS else "below S1", c.cid))
+            lines.append((p.a.speedup, p.a.top1, p.b.speedup, p.b.top1,
+                          p.setup.label if p.setup in LEVELS else "below S1", c.cid))
         rerun_pts = [(rr.result.speedup, rr.result.top1.mean, f"{rr.result.method} (rerun)") for rr in ctx.reruns
                      if (rr.result.dataset, rr.result.network) == (ds, nw) and rr.result.speedup is not None]
         png = partial(plots.top1_vs_speedup, f"{ds} / {nw}: top-1 vs speedup", background, highlight, lines,
@@ -850,34 +850,30 @@ def compare_report(reg: Any, a: str, b: str, reruns: Sequence[Rerun] = (), toler
     """The report of ``prune-audit compare A B``: one section per operating point's calibrated pair."""
     from audit.core.compare import compare_methods
 
-    rep = compare_methods(reg, a, b, dataset=dataset, network=network, tolerance=tolerance,
-                          accept_base_accuracy=accept_base_accuracy)
-    ca, cb = rep["a"], rep["b"]
+    rep: CompareReport = compare_methods(reg, a, b, dataset=dataset, network=network, tolerance=tolerance,
+                                         accept_base_accuracy=accept_base_accuracy)
+    ca, cb = rep.a, rep.b
     by_key = {e.key: e for e in reg.entries}
     claims: list[Claim] = []
     only: list[list[Any]] = []
-    for g in rep["groups"]:
-        for op in g["operating_points"]:
-            cal = op["calibrated"]
+    for g in rep.groups:
+        for op in g.operating_points:
+            cal = op.calibrated
             if cal is None:
-                keys = op["a_results"] + op["b_results"]
-                only.append([f"{g['dataset']}/{g['network']}", op["speedup_text"], op["only"],
+                keys = op.a_results + op.b_results
+                only.append([f"{g.dataset}/{g.network}", op.speedup_text, op.only or "",
                              [("code", k) for k in keys[:1]] + [", " + k for k in keys[1:]]])
                 continue
-            ea, eb = by_key[cal["a"]["key"]], by_key[cal["b"]["key"]]
-            cmp = C.classify(_feat(ea), _feat(eb), tolerance, accept_base_accuracy)
-            naive = [C.classify(_feat(by_key[n["a"]["key"]]), _feat(by_key[n["b"]["key"]]), tolerance,
-                                accept_base_accuracy) for n in op["naive"]]
-            claims.append(Claim(index=len(claims) + 1, own=ea, against=cb, other=eb, cmp=cmp, naive=naive,
-                                verdict=op["verdict"], cross_validation=op["cross_validation"],
-                                speedup_text=op["speedup_text"]))
+            claims.append(Claim(index=len(claims) + 1, own=by_key[cal.a.key], against=cb, other=by_key[cal.b.key],
+                                cmp=cal, naive=list(op.naive), verdict=op.verdict,
+                                cross_validation=op.cross_validation, speedup_text=op.speedup_text))
     audited_keys = sorted({c.own.key for c in claims} | {c.other.key for c in claims})
     audited = [by_key[k] for k in audited_keys]
     ctx = Context(reg, reruns, tolerance, ca, {ca, cb}, ca, noun="compared operating point(s)",
                   is_own=lambda e: e.method == ca, is_competitor=lambda e: e.method == cb, competitor_name=cb,
                   crossvals=crossvals)
     doc = Doc(f"Fairness report: {ca} vs {cb}")
-    groups = sorted({f"{g['dataset']}/{g['network']}" for g in rep["groups"]})
+    groups = sorted({f"{g.dataset}/{g.network}" for g in rep.groups})
     intro: list[Any] = [
         Table(["", "report on"], [
             ["comparison", [("code", f"prune-audit report --compare {ca} {cb}")]],
@@ -891,15 +887,15 @@ def compare_report(reg: Any, a: str, b: str, reruns: Sequence[Rerun] = (), toler
              "of published results at the strongest setup. The other pairs a reader could cite at the same "
              "rate are listed under it."),
     ]
-    if only or rep["missing"]:
-        rows = [r for r in only]
-        for m in rep["missing"]:
-            rows.append([f"{m['dataset']}/{m['network']}", "—", m["other"],
-                         f"{m['method']} has no result here ({m['other']} has {m['other_results']})"])
+    if only or rep.missing:
+        rows = list(only)
+        for m in rep.missing:
+            rows.append([f"{m.dataset}/{m.network}", "—", m.other,
+                         f"{m.method} has no result here ({m.other} has {m.other_results})"])
         intro.append(Table(["dataset/network", "speedup", "only", "results"], rows,
                            caption="Where only one of the two methods has a result (nothing to compare)"))
     if not claims:
-        intro.append(Para([("b", "Nothing to compare:"), " " + "; ".join(rep["recommendation"]["per_operating_point"]
+        intro.append(Para([("b", "Nothing to compare:"), " " + "; ".join(rep.recommendation.per_operating_point
                                                                          or ["no operating point has both methods"])]))
     _common(ctx, doc, claims, audited, intro)
     return doc

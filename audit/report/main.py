@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import AuditError
 
-__all__ = ["EXAMPLES", "examples_dir", "regenerate_examples", "render", "run", "write_report"]
+if TYPE_CHECKING:
+    from .doc import Doc
+    from .evidence import Evidence
+
+__all__ = ["EXAMPLES", "EXAMPLES_DIR", "regenerate_examples", "render", "run", "synced_submission", "write_report"]
 
 FORMATS = ("md", "html", "both")
 
@@ -27,16 +33,16 @@ EXAMPLES = (
 )
 
 
-def examples_dir() -> Path:
-    """``reports/`` of the source checkout (the examples are not part of an installed wheel)."""
-    return Path(__file__).resolve().parent.parent.parent / "reports"
+EXAMPLES_DIR = Path("reports")
+"""Where the shipped examples live, relative to the working directory (a checkout's root; an installed wheel
+has no examples)."""
 
 
 def _stem(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-") or "report"
 
 
-def render(doc, fmt: str, stem: str) -> dict[str, str]:
+def render(doc: Doc, fmt: str, stem: str) -> dict[str, str]:
     """``{file name: text}`` for the requested format(s)."""
     from .doc import render_html, render_markdown
 
@@ -79,14 +85,17 @@ def _umask() -> int:
     return mask
 
 
-def _reruns(reruns_dir: Path | None):
-    """(rerun results, recorded cross-validations) of ``reruns_dir`` (default: the checkout's reruns/results)."""
-    from .evidence import default_reruns_dir, load_crossvals, load_reruns
+def _evidence(reruns_dir: Path | None) -> Evidence:
+    """The evidence of ``reruns_dir`` (default :data:`~audit.report.evidence.DEFAULT_RERUNS` when it exists);
+    each file left out is a warning on stderr.  :class:`AuditError` when a given directory does not exist."""
+    from .evidence import DEFAULT_RERUNS, load_evidence
 
     if reruns_dir is not None and not Path(reruns_dir).is_dir():
         raise AuditError(f"{reruns_dir}: reruns directory does not exist")
-    where = reruns_dir if reruns_dir is not None else default_reruns_dir()
-    return load_reruns(where), load_crossvals(where)
+    ev = load_evidence(reruns_dir if reruns_dir is not None else DEFAULT_RERUNS)
+    for w in ev.warnings:
+        print(f"prune-audit: warning: {w}", file=sys.stderr)
+    return ev
 
 
 def build_submission(path: Path, registry=None, reruns_dir: Path | None = None, tolerance: float = 0.05,
@@ -98,8 +107,8 @@ def build_submission(path: Path, registry=None, reruns_dir: Path | None = None, 
 
     tolerance = check_tolerance(tolerance)
     loaded = load_submission(path, registry)
-    reruns, crossvals = _reruns(reruns_dir)
-    return submission_report(loaded, reruns, tolerance, accept_base_accuracy, crossvals)
+    ev = _evidence(reruns_dir)
+    return submission_report(loaded, ev.reruns, tolerance, accept_base_accuracy, ev.crossvals)
 
 
 def build_compare(a: str, b: str, registry=None, reruns_dir: Path | None = None, tolerance: float = 0.05,
@@ -113,8 +122,8 @@ def build_compare(a: str, b: str, registry=None, reruns_dir: Path | None = None,
     check_filters(dataset, network)
     reg = load_registry(registry)
     canonical = (reg.resolve_method(a), reg.resolve_method(b))
-    reruns, crossvals = _reruns(reruns_dir)
-    doc = compare_report(reg, a, b, reruns, tolerance, accept_base_accuracy, dataset, network, crossvals)
+    ev = _evidence(reruns_dir)
+    doc = compare_report(reg, a, b, ev.reruns, tolerance, accept_base_accuracy, dataset, network, ev.crossvals)
     stem = f"{_stem(canonical[0])}-vs-{_stem(canonical[1])}"
     for part in (dataset, network):
         if part:
@@ -122,16 +131,15 @@ def build_compare(a: str, b: str, registry=None, reruns_dir: Path | None = None,
     return doc, stem
 
 
-def regenerate_examples(out_dir: Path | None = None, registry=None, reruns_dir: Path | None = None) -> list[Path]:
-    """Regenerate the shipped example reports (``reports/``) -- or write them to ``out_dir``."""
-    src = examples_dir()
+def regenerate_examples(out_dir: Path | None = None, registry=None, reruns_dir: Path | None = None,
+                        examples: Path = EXAMPLES_DIR) -> list[Path]:
+    """Regenerate the shipped example reports in ``examples`` (default ``reports/`` of the working directory)
+    -- or write them to ``out_dir``.  :class:`AuditError` when ``examples/submissions`` is not there (run it
+    from a source checkout's root)."""
+    src = Path(examples)
     if not (src / "submissions").is_dir():
-        raise AuditError(f"{src}/submissions: not found; --regenerate-examples needs a source checkout")
+        raise AuditError(f"{src}/submissions: not found; --regenerate-examples runs in a source checkout's root")
     target = Path(out_dir) if out_dir is not None else src
-    if reruns_dir is None:
-        from .evidence import default_reruns_dir
-
-        reruns_dir = default_reruns_dir()
     from audit.registry.store import registry_dir
 
     written: list[Path] = []

@@ -51,6 +51,7 @@ __all__ = [
     "Recipe",
     "StageCfg",
     "load_recipe",
+    "read_recipe",
     "recipe_from_data",
     "recipe_hash",
     "resolved",
@@ -303,12 +304,18 @@ def recipe_from_data(data: Any, display: str = "<recipe>", lines: Lines | None =
     return loaded.model
 
 
-def load_recipe(path: str | Path) -> Recipe:
-    """Read and validate a recipe file; :class:`RecipeProblems` with every problem of the file."""
+def read_recipe(path: str | Path) -> Loaded[Recipe]:
+    """Read and validate a recipe file, keeping its raw data (to derive other recipes from it);
+    :class:`RecipeProblems` with every problem of the file."""
     loaded = load_model(path, Recipe, noun=NOUN, display=str(path), checks=[_ratio_rule])
     if loaded.model is None:
         raise RecipeProblems(loaded.problems)
-    return loaded.model
+    return loaded
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and validate a recipe file; :class:`RecipeProblems` with every problem of the file."""
+    return read_recipe(path).require()
 
 
 def resolved(recipe: Recipe, base_dir: Path | None = None) -> dict[str, Any]:
