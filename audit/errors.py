@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -14,9 +15,24 @@ class AuditError(Exception):
 
 
 class UnknownName(AuditError):
-    """An unknown method, paper, dataset or network (the message carries "Did you mean ...?")."""
+    """An unknown method, paper, dataset or network (the message carries "Did you mean ...?").
+
+    ``suggestions`` holds the close known names themselves, best first, for callers that word
+    their own message (build it with :meth:`of`)."""
 
     exit_code = 2
+
+    def __init__(self, message: str, suggestions: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.suggestions = suggestions
+
+    @classmethod
+    def of(cls, kind: str, name: str, known: Iterable[str]) -> UnknownName:
+        """``unknown KIND 'name'. Did you mean 'a', 'b'?`` with the close names of ``known``."""
+        from audit.core.names import close_names, unknown_name
+
+        known = list(known)
+        return cls(unknown_name(kind, name, known), tuple(close_names(name, known)))
 
 
 @dataclass(frozen=True, order=True)

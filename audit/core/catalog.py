@@ -147,7 +147,7 @@ def dataset(name: str) -> Dataset:
     try:
         return DATASETS[name]
     except KeyError:
-        raise UnknownName(unknown_name("dataset", name, DATASETS)) from None
+        raise UnknownName.of("dataset", name, DATASETS) from None
 
 
 def network(name: str) -> Network:
@@ -155,7 +155,7 @@ def network(name: str) -> Network:
     try:
         return NETWORKS[name]
     except KeyError:
-        raise UnknownName(unknown_name("network", name, NETWORKS)) from None
+        raise UnknownName.of("network", name, NETWORKS) from None
 
 
 def engine_networks() -> list[str]:
@@ -170,7 +170,7 @@ def engine_method(name: str) -> EngineMethod:
     for m in ENGINE_METHODS.values():
         if key in {name_key(x) for x in (m.id, m.label, *m.aliases)}:
             return m
-    raise UnknownName(unknown_name("rerun method", name, ENGINE_METHODS))
+    raise UnknownName.of("rerun method", name, ENGINE_METHODS)
 
 
 # ---------------------------------------------------------------------- field types for file models

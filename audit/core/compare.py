@@ -17,7 +17,6 @@ from typing import Any, NamedTuple
 
 from audit.core import classify as C
 from audit.core.catalog import DATASETS, NETWORKS
-from audit.core.names import unknown_name
 from audit.core.rules import rule1
 from audit.core.schedule import Schedule
 from audit.core.setups import TIE, Level, Reading
@@ -61,9 +60,9 @@ def check_tolerance(tolerance: float) -> float:
 def check_filters(dataset: str | None, network: str | None) -> None:
     """:class:`UnknownName` (with "did you mean") for a dataset or network name that is not known."""
     if dataset is not None and dataset not in DATASETS:
-        raise UnknownName(unknown_name("dataset", dataset, DATASETS))
+        raise UnknownName.of("dataset", dataset, DATASETS)
     if network is not None and network not in NETWORKS:
-        raise UnknownName(unknown_name("network", network, NETWORKS))
+        raise UnknownName.of("network", network, NETWORKS)
 
 
 # ---------------------------------------------------------------------- helpers

@@ -134,7 +134,7 @@ class Registry:
             names = list(self.methods)
             for decl in self.methods.values():
                 names.extend(decl.aliases)
-            raise UnknownName(unknown_name("method", name, names))
+            raise UnknownName.of("method", name, names)
         return found
 
     def results_of(self, method: str) -> list[Entry]:
@@ -145,11 +145,11 @@ class Registry:
         for e in self.entries:
             if e.key == key:
                 return e
-        raise UnknownName(unknown_name("result", key, [e.key for e in self.entries]))
+        raise UnknownName.of("result", key, [e.key for e in self.entries])
 
     def find_paper(self, paper_id: str) -> PaperFile:
         if paper_id not in self.papers:
-            raise UnknownName(unknown_name("paper", paper_id, self.papers))
+            raise UnknownName.of("paper", paper_id, self.papers)
         return self.papers[paper_id]
 
     def lookup(self, name: str) -> tuple[str, list[Entry]]:
@@ -164,7 +164,7 @@ class Registry:
             known = list(self.papers) + list(self.methods)
             for decl in self.methods.values():
                 known.extend(decl.aliases)
-            raise UnknownName(unknown_name("method or paper", name, known)) from None
+            raise UnknownName.of("method or paper", name, known) from None
         return "method", [e for e in self.entries if e.method == canonical]
 
 

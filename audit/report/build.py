@@ -69,10 +69,8 @@ class Claim:
         return "not in registry" if self.cmp is None else self.cmp.setup.label
 
 
-def _hint(exc: Exception) -> str:
-    text = str(exc)
-    i = text.find(" Did you mean ")
-    return "" if i < 0 else " (did you mean " + text[i + len(" Did you mean "):].rstrip("?") + "?)"
+def _hint(exc: UnknownName) -> str:
+    return f" (did you mean {', '.join(repr(s) for s in exc.suggestions)}?)" if exc.suggestions else ""
 
 
 def _feat(entry: Any) -> C.Feat:
