@@ -1,28 +1,34 @@
-"""``prune-audit registry list|show|validate|schema|add``."""
+"""``prune-audit registry list|show|validate|schema|add``: read, check and extend the registry.
+
+Only typer and the shared options are imported here; the registry (pydantic) and rich are
+imported inside the commands.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
 
-from audit.core import fmt
-from audit.core.names import DATASETS, NETWORKS, unknown_name
-from audit.io.atomic import atomic_write_text
+import typer
 
-from ..errors import AuditError
+from audit.cli.options import Command, CsvOpt, DatasetOpt, JsonOpt, NetworkOpt, RegistryOpt, new_app
 
-
-def _console():
+if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
-    return Console(soft_wrap=False, width=max(120, Console().width))
+    from audit.registry.store import Entry, Registry
+
+__all__ = ["app"]
+
+app = new_app("List, show, validate and add registry entries.")
 
 
-def _filtered(reg, dataset: str | None, network: str | None, method: str | None):
-    from ..errors import UnknownName
+def _filtered(reg: Registry, dataset: str | None, network: str | None, method: str | None) -> list[Entry]:
+    """The registry's entries on ``dataset``/``network`` of ``method`` (any alias), sorted by dataset,
+    network, speedup, method and key; raises :class:`audit.errors.UnknownName` for an unknown id."""
+    from audit.core.names import DATASETS, NETWORKS, unknown_name
+    from audit.errors import UnknownName
 
     if dataset is not None and dataset not in DATASETS:
         raise UnknownName(unknown_name("dataset", dataset, DATASETS))
@@ -39,7 +45,23 @@ def _filtered(reg, dataset: str | None, network: str | None, method: str | None)
     return rows
 
 
-def list_main(*, dataset=None, network=None, method=None, as_json=False, as_csv=False, registry=None) -> int:
+@app.command("list", cls=Command)
+def registry_list(
+    dataset: DatasetOpt = None,
+    network: NetworkOpt = None,
+    method: Annotated[Optional[str], typer.Option("--method", metavar="NAME",
+                                                  help="Only this method (any alias).")] = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    registry: RegistryOpt = None,
+) -> None:
+    """List results as a table (or --json / --csv)."""
+    import csv
+    import io
+    import json
+    import sys
+
+    from audit.core import fmt
     from audit.registry.store import load_registry
 
     reg = load_registry(registry)
@@ -48,16 +70,17 @@ def list_main(*, dataset=None, network=None, method=None, as_json=False, as_csv=
     if as_json:
         json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
-        return 0
+        return
     if as_csv:
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["key"],
-                                lineterminator="\n")
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["key"], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         sys.stdout.write(buf.getvalue())
-        return 0
+        return
     from rich.table import Table
+
+    from audit.cli.console import make_console
 
     table = Table(title=f"{len(rows)} result(s)", show_lines=False)
     for col in ("method", "dataset", "network", "top-1", "speedup", "base top-1", "finetune", "key"):
@@ -68,21 +91,28 @@ def list_main(*, dataset=None, network=None, method=None, as_json=False, as_csv=
             e.label, r.dataset, r.network, fmt.metric(r.top1), fmt.speedup(r.speedup),
             fmt.num(r.base.top1), fmt.stage(r.finetune if r.pipeline == "pruning" else r.scratch), e.key,
         )
-    _console().print(table)
-    return 0
+    make_console().print(table)
 
 
-def _show_entry(console, e) -> None:
+def _show_entry(console: Console, e: Entry) -> None:
+    """One result as a two-column table: every field, its sources, and which values are inferred."""
     from rich.table import Table
+    from rich.text import Text
+
+    from audit.core import fmt
 
     r = e.result
     t = Table(title=f"{e.key}  ({e.file}:{e.line})", show_header=False, title_justify="left")
     t.add_column("field", style="bold")
     t.add_column("value", overflow="fold")
 
-    def mark(path: str, text: str) -> str:
+    def mark(path: str, text: str | Text) -> Text:
+        out = Text(text) if isinstance(text, str) else text
         why = r.is_inferred(path)
-        return f"{text}  [italic](inferred: {why})[/italic]" if why else text
+        if why:
+            out = out + "  "
+            out.append(f"(inferred: {why})", style="italic")
+        return out
 
     t.add_row("method", e.label + (f"  reimplementation of {r.reimplementation_of}" if r.reimplementation_of else ""))
     t.add_row("pipeline", f"{r.pipeline}, {r.granularity}" + (f", setup tag {r.setup_tag}" if r.setup_tag else ""))
@@ -129,43 +159,65 @@ def _show_entry(console, e) -> None:
     console.print(t)
 
 
-def show_main(*, name: str, as_json: bool = False, registry=None) -> int:
+@app.command("show", cls=Command)
+def registry_show(
+    name: Annotated[str, typer.Argument(metavar="NAME", show_default=False,
+                                        help="A method (any alias), a paper id, or a result key paper/result.")],
+    as_json: JsonOpt = False,
+    registry: RegistryOpt = None,
+) -> None:
+    """Show every result of a method or paper, with its full recipe and sources."""
+    import json
+    import sys
+
+    from rich.text import Text
+
+    from audit.cli.console import make_console
     from audit.registry.store import load_registry
 
     reg = load_registry(registry)
     kind, entries = reg.lookup(name)
     if as_json:
-        out = [{"key": e.key, "method": e.method, **e.result.model_dump(mode="json", exclude_none=True)} for e in entries]
+        out = [{"key": e.key, "method": e.method, **e.result.model_dump(mode="json", exclude_none=True)}
+               for e in entries]
         json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
-        return 0
-    console = _console()
+        return
+    console = make_console()
     if kind == "method":
         canonical = entries[0].method if entries else reg.resolve_method(name)
         decl = reg.methods[canonical]
         aliases = f" (aliases: {', '.join(decl.aliases)})" if decl.aliases else ""
-        console.print(f"[bold]{canonical}[/bold]{aliases} — introduced by {reg.method_paper[canonical]}; "
-                      f"{len(entries)} result(s)")
+        console.print(Text.assemble((canonical, "bold"), f"{aliases} — introduced by {reg.method_paper[canonical]}; "
+                                                         f"{len(entries)} result(s)"))
     elif kind == "paper":
         p = reg.papers[name].paper
-        console.print(f"[bold]{p.title}[/bold] — {', '.join(p.authors)}, {p.venue} {p.year}; {len(entries)} result(s)")
+        console.print(Text.assemble((p.title, "bold"), f" — {', '.join(p.authors)}, {p.venue} {p.year}; "
+                                                       f"{len(entries)} result(s)"))
     if not entries:
         console.print("no results in the registry")
     for e in sorted(entries, key=lambda e: (e.result.dataset, e.result.network, e.result.speedup or 0, e.key)):
         _show_entry(console, e)
-    return 0
 
 
-def validate_main(*, paths: list[Path], registry=None) -> int:
+@app.command("validate", cls=Command)
+def registry_validate(
+    paths: Annotated[Optional[list[Path]], typer.Argument(metavar="PATH", show_default=False,
+                                                          help="Files or directories (default: the registry).")]
+    = None,
+    registry: RegistryOpt = None,
+) -> None:
+    """Validate paper files; report every problem of every file, one per line."""
     from audit.registry.store import load_registry, validate
 
     reg = validate(paths, registry) if paths else load_registry(registry)
-    n_files = len(reg.papers)
-    print(f"ok: {n_files} file(s), {len(reg.methods)} method(s), {len(reg.entries)} result(s)")
-    return 0
+    print(f"ok: {len(reg.papers)} file(s), {len(reg.methods)} method(s), {len(reg.entries)} result(s)")
 
 
-def schema_text() -> str:
+def _schema_text() -> str:
+    """The JSON Schema of a paper file (draft 2020-12), as committed in ``docs/``."""
+    import json
+
     from audit.registry.schema import json_schema
 
     schema = json_schema()
@@ -174,20 +226,41 @@ def schema_text() -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def schema_main(*, out: Path | None = None) -> int:
-    text = schema_text()
+def _write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically; an OS error becomes a one-line :class:`AuditError`."""
+    from audit.errors import AuditError
+    from audit.io.atomic import atomic_write_text
+
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise AuditError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+@app.command("schema", cls=Command)
+def registry_schema(
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", show_default=False,
+                                                help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Print the JSON Schema of a paper file (for editors)."""
+    import sys
+
+    text = _schema_text()
     if out is None:
         sys.stdout.write(text)
-    else:
-        try:
-            atomic_write_text(out, text)
-        except OSError as exc:
-            raise AuditError(f"{out}: cannot write: {exc.strerror or exc}") from None
-        print(f"wrote {out}")
-    return 0
+        return
+    _write(out, text)
+    print(f"wrote {out}")
 
 
-def add_main(*, file: Path, registry=None) -> int:
+@app.command("add", cls=Command)
+def registry_add(
+    file: Annotated[Path, typer.Argument(metavar="FILE.yaml", show_default=False,
+                                         help="A paper file named <paper-id>.yaml.")],
+    registry: RegistryOpt = None,
+) -> None:
+    """Validate a new paper file against the registry and copy it in atomically."""
+    from audit.errors import AuditError
     from audit.registry.store import build, check_file, registry_dir, registry_files
 
     root = registry_dir(registry)
@@ -200,11 +273,6 @@ def add_main(*, file: Path, registry=None) -> int:
                          "edit that file instead")
     existing = [check_file(p) for p in registry_files(root)]
     build(existing + [new], root)  # raises with every problem of the new file and every conflict
-    text = file.read_bytes().decode("utf-8")
-    try:
-        atomic_write_text(target, text)
-    except OSError as exc:
-        raise AuditError(f"{target}: cannot write: {exc.strerror or exc}") from None
-    assert new.model is not None
+    assert new.model is not None  # build() raises with every problem of a file it cannot read
+    _write(target, file.read_bytes().decode("utf-8"))
     print(f"added {new.model.paper.id}: {len(new.model.results)} result(s) -> {target}")
-    return 0
