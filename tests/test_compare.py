@@ -238,7 +238,7 @@ def test_cli_analysis_imports_stay_light():
     import subprocess
     import sys
 
-    code = ("import sys, audit.cli_analysis; "
+    code = ("import sys, audit.cli.compare; "
             "print(sorted(m for m in ('pydantic', 'numpy', 'scipy', 'pandas', 'torch', 'audit.core.classify', "
             "'audit.registry.store', 'audit.core.compare') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -42,3 +42,30 @@ def test_console_entry_point_validate_does_not_import_torch():
     assert proc.stdout.startswith("ok: ")
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "torch" not in imported and "pandas" not in imported
+
+
+
+def _run_quietly(*argvs: list[str]) -> str:
+    """Code that runs ``prune-audit`` on each argv in-process (output discarded), asserting exit 0."""
+    return ("import contextlib, io\nfrom audit.cli import main\n"
+            f"for argv in {list(argvs)!r}:\n"
+            "    with contextlib.redirect_stdout(io.StringIO()):\n"
+            "        assert main(argv) == 0, argv\n")
+
+
+def test_help_pages_import_no_heavy_library():
+    mods = _imported(_run_quietly(["--help"], ["registry", "--help"], ["recipe", "--help"], ["rerun", "--help"],
+                                  ["compare", "--help"], ["audit", "--help"], ["report", "--help"],
+                                  ["rerun", "run", "--help"], ["rerun", "flops", "--help"]))
+    assert "audit.cli.rerun" in mods and "audit.cli.report" in mods
+    for heavy in ("torch", "torchvision", "pandas", "scipy", "matplotlib", "yaml", "audit.registry.store",
+                  "audit.rerun.runs"):
+        assert heavy not in mods, heavy
+
+
+def test_audit_commands_never_import_torch_pandas_or_matplotlib():
+    mods = _imported(_run_quietly(["audit"], ["compare", "GReg-2", "L1-norm"],
+                                  ["registry", "list", "--network", "resnet50"]))
+    assert "audit.core.classify" in mods
+    for heavy in ("torch", "torchvision", "pandas", "matplotlib"):
+        assert heavy not in mods, heavy

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audit.cli import main
 from audit.core import rules as recipe
@@ -166,9 +168,6 @@ def test_cli_recipe_budget_bad_input(capsys):
     assert capsys.readouterr().err == (
         "prune-audit: error: speedup must be a number >= 1 (dense FLOPs / pruned FLOPs; got 0.5)\n")
 
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st
 
 
 @settings(max_examples=200, deadline=None)

@@ -22,52 +22,13 @@ REPORTS = ROOT / "reports"
 
 
 # ---------------------------------------------------------------------- running the command
-def _report_registered() -> bool:
-    from audit import cli
-
-    return any(c.name == "report" for c in cli.app.registered_commands)
-
-
-def _own_app():
-    import typer
-
-    from audit import cli_report
-
-    app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
-    cli_report.register(app)
-
-    @app.callback()
-    def _root() -> None:  # keep "report" a named sub-command, as on the main app
-        """prune-audit (test app)."""
-
-    return app
-
-
 @pytest.fixture
 def report(capsys):
-    """Run ``prune-audit report ...`` in-process: (exit code, stdout, stderr).
-
-    Through ``audit.cli.main`` once the command is mounted there; until then through the same
-    error handling on a fresh app with :func:`audit.cli_report.register`.
-    """
+    """Run ``prune-audit report ...`` in-process through ``audit.cli.main``: (exit code, stdout, stderr)."""
+    from audit.cli import main
 
     def run(*args: str):
-        argv = ["report", *args]
-        if _report_registered():
-            from audit.cli import main
-
-            code = main(argv)
-        else:
-            from audit.errors import AuditError
-
-            try:
-                _own_app()(args=argv, prog_name="prune-audit", standalone_mode=True)
-                code = 0
-            except AuditError as exc:
-                print(f"prune-audit: error: {exc}" if exc.prefixed else str(exc), file=sys.stderr)
-                code = exc.exit_code
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        code = main(["report", *args])
         out, err = capsys.readouterr()
         return code, out, err
 
@@ -465,7 +426,8 @@ def test_existing_report_is_overwritten_atomically(report, tmp_path, monkeypatch
 
 def test_bad_options(report, tmp_path):
     code, out, err = report(str(SUBS / "toy-review.yaml"), "--format", "pdf", "--out", str(tmp_path))
-    assert (code, err) == (1, "prune-audit: error: --format must be one of md, html, both (got 'pdf')\n")
+    assert code == 2 and err.splitlines()[-1] == (
+        "Error: Invalid value for '--format': Value error, 'pdf' is not one of 'md', 'html', 'both'.")
     code, out, err = report(str(SUBS / "toy-review.yaml"), "--compare", "GReg-2", "L1-norm", "--out", str(tmp_path))
     assert (code, err) == (1, "prune-audit: error: give either a SUBMISSION.yaml or --compare A B, not both\n")
     code, out, err = report(str(SUBS / "toy-review.yaml"), "--tolerance", "0", "--out", str(tmp_path))
@@ -482,8 +444,8 @@ def test_help_documents_exit_codes(report):
 
 
 def test_cli_module_imports_stay_light():
-    """``audit.cli_report`` imports only typer/typing/pathlib at module level."""
-    code = ("import sys, audit.cli_report; bad = [m for m in ('matplotlib', 'pandas', 'numpy', 'torch', "
+    """``audit.cli.report`` imports only typer/typing/pathlib at module level."""
+    code = ("import sys, audit.cli.report; bad = [m for m in ('matplotlib', 'pandas', 'numpy', 'torch', "
             "'audit.report', 'pydantic') if m in sys.modules]; print(bad)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert res.stdout.strip() == "[]"

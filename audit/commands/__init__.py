@@ -1,1 +1,2 @@
-"""One module per command family; each exposes ``*_main(...) -> int``."""
+"""Implementations of ``prune-audit compare`` and ``prune-audit audit`` (their command-line
+entries are :mod:`audit.cli.compare`)."""

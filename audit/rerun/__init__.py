@@ -2,7 +2,7 @@
 training pipeline (pretrain -> prune -> finetune, or scratch training of a pruned architecture).
 
 Everything that needs torch lives in this package and is imported lazily, so that importing
-``audit.rerun`` (and ``audit.rerun.cli``) works without the ``rerun`` extra installed.
+``audit.rerun`` (and the ``prune-audit rerun`` commands of ``audit.cli.rerun``) work without the ``rerun`` extra installed.
 
 Modules: ``config`` (rerun recipes: models, loading, resolution, hash), ``runs`` (one
 content-addressed, resumable run: a loop over ``stages``), ``stages`` (pretrain/prune/finetune/
