@@ -265,8 +265,14 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
 
 
 # ---------------------------------------------------------------------- adding a paper
-LOCK_NAME = ".prune-audit.lock"
-"""The lock file that serialises writers of one registry directory."""
+def lock_path(root: Path) -> Path:
+    """The lock file that serialises the writers of registry ``root``: in the system's temporary
+    directory, named by the registry's resolved path, so the registry itself holds only paper files."""
+    import hashlib
+    import tempfile
+
+    digest = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    return Path(tempfile.gettempdir()) / f"prune-audit-registry-{digest}.lock"
 LOCK_TIMEOUT_S = 60.0
 """How long ``registry add`` waits for another writer, in seconds."""
 
@@ -286,7 +292,7 @@ def add_paper(file: Path, registry: str | os.PathLike[str] | None = None,
               timeout: float = LOCK_TIMEOUT_S) -> Added:
     """Validate ``file`` against the registry and copy it in, atomically and under the registry's lock.
 
-    The lock (``filelock``, a file ``.prune-audit.lock`` in the registry) is taken first and the
+    The lock (``filelock``, on :func:`lock_path`) is taken first and the
     registry is read as it is then, so parallel adds of conflicting papers leave a valid registry
     with one of them; the file's bytes are read once and exactly what was validated is written
     (temporary file + ``os.replace``).  Temporary files left by a killed writer are removed under
@@ -306,7 +312,7 @@ def add_paper(file: Path, registry: str | os.PathLike[str] | None = None,
         text = yamlio.read_text(file, display_path(file))
     except yamlio.YamlProblems as exc:
         raise ValidationFailed(exc.problems) from None
-    lock = FileLock(str(root / LOCK_NAME), timeout=timeout)
+    lock = FileLock(str(lock_path(root)), timeout=timeout)
     try:
         with lock:
             remove_stale_temps(root)
@@ -323,8 +329,8 @@ def add_paper(file: Path, registry: str | os.PathLike[str] | None = None,
                 raise AuditError(f"{display_path(target)}: cannot write: {exc.strerror or exc}") from None
             return Added(new.model.paper.id, len(new.model.results), target)
     except Timeout:
-        raise AuditError(f"{display_path(root)}: another writer has held the registry lock ({LOCK_NAME}) for "
-                         f"{timeout:g} s; try again") from None
+        raise AuditError(f"{display_path(root)}: another writer has held the registry lock ({lock_path(root)}) "
+                         f"for {timeout:g} s; try again") from None
     except OSError as exc:
         raise AuditError(f"{display_path(root)}: cannot lock the registry: {exc.strerror or exc}") from None
 
