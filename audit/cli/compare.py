@@ -7,7 +7,7 @@ shared options are imported here; the implementations are imported when a comman
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -52,15 +52,27 @@ def compare(
     runs_dir: RunsDirOpt = Path("reruns/runs"),
 ) -> None:
     """Which published numbers of A and B may be compared fairly, the real gap, and what would settle it."""
-    from audit.commands import compare_cmd
-
     if rerun:
-        compare_cmd.rerun_plan(a=method_a, b=method_b, dataset=dataset, network=network, tolerance=tolerance,
-                               registry=registry, base=rerun_base, seeds=seeds, runs_dir=runs_dir,
-                               accept_base_accuracy=accept_base_accuracy)
+        _rerun_plan(a=method_a, b=method_b, dataset=dataset, network=network, tolerance=tolerance,
+                    registry=registry, base=rerun_base, seeds=seeds, runs_dir=runs_dir,
+                    accept_base_accuracy=accept_base_accuracy)
         return
-    compare_cmd.main(a=method_a, b=method_b, dataset=dataset, network=network, tolerance=tolerance,
-                     as_json=as_json, registry=registry, accept_base_accuracy=accept_base_accuracy)
+    import json
+    import sys
+
+    from audit.core.compare import check_filters, check_tolerance, compare_methods
+    from audit.registry.store import load_registry
+
+    check_tolerance(tolerance)
+    check_filters(dataset, network)
+    rep = compare_methods(load_registry(registry), method_a, method_b, dataset=dataset, network=network,
+                          tolerance=tolerance, accept_base_accuracy=accept_base_accuracy)
+    if as_json:
+        sys.stdout.write(json.dumps(rep.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+        return
+    from audit.cli.render import render_compare
+
+    render_compare(rep)
 
 
 @app.command("audit", cls=Command)
@@ -74,7 +86,80 @@ def audit(
     registry: RegistryOpt = None,
 ) -> None:
     """Setups of all method pairs, the calibrated leaderboard (S3.2+) and the naive one (raw top-1)."""
-    from audit.commands import audit_cmd
+    import json
+    import sys
 
-    audit_cmd.main(dataset=dataset, network=network, tolerance=tolerance, as_csv=as_csv, as_json=as_json,
-                   registry=registry, accept_base_accuracy=accept_base_accuracy)
+    from audit.core.compare import audit_matrix, check_filters, check_tolerance
+    from audit.registry.store import load_registry
+
+    check_tolerance(tolerance)
+    check_filters(dataset, network)
+    rep = audit_matrix(load_registry(registry), dataset=dataset, network=network, tolerance=tolerance,
+                       accept_base_accuracy=accept_base_accuracy)
+    if as_json:
+        sys.stdout.write(json.dumps(rep.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+        return
+    if as_csv:
+        import csv
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["dataset", "network", "method_a", "method_b", "setup", "inferred", "pairs"])
+        for p in rep.pairs:
+            w.writerow([p.dataset, p.network, p.a, p.b, p.setup, "yes" if p.inferred else "no", p.pairs])
+        return
+    from audit.cli.render import render_audit
+
+    render_audit(rep)
+
+
+def _rerun_plan(*, a: str, b: str, dataset: str | None, network: str | None, tolerance: float, registry: Path | None,
+                base: Path | None, seeds: int, runs_dir: Path, accept_base_accuracy: bool) -> None:
+    """``compare A B --rerun``: run the cross-validation plan of the compare report with the rerun engine."""
+    import json
+    import sys
+
+    from audit.core.compare import check_filters, check_tolerance, compare_methods
+    from audit.core.views import CrossRun
+    from audit.errors import AuditError
+    from audit.registry.store import load_registry
+    from audit.rerun.crossval import check_methods
+
+    check_tolerance(tolerance)
+    check_filters(dataset, network)
+    reg = load_registry(registry)
+    ma, mb = reg.resolve_method(a), reg.resolve_method(b)
+    ea, eb = check_methods(ma, mb)
+    if base is None:
+        raise AuditError("--rerun needs --rerun-base RECIPE.yaml (model, dataset, pretraining and pruning ratio "
+                         "of the runs; the plan supplies the finetuning recipes)")
+    rep = compare_methods(reg, a, b, dataset=dataset, network=network, tolerance=tolerance,
+                          accept_base_accuracy=accept_base_accuracy)
+    plan = next((op.cross_validation for g in rep.groups for op in g.operating_points
+                 if op.cross_validation is not None), None)
+    if plan is None:
+        raise AuditError(f"compare {ma} {mb} has no cross-validation plan (no operating point where both have results)")
+    by_method = {r.method: r for r in plan.runs}
+    rb_run, ra_run = by_method[ma], by_method[mb]  # A runs with B's recipe (RB), B with A's (RA)
+    for r, owner in ((ra_run, ma), (rb_run, mb)):
+        if not r.schedule or not r.finetune_epochs:
+            raise AuditError(f"the registry gives no complete finetuning recipe for {owner} ({r.recipe}): "
+                             "nothing to rerun")
+    from audit.rerun.config import read_recipe
+    from audit.rerun.errors import require_torch
+
+    data = read_recipe(base).data
+    require_torch()
+    from audit.rerun.crossval import run_crossval
+
+    def with_ft(r: CrossRun) -> dict[str, Any]:
+        d = json.loads(json.dumps(data))
+        d["finetune"] = {"epochs": r.finetune_epochs, "lr_schedule": r.schedule}
+        return d
+
+    print(f"cross-validation plan: {ma} with {rb_run.recipe_from}'s recipe ({rb_run.recipe}), "
+          f"{mb} with {ra_run.recipe_from}'s ({ra_run.recipe}); base {base}", file=sys.stderr)
+    out = run_crossval(ea, eb, with_ft(ra_run), with_ft(rb_run), list(range(seeds)), runs_dir,
+                       name_a=f"R({ma})", name_b=f"R({mb})", log=lambda m: print(m, file=sys.stderr))
+    for k, v in out["mean"].items():
+        print(f"{k}: top-1 {v:.2f}")
+    print(f"verdict: {out['verdict']}")

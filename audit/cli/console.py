@@ -6,7 +6,8 @@ written by ``prune-audit ... > out.txt`` does not depend on the terminal it was 
 
 Markup and emoji codes are off: registry strings (titles, notes, recipe descriptions) are
 printed as they are written, never read as ``[style]`` tags or ``:emoji:`` codes. Styling is
-given as :class:`rich.text.Text` spans instead.
+given as :class:`rich.text.Text` spans instead, except in the compare/audit renderers
+(:mod:`audit.cli.render`), which escape every registry string they print.
 """
 
 from __future__ import annotations
@@ -23,11 +24,17 @@ PIPED_WIDTH = 120
 """Columns of output that goes to a file or a pipe (and ``COLUMNS`` is not set)."""
 
 
-def make_console(*, stderr: bool = False) -> Console:
-    """A console on stdout (or stderr) with the width rules above, no markup, no emoji, no soft wrap."""
+def make_console(*, stderr: bool = False, markup: bool = False, min_width: int = 0) -> Console:
+    """A console on stdout (or stderr) with the width rules above, no emoji, no soft wrap.
+
+    ``markup=True`` is for renderers whose own text carries ``[style]`` tags and that escape every
+    registry string they put in (:func:`rich.markup.escape`); ``min_width`` widens the console for
+    tables laid out for at least that many columns."""
     from rich.console import Console
 
-    console = Console(stderr=stderr, markup=False, emoji=False, soft_wrap=False)
+    console = Console(stderr=stderr, markup=markup, emoji=False, soft_wrap=False)
     if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
         console.width = PIPED_WIDTH
+    if console.width < min_width:
+        console.width = min_width
     return console

@@ -55,7 +55,7 @@ def report(
     accept_base_accuracy: BaseAccuracyOpt = False,
     reruns: Annotated[Optional[Path], typer.Option(
         "--reruns", metavar="DIR", show_default=False,
-        help="Rerun results directory (default: reruns/results of the checkout, if any).")] = None,
+        help="Rerun results directory (default: reruns/results in the working directory, if present).")] = None,
     regenerate_examples: Annotated[bool, typer.Option(
         "--regenerate-examples", help="Regenerate the shipped example reports in reports/ (or --out) and exit.")]
     = False,

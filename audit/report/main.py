@@ -183,15 +183,15 @@ def synced_submission(submission: str, registry_file: str) -> str:
 
 def run(*, submission: Path | None, compare: Sequence[str] | None, out: Path | None, fmt: str,
         registry=None, reruns: Path | None = None, tolerance: float = 0.05, accept_base_accuracy: bool = False,
-        regenerate: bool = False, dataset: str | None = None, network: str | None = None) -> int:
-    if fmt not in FORMATS:
-        raise AuditError(f"--format must be one of md, html, both (got {fmt!r})")
+        regenerate: bool = False, dataset: str | None = None, network: str | None = None) -> None:
+    """``prune-audit report``: write the report files (``fmt`` one of :data:`FORMATS`) and print their
+    paths; every failure is an :class:`AuditError`."""
     if regenerate:
         if submission is not None or compare:
             raise AuditError("--regenerate-examples takes no submission and no --compare")
         for p in regenerate_examples(out, registry, reruns):
             print(f"wrote {p}")
-        return 0
+        return
     if compare and submission is not None:
         raise AuditError("give either a SUBMISSION.yaml or --compare A B, not both")
     if (dataset or network) and not compare:
@@ -211,6 +211,5 @@ def run(*, submission: Path | None, compare: Sequence[str] | None, out: Path | N
     out_dir = out if out is not None else Path("reports")
     for p in write_report(render(doc, fmt, stem), out_dir):
         print(f"wrote {p}")
-    return 0
 
 

@@ -1,19 +1,23 @@
-"""``prune-audit compare A B``: calibrated vs naive pairs, verdicts and the cross-validation plan."""
+"""Terminal renderers of the typed ``compare`` and ``audit`` results (:mod:`audit.core.views`).
+
+They read the models only (no classification happens here) and print through the one console
+factory.  Registry strings are escaped before they enter a table; the tables need at least
+:data:`RENDER_WIDTH` columns (narrower terminals get the wide layout, wrapped).
+"""
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import TYPE_CHECKING, Any
 
+from audit.cli.console import make_console
+
 if TYPE_CHECKING:
-    from audit.core.views import CompareReport, CrossRun, CrossValidation, Pair, Side
+    from audit.core.views import AuditGroup, AuditReport, CompareReport, CrossValidation, Pair, Side
 
+__all__ = ["RENDER_WIDTH", "render_audit", "render_compare"]
 
-def _console():
-    from rich.console import Console
-
-    return Console(soft_wrap=False, width=max(150, Console().width))
+RENDER_WIDTH = 150
+"""Columns the compare and audit tables are laid out for."""
 
 
 def _num(side: Side) -> str:
@@ -60,12 +64,12 @@ def _pair_row(p: Pair, rate: str) -> list[str]:
             text, f"{delta}\n[dim]{escape(sig_text)}[/dim]"]
 
 
-def render(rep: CompareReport) -> None:
+def render_compare(rep: CompareReport) -> None:
     """Print the compare report as rich tables (one per dataset/network), verdicts, recommendation and plan."""
     from rich.markup import escape
     from rich.table import Table
 
-    console = _console()
+    console = make_console(markup=True, min_width=RENDER_WIDTH)
     a, b = rep.a, rep.b
     console.print(f"[bold]{escape(a)} vs {escape(b)}[/bold] — speedup tolerance {rep.tolerance * 100:g} %; "
                   f"setups per the seed's Tab. 2 (S3.2+ = fair: same base model and finetuning)")
@@ -140,70 +144,75 @@ def _render_plans(console: Any, rep: CompareReport) -> None:
         console.print(f"    {escape(cv.note)}")
 
 
-def main(*, a: str, b: str, dataset=None, network=None, tolerance: float = 0.05, as_json: bool = False,
-         registry=None, accept_base_accuracy: bool = False) -> int:
-    from audit.core.compare import check_filters, check_tolerance, compare_methods
-    from audit.registry.store import load_registry
+def _matrix(console: Any, rep: AuditReport, g: AuditGroup) -> None:
+    from rich.markup import escape
+    from rich.table import Table
 
-    check_tolerance(tolerance)
-    check_filters(dataset, network)
-    reg = load_registry(registry)
-    rep = compare_methods(reg, a, b, dataset=dataset, network=network, tolerance=tolerance,
-                          accept_base_accuracy=accept_base_accuracy)
-    if as_json:
-        json.dump(rep.model_dump(mode="json"), sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-        return 0
-    render(rep)
-    return 0
+    from audit.core.setups import Level
+
+    methods = g.methods
+    cell = {(p.a, p.b): p for p in rep.pairs if (p.dataset, p.network) == (g.dataset, g.network)}
+    short_of = {Level.NOT_AT_RATE: "rate", Level.NOT_COMPARABLE: "—", Level.RATE_UNKNOWN: "n/r"}
+    t = Table(title=f"{g.dataset} / {g.network}", title_justify="left")
+    t.add_column("method", no_wrap=True)
+    for i in range(len(methods)):
+        t.add_column(str(i + 1), justify="center")
+    for i, m in enumerate(methods):
+        row = [f"{i + 1} {escape(m)}"]
+        for j, n in enumerate(methods):
+            if i == j:
+                row.append("·")
+                continue
+            p = cell.get((m, n)) or cell.get((n, m))
+            if p is None:
+                row.append("")
+                continue
+            colour = p.setup.style
+            row.append(f"[{colour}]{escape(short_of.get(p.setup, p.label))}[/{colour}]")
+        t.add_row(*row)
+    console.print(t)
 
 
-def rerun_plan(*, a: str, b: str, dataset=None, network=None, tolerance: float = 0.05, registry=None, base=None,
-               seeds: int = 1, runs_dir: Any = "reruns/runs", accept_base_accuracy: bool = False) -> int:
-    """``compare A B --rerun``: run the cross-validation plan of the compare report with the rerun engine."""
-    from audit.core.compare import check_filters, check_tolerance, compare_methods
-    from audit.registry.store import load_registry
+def render_audit(rep: AuditReport) -> None:
+    """Print the setup matrices, both leaderboards, the Rule 1 flags and the unranked methods."""
+    from rich.markup import escape
+    from rich.table import Table
 
-    from ..errors import AuditError
-    from ..rerun.crossval import check_methods
+    console = make_console(markup=True, min_width=RENDER_WIDTH)
+    f = rep.filters
+    where = "/".join(x for x in (f.dataset, f.network) if x) or "all datasets and networks"
+    console.print(f"[bold]Setup matrix[/bold] — {where}: {rep.results} results, {rep.classified_pairs} pairs "
+                  f"classified; strongest setup per method pair (* = reached only through an inferred value)")
+    for g in rep.groups:
+        if len(g.methods) > 1:  # a dataset/network with a single method has no pair
+            _matrix(console, rep, g)
+    console.print("[dim]rate = speedups never within tolerance and no Pareto dominance; n/r = a speedup not "
+                  "reported[/dim]")
 
-    check_tolerance(tolerance)
-    check_filters(dataset, network)
-    reg = load_registry(registry)
-    ma, mb = reg.resolve_method(a), reg.resolve_method(b)
-    ea, eb = check_methods(ma, mb)
-    if base is None:
-        raise AuditError("--rerun needs --rerun-base RECIPE.yaml (model, dataset, pretraining and pruning ratio "
-                         "of the runs; the plan supplies the finetuning recipes)")
-    rep = compare_methods(reg, a, b, dataset=dataset, network=network, tolerance=tolerance,
-                          accept_base_accuracy=accept_base_accuracy)
-    plan = next((op.cross_validation for g in rep.groups for op in g.operating_points
-                 if op.cross_validation is not None), None)
-    if plan is None:
-        raise AuditError(f"compare {ma} {mb} has no cross-validation plan (no operating point where both have results)")
-    by_method = {r.method: r for r in plan.runs}
-    rb_run, ra_run = by_method[ma], by_method[mb]  # A runs with B's recipe (RB), B with A's (RA)
-    for r, owner in ((ra_run, ma), (rb_run, mb)):
-        if not r.schedule or not r.finetune_epochs:
-            raise AuditError(f"the registry gives no complete finetuning recipe for {owner} ({r.recipe}): "
-                             "nothing to rerun")
-    from audit.rerun.config import read_recipe
-    from audit.rerun.errors import require_torch
+    cal = Table(title="Calibrated leaderboard (S3.2+ pairs only)", title_justify="left")
+    for col in ("#", "method", "W-L-T", "mean Δ top-1", "compared with"):
+        cal.add_column(col)
+    for r in rep.calibrated_leaderboard:
+        cal.add_row(str(r.rank), escape(r.method), f"{r.wins}-{r.losses}-{r.ties}", f"{r.mean_delta:+.2f}",
+                    escape(", ".join(r.opponents)))
+    naive = Table(title="Naive leaderboard (raw top-1)", title_justify="left")
+    for col in ("#", "method", "top-1", "speedup", "result"):
+        naive.add_column(col)
+    for n in rep.naive_leaderboard[:25]:
+        naive.add_row(str(n.rank), escape(n.method), f"{n.top1:.2f}",
+                      "n/r" if n.speedup is None else f"{n.speedup:.2f}×", escape(n.key))
+    from rich.columns import Columns
 
-    data = read_recipe(base).data
-    require_torch()
-    from audit.rerun.crossval import run_crossval
+    console.print(Columns([cal, naive], padding=(0, 4)))
+    if len(rep.naive_leaderboard) > 25:
+        console.print(f"[dim]naive leaderboard: first 25 of {len(rep.naive_leaderboard)} (all in --json)[/dim]")
+    if rep.rule1:
+        from audit.core.schedule import format_lr
 
-    def with_ft(r: CrossRun) -> dict[str, Any]:
-        d = json.loads(json.dumps(data))
-        d["finetune"] = {"epochs": r.finetune_epochs, "lr_schedule": r.schedule}
-        return d
-
-    print(f"cross-validation plan: {ma} with {rb_run.recipe_from}'s recipe ({rb_run.recipe}), "
-          f"{mb} with {ra_run.recipe_from}'s ({ra_run.recipe}); base {base}", file=sys.stderr)
-    out = run_crossval(ea, eb, with_ft(ra_run), with_ft(rb_run), list(range(seeds)), runs_dir,
-                       name_a=f"R({ma})", name_b=f"R({mb})", log=lambda m: print(m, file=sys.stderr))
-    for k, v in out["mean"].items():
-        print(f"{k}: top-1 {v:.2f}")
-    print(f"verdict: {out['verdict']}")
-    return 0
+        ex = rep.rule1[0]
+        console.print(f"[magenta]Rule 1[/magenta]: {len(rep.rule1)} pair(s) at S2 or stronger compare a finetuning "
+                      f"that stops at a larger final LR with one decayed further, e.g. {escape(ex.stops_higher)} "
+                      f"(final LR {format_lr(ex.final_lr)}) vs {escape(ex.partner)} "
+                      f"({format_lr(ex.partner_final_lr)}); all in --json")
+    if rep.unranked:
+        console.print(f"Unranked (no comparison at S3.2 or stronger): {escape(', '.join(rep.unranked))}")
