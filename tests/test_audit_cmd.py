@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_compare import paper, res
+from conftest import ROOT, paper, res
 
 from audit.cli import main
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture()
@@ -80,14 +78,7 @@ def test_audit_bad_input(capsys, reg, argv, code, message):
     assert err.startswith(f"prune-audit: error: {message}") and err.count("\n") == 1
 
 
-def test_audit_shipped_resnet50_imagenet(capsys, monkeypatch):
-    from audit.errors import AuditError
-    from audit.registry.store import load_registry
-
-    try:
-        load_registry(ROOT / "registry")
-    except AuditError as exc:
-        pytest.skip(f"shipped registry does not validate: {str(exc).splitlines()[0]}")
+def test_audit_shipped_resnet50_imagenet(capsys, monkeypatch, shipped):
     monkeypatch.setenv("COLUMNS", "300")
     assert main(["audit", "--network", "resnet50", "--dataset", "imagenet-1k", "--registry",
                  str(ROOT / "registry")]) == 0

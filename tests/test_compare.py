@@ -7,31 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import FT90, ROOT, TV, paper, res
 
 from audit.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "docs" / "compare.schema.json"
-FT90 = "0:1e-2,30:1e-3,60:1e-4,75:1e-5"
-TV = "torchvision/resnet50/IMAGENET1K_V1"
-
-
-def paper(pid: str, methods: list[dict], results: list[dict]) -> dict:
-    return {"paper": {"id": pid, "title": pid, "authors": ["X"], "venue": "arXiv", "year": 2020},
-            "methods": methods, "results": results}
-
-
-def res(rid: str, method: str, top1: float, speedup: float | None, *, ft=(90, FT90), base=TV, prune=None,
-        dataset="imagenet-1k", network="resnet50", **extra) -> dict:
-    r = {"id": rid, "method": method, "dataset": dataset, "network": network, "top1": {"mean": top1},
-         "base": {"identity": base} if base else {}, "compression": {"speedup": speedup} if speedup else {},
-         "sources": [{"where": "Tab. 1"}]}
-    if ft is not None:
-        r["finetune"] = {"epochs": ft[0], "lr_schedule": ft[1]}
-    if prune is not None:
-        r["prune"] = prune
-    r.update(extra)
-    return r
 
 
 @pytest.fixture()
@@ -163,22 +143,7 @@ def test_bad_input_is_one_line(capsys, reg, argv, code, message):
 
 
 # ---------------------------------------------------------------------- the shipped registry
-def _shipped():
-    from audit.errors import AuditError
-    from audit.registry.store import load_registry
-
-    try:
-        reg = load_registry(ROOT / "registry")
-    except AuditError as exc:  # another engineer is mid-edit
-        pytest.skip(f"shipped registry does not validate: {str(exc).splitlines()[0]}")
-    names = {n.casefold() for n in reg.methods}
-    if not {"greg-2", "l1-norm"} <= names:
-        pytest.skip("shipped registry lacks GReg-2 or L1-norm")
-    return reg
-
-
-def test_shipped_greg2_vs_l1norm(capsys):
-    _shipped()
+def test_shipped_greg2_vs_l1norm(capsys, shipped):
     rep = run_json(capsys, "GReg-2", "L1-norm", "--registry", str(ROOT / "registry"))
     validate(rep)
     g = next(g for g in rep["groups"] if (g["dataset"], g["network"]) == ("imagenet-1k", "resnet50"))
@@ -198,9 +163,8 @@ def test_shipped_greg2_vs_l1norm(capsys):
     assert any(m["method"] == "GReg-2" for m in rep["missing"])
 
 
-def test_shipped_greg2_vs_l1norm_rich(capsys, monkeypatch):
+def test_shipped_greg2_vs_l1norm_rich(capsys, monkeypatch, shipped):
     monkeypatch.setenv("COLUMNS", "400")
-    _shipped()
     assert main(["compare", "GReg-2", "L1-norm", "--registry", str(ROOT / "registry")]) == 0
     out = capsys.readouterr().out
     assert out.count("S3.2, base model inferred") >= 2

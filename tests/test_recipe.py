@@ -182,8 +182,9 @@ def test_derive_rules_hold(epochs, exp, cap):
     lengths = [b[0] - a[0] for a, b in zip(pts, pts[1:])] + [epochs - pts[-1][0]]
     assert all(n >= 1 for n in lengths)
     start = 0
-    for n in lengths[:-1]:
+    for i, n in enumerate(lengths[:-1]):
         remaining = epochs - start
-        expected = -(-remaining // 2) if cap is None else min(cap, -(-remaining // 2))   # Rules 2 and 3
-        assert n == expected or n < expected  # shorter only to leave an epoch for every later stage
+        halved = -(-remaining // 2) if cap is None else min(cap, -(-remaining // 2))   # Rules 2 and 3
+        later = len(lengths) - 1 - i  # every later stage keeps at least one epoch
+        assert n == max(1, min(halved, remaining - later))
         start += n

@@ -6,13 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from conftest import BASE, FIXTURES, PAPER_HEADER, write
 
 from audit.errors import ValidationFailed
 from audit.registry.store import check_file, validate
 
 BAD = FIXTURES / "bad"
-BASE = FIXTURES / "base"
 
 EXPECTED = {
     "yaml-syntax.yaml": [
@@ -104,19 +103,8 @@ def test_invalid_utf8(tmp_path):
     assert [str(x) for x in fc.problems] == ["latin.yaml:2: not a YAML text file (invalid UTF-8)"]
 
 
-def _write(tmp_path: Path, name: str, body: str) -> Path:
-    p = tmp_path / name
-    p.write_text(body, encoding="utf-8")
-    return p
-
-
-HEADER = """paper:
-  id: {id}
-  title: T
-  authors: [A]
-  venue: arXiv
-  year: 2024
-"""
+_write = write
+HEADER = PAPER_HEADER.replace("{year}", "2024")
 
 
 def test_unquoted_1e_minus_4_is_a_number(tmp_path):

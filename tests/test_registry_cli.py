@@ -10,9 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT
-
-BASE = FIXTURES / "base"
+from conftest import BASE, ROOT
 
 NEW_PAPER = """paper:
   id: wang2021-greg
@@ -37,10 +35,8 @@ results:
 
 
 @pytest.fixture
-def reg(tmp_path):
-    d = tmp_path / "registry"
-    shutil.copytree(BASE, d)
-    return d
+def reg(base_registry):
+    return base_registry
 
 
 def snapshot(d: Path) -> dict[str, bytes]:

@@ -3,26 +3,18 @@ terminal or break a table, and a paper cannot take over another paper's method."
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from conftest import PAPER_HEADER, write
 
 from audit.errors import ValidationFailed
 from audit.io import yamlio
 from audit.registry.store import check_file, load_registry
 
-BASE = FIXTURES / "base"
-
-HEADER = "paper:\n  id: {id}\n  title: T\n  authors: [A]\n  venue: arXiv\n  year: 2026\n"
-
-
-def _write(tmp_path: Path, name: str, text: str) -> Path:
-    p = tmp_path / name
-    p.write_text(text, encoding="utf-8")
-    return p
+HEADER = PAPER_HEADER.replace("{year}", "2026")
+_write = write
 
 
 def _problems(path: Path) -> list[str]:
@@ -100,14 +92,8 @@ def test_quoted_values_are_text(tmp_path):
     assert _problems(p) == []
 
 
-def _registry(tmp_path: Path) -> Path:
-    reg = tmp_path / "reg"
-    shutil.copytree(BASE, reg)
-    return reg
-
-
-def test_a_second_declaration_of_a_method_names_both_files(tmp_path):
-    reg = _registry(tmp_path)
+def test_a_second_declaration_of_a_method_names_both_files(tmp_path, base_registry):
+    reg = base_registry
     _write(reg, "aaa2026-hijack.yaml", HEADER.format(id="aaa2026-hijack") + "methods:\n- {name: L1-norm}\n"
            "results: []\n")
     with pytest.raises(ValidationFailed) as info:
@@ -118,8 +104,8 @@ def test_a_second_declaration_of_a_method_names_both_files(tmp_path):
     assert "aaa2026-hijack.yaml" in lines[0] and "li2017-l1-norm.yaml" in lines[0]
 
 
-def test_two_new_papers_declaring_one_name(tmp_path):
-    reg = _registry(tmp_path)
+def test_two_new_papers_declaring_one_name(tmp_path, base_registry):
+    reg = base_registry
     _write(reg, "dd2026-a.yaml", HEADER.format(id="dd2026-a") + "methods:\n- {name: Twin, aliases: [twin-a]}\n"
            "results: []\n")
     _write(reg, "dd2026-b.yaml", HEADER.format(id="dd2026-b") + "methods:\n- {name: Twin, aliases: [twin-b]}\n"
@@ -132,8 +118,8 @@ def test_two_new_papers_declaring_one_name(tmp_path):
     assert lines[0].endswith("dd2026-a.yaml: a method is declared by exactly one paper (cite it in results instead)")
 
 
-def test_an_alias_cannot_take_another_methods_name(tmp_path):
-    reg = _registry(tmp_path)
+def test_an_alias_cannot_take_another_methods_name(tmp_path, base_registry):
+    reg = base_registry
     _write(reg, "zz2026-x.yaml", HEADER.format(id="zz2026-x") + "methods:\n- {name: X, aliases: [L1]}\n"
            "results: []\n")
     with pytest.raises(ValidationFailed) as info:
@@ -158,10 +144,10 @@ def _parallel_adds(files: list[Path], reg: Path) -> list[tuple[int, str]]:
     return [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
 
 
-def test_parallel_adds_of_conflicting_papers_leave_a_valid_registry(tmp_path):
+def test_parallel_adds_of_conflicting_papers_leave_a_valid_registry(tmp_path, base_registry):
     files = [_write(tmp_path, f"cc2026-{k}.yaml", CONFLICT.format(id=f"cc2026-{k}", name=f"M{k}"))
              for k in "abcd"]
-    reg = _registry(tmp_path)
+    reg = base_registry
     outcomes = _parallel_adds(files, reg)
     assert sorted(rc for rc, _ in outcomes) == [0, 1, 1, 1], outcomes
     assert all("'shared-name' is already a name of method" in err for rc, err in outcomes if rc)
@@ -171,14 +157,14 @@ def test_parallel_adds_of_conflicting_papers_leave_a_valid_registry(tmp_path):
     assert not list(reg.glob(".*.tmp"))
 
 
-def test_two_adds_of_one_paper(tmp_path):
+def test_two_adds_of_one_paper(tmp_path, base_registry):
     a = tmp_path / "one"
     b = tmp_path / "two"
     a.mkdir()
     b.mkdir()
     text = CONFLICT.format(id="same2026-x", name="Same")
     files = [_write(a, "same2026-x.yaml", text), _write(b, "same2026-x.yaml", text)]
-    reg = _registry(tmp_path)
+    reg = base_registry
     outcomes = _parallel_adds(files, reg)
     assert sorted(rc for rc, _ in outcomes) == [0, 1], outcomes
     (err,) = [e for rc, e in outcomes if rc]
@@ -186,10 +172,10 @@ def test_two_adds_of_one_paper(tmp_path):
     load_registry(reg)
 
 
-def test_stale_temp_files_are_removed_under_the_lock(tmp_path):
+def test_stale_temp_files_are_removed_under_the_lock(tmp_path, base_registry):
     from audit.registry.store import add_paper
 
-    reg = _registry(tmp_path)
+    reg = base_registry
     stale = reg / ".x.yaml.abc123.tmp"
     stale.write_text("half a file")
     f = _write(tmp_path, "tt2026-x.yaml", CONFLICT.format(id="tt2026-x", name="T"))
