@@ -61,18 +61,19 @@ def registry_list(
     import sys
 
     from audit.core import fmt
+    from audit.core.views import ResultRow
     from audit.registry.store import load_registry
 
     reg = load_registry(registry)
     entries = _filtered(reg, dataset, network, method)
-    rows = [fmt.result_row(e) for e in entries]
+    rows = [ResultRow.of(e).model_dump(mode="json") for e in entries]
     if as_json:
         json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return
     if as_csv:
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["key"], lineterminator="\n")
+        writer = csv.DictWriter(buf, fieldnames=list(ResultRow.model_fields), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         sys.stdout.write(buf.getvalue())

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.core.schedule import format_schedule
-
 NR = "n/r"
 """How a value that the source does not report is shown."""
 
@@ -38,30 +36,3 @@ def stage(st: Any) -> str:
     if st.lr_schedule is None:
         return f"{ep}, LR n/r" if st.epochs else ep
     return f"{ep}, {st.lr_schedule.body_text()}"
-
-
-def result_row(entry: Any) -> dict[str, Any]:
-    """A flat, JSON-friendly row describing one registry entry."""
-    r = entry.result
-    return {
-        "key": entry.key,
-        "method": entry.method,
-        "variant": r.variant,
-        "pipeline": r.pipeline,
-        "reimplementation_of": r.reimplementation_of,
-        "dataset": r.dataset,
-        "network": r.network,
-        "top1": r.top1.mean,
-        "top1_std": r.top1.std,
-        "runs": r.top1.runs,
-        "top5": None if r.top5 is None else r.top5.mean,
-        "speedup": None if r.speedup is None else round(r.speedup, 4),
-        "base_identity": r.base.identity,
-        "base_top1": r.base.top1,
-        "finetune_epochs": None if r.finetune is None else r.finetune.epochs,
-        "finetune_schedule": None if r.finetune is None or r.finetune.lr_schedule is None
-        else format_schedule(r.finetune.lr_schedule),
-        "prune_epochs": None if r.prune is None else r.prune.epochs,
-        "setup_tag": r.setup_tag,
-        "source": "; ".join(f"{s.paper or entry.paper.id} {s.where}" for s in r.sources),
-    }
