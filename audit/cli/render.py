@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from audit.cli.console import make_console
+from audit.core.fmt import accuracy
 
 if TYPE_CHECKING:
     from audit.core.views import AuditGroup, AuditReport, CompareReport, CrossValidation, Pair, Side
@@ -21,12 +22,7 @@ RENDER_WIDTH = 150
 
 
 def _num(side: Side) -> str:
-    text = f"{side.top1:.2f}"
-    if side.std is not None:
-        text += f"±{side.std:.2f}"
-    if side.runs is not None:
-        text += f" n={side.runs}"
-    return text
+    return accuracy(side.top1, side.std, side.runs, bare_runs=True)
 
 
 def _sp(side: Side) -> str:

@@ -8,16 +8,20 @@ NR = "n/r"
 """How a value that the source does not report is shown."""
 
 
-def metric(m: Any) -> str:
-    """``75.36``, ``79.57±0.15``, ``79.57±0.15 (n=3)``."""
-    if m is None:
-        return NR
-    text = f"{m.mean:.2f}"
-    if m.std is not None:
-        text += f"±{m.std:.2f}"
-    if m.runs is not None:
-        text += f" (n={m.runs})"
+def accuracy(mean: float, std: float | None = None, runs: int | None = None, *, bare_runs: bool = False) -> str:
+    """An accuracy in percent: ``75.36``, ``79.57±0.15``, ``79.57±0.15 (n=3)`` (``n=3`` without
+    parentheses when ``bare_runs``, for table cells)."""
+    text = f"{mean:.2f}"
+    if std is not None:
+        text += f"±{std:.2f}"
+    if runs is not None:
+        text += f" n={runs}" if bare_runs else f" (n={runs})"
     return text
+
+
+def metric(m: Any) -> str:
+    """A :class:`audit.registry.schema.Metric` as :func:`accuracy` text; ``n/r`` for ``None``."""
+    return NR if m is None else accuracy(m.mean, m.std, m.runs)
 
 
 def num(value: float | None, digits: int = 2, suffix: str = "") -> str:
