@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+__all__ = ["AuditError", "Problem", "UnknownName", "ValidationFailed"]
+
 
 class AuditError(Exception):
     """A user-facing error: the CLI prints ``str(err)`` and exits with ``exit_code``."""

@@ -24,7 +24,7 @@ from audit.cli.options import (
     new_app,
 )
 
-__all__ = ["app"]
+__all__ = ["app", "audit", "compare"]
 
 app = new_app("Fair comparisons of published results.")
 

@@ -11,7 +11,7 @@ import typer
 
 from audit.cli.options import Command, JsonOpt, new_app
 
-__all__ = ["app"]
+__all__ = ["app", "recipe_budget", "recipe_derive"]
 
 app = new_app("The seed's recipe rules: derived LR schedules and scratch budgets.")
 

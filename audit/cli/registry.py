@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from audit.registry.store import Entry, Registry
 
-__all__ = ["app"]
+__all__ = ["app", "registry_add", "registry_list", "registry_schema", "registry_show", "registry_validate"]
 
 app = new_app("List, show, validate and add registry entries.")
 

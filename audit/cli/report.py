@@ -22,7 +22,7 @@ from audit.cli.options import (
     new_app,
 )
 
-__all__ = ["app"]
+__all__ = ["HELP", "app", "report"]
 
 app = new_app("Fairness reports.")
 

@@ -30,7 +30,7 @@ from audit.errors import AuditError
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["SpeedupCheckFailed", "app"]
+__all__ = ["NoResultsDirOpt", "SpeedupCheckFailed", "app", "crossval_cmd", "flops_cmd", "grid_cmd", "run_cmd"]
 
 app = new_app("Rerun L1-norm filter pruning under a recipe (pretrain -> prune -> finetune, or scratch), "
               "and count FLOPs/parameters of pruned networks.")

@@ -19,7 +19,7 @@ from audit.core import classify as C
 from audit.core.catalog import DATASETS, NETWORKS
 from audit.core.rules import rule1
 from audit.core.schedule import Schedule
-from audit.core.setups import TIE, Level, Reading
+from audit.core.setups import CHAIN, TIE, Level, Reading
 from audit.core.views import (
     AuditGroup,
     AuditReport,
@@ -42,8 +42,7 @@ from audit.core.views import (
 )
 from audit.errors import AuditError, UnknownName
 
-__all__ = ["audit_matrix", "check_filters", "check_tolerance", "compare_methods", "own_recipe", "pair_view", "Recipe",
-           "verdict"]
+__all__ = ["CALIBRATED_MIN_RANK", "Recipe", "audit_matrix", "check_filters", "check_tolerance", "compare_methods", "own_recipe", "pair_view", "verdict"]
 
 CALIBRATED_MIN_RANK = Level.S3_2.rank
 
@@ -154,10 +153,10 @@ def _verdict_chain(cmp: C.Comparison, sp_text: str) -> str:
 
 def _next_setup(cmp: C.Comparison) -> str | None:
     """The next stronger level and what blocks it."""
-    if cmp.rank < 1 or cmp.rank >= len(C.CHAIN) + 1:
+    if cmp.rank < 1 or cmp.rank >= len(CHAIN) + 1:
         return None
-    nxt = C.CHAIN[cmp.rank - 1] if cmp.rank >= 2 else Level.S1
-    crit = C.CRITERIA[C.CHAIN.index(nxt)]
+    nxt = CHAIN[cmp.rank - 1] if cmp.rank >= 2 else Level.S1
+    crit = C.CRITERIA[CHAIN.index(nxt)]
     return f"{nxt} fails on {cmp.criteria[crit].describe()}"
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = ["NR", "accuracy", "metric", "num", "speedup", "stage"]
+
 NR = "n/r"
 """How a value that the source does not report is shown."""
 

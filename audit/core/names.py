@@ -11,6 +11,8 @@ import difflib
 import unicodedata
 from collections.abc import Iterable
 
+__all__ = ["close_names", "did_you_mean", "name_key", "unknown_name"]
+
 
 def name_key(name: str) -> str:
     """The comparison key of a name: NFKC-folded, case-folded, only letters and digits."""

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from audit.core.classify import CHAIN, CRITERIA, Criterion, Significance
+from audit.core.classify import CRITERIA, Criterion, Significance
 from audit.core.rules import Rule1
 from audit.core.schedule import format_schedule
-from audit.core.setups import Level
+from audit.core.setups import CHAIN, Level
 
 if TYPE_CHECKING:
     from audit.registry.store import Entry

@@ -15,7 +15,7 @@ from pathlib import Path
 TEMP_SUFFIX = ".tmp"
 """Temporary files are ``.<name>.<random>.tmp`` beside their target (hidden, ignored by git)."""
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "remove_stale_temps"]
+__all__ = ["TEMP_SUFFIX", "atomic_write_bytes", "atomic_write_text", "remove_stale_temps"]
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> None:

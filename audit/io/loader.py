@@ -27,21 +27,12 @@ from audit.core.names import close_names
 from audit.errors import Problem, ValidationFailed
 from audit.io import yamlio
 
-__all__ = [
-    "Check",
-    "Lines",
-    "Loaded",
-    "StrictModel",
-    "display_path",
-    "load_model",
-    "problems_from_validation",
-    "validate_data",
-]
+__all__ = ["Check", "Lines", "Loaded", "StrictModel", "display_path", "load_model", "problems_from_validation", "unknown_field_message", "validate_data"]
 
 Lines = dict[tuple[Any, ...], int]
 """The 1-based line of every path into the data (see :func:`audit.io.yamlio.load`)."""
 
-M = TypeVar("M", bound=BaseModel)
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class StrictModel(BaseModel):
@@ -55,7 +46,7 @@ class StrictModel(BaseModel):
 
 
 @dataclass
-class Loaded(Generic[M]):
+class Loaded(Generic[_M]):
     """One file (or one piece of data) read against a model.
 
     ``model`` is set only when ``problems`` is empty; ``data`` and ``lines`` are the raw YAML data
@@ -68,7 +59,7 @@ class Loaded(Generic[M]):
     """The file read (``None`` for data that did not come from a file)."""
     data: Any = None
     lines: Lines = field(default_factory=dict)
-    model: M | None = None
+    model: _M | None = None
     problems: list[Problem] = field(default_factory=list)
 
     def line(self, *path: Any) -> int:
@@ -79,7 +70,7 @@ class Loaded(Generic[M]):
         """A :class:`Problem` at ``path`` (``("results", 2, "id")``) of this file."""
         return Problem(self.display, yamlio.line_of(self.lines, tuple(path)), yamlio.dotted_path(tuple(path)), message)
 
-    def require(self) -> M:
+    def require(self) -> _M:
         """The model; :class:`ValidationFailed` with every problem when there are problems."""
         if self.problems or self.model is None:
             raise ValidationFailed(self.problems or [Problem(self.display, 1, "", "invalid content")])
@@ -100,8 +91,8 @@ def display_path(path: Path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
-def load_model(path: str | os.PathLike[str], model: type[M], *, noun: str, display: str | None = None,
-               checks: Sequence[Check] = (), text: str | None = None) -> Loaded[M]:
+def load_model(path: str | os.PathLike[str], model: type[_M], *, noun: str, display: str | None = None,
+               checks: Sequence[Check] = (), text: str | None = None) -> Loaded[_M]:
     """Read ``path`` as YAML and validate it against ``model``; never raises for bad content.
 
     ``noun`` names the file type in messages (``"a rerun recipe"``).  Problems of parsing (syntax,
@@ -113,7 +104,7 @@ def load_model(path: str | os.PathLike[str], model: type[M], *, noun: str, displ
     """
     p = Path(path)
     shown = display or display_path(p)
-    loaded: Loaded[M] = Loaded(display=shown, path=p)
+    loaded: Loaded[_M] = Loaded(display=shown, path=p)
     try:
         if text is None:
             text = yamlio.read_text(p, shown)
@@ -124,13 +115,13 @@ def load_model(path: str | os.PathLike[str], model: type[M], *, noun: str, displ
     return _validate(loaded, model, noun, checks)
 
 
-def validate_data(data: Any, model: type[M], *, noun: str, display: str, lines: Lines | None = None,
-                  checks: Sequence[Check] = ()) -> Loaded[M]:
+def validate_data(data: Any, model: type[_M], *, noun: str, display: str, lines: Lines | None = None,
+                  checks: Sequence[Check] = ()) -> Loaded[_M]:
     """:func:`load_model` for data already in memory (``lines`` where it came from a file)."""
     return _validate(Loaded(display=display, data=data, lines=dict(lines or {})), model, noun, checks)
 
 
-def _validate(loaded: Loaded[M], model: type[M], noun: str, checks: Sequence[Check]) -> Loaded[M]:
+def _validate(loaded: Loaded[_M], model: type[_M], noun: str, checks: Sequence[Check]) -> Loaded[_M]:
     data = loaded.data
     if not isinstance(data, dict):
         fields = ", ".join(model.model_fields)

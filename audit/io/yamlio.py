@@ -27,6 +27,8 @@ import yaml
 
 from audit.errors import Problem
 
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_VALUES", "Path_", "YamlProblems", "dotted_path", "line_of", "load", "read_text"]
+
 Path_ = tuple  # a path into the data: tuple of str keys and int indices
 _CORE = "tag:yaml.org,2002:"
 _ALLOWED = {_CORE + t for t in ("str", "int", "float", "bool", "null", "seq", "map")}

@@ -32,28 +32,22 @@ from audit.core import schedule as _sched
 from audit.core.catalog import DatasetId, NetworkId
 from audit.io.loader import StrictModel
 
-__all__ = [
-    "BaseModelInfo",
-    "Compression",
-    "FlopsCount",
-    "MethodDecl",
-    "Metric",
-    "Paper",
-    "PaperFile",
-    "Result",
-    "ScheduleField",
-    "Source",
-    "Stage",
-]
+__all__ = ["MAX_EPOCHS", "RESULT_ID", "BaseModelInfo", "Compression", "Epochs", "FlopsCount", "MethodDecl", "Metric", "OneLine", "Paper", "PaperFile", "Percent", "Result", "ScheduleField", "Source", "Stage", "json_schema", "schedule_value"]
+
+
+def schedule_value(value: Any, epochs: int | None = None) -> _sched.Schedule:
+    """A schedule field's value (any form :func:`audit.core.schedule.schedule_from_data` reads), of
+    ``epochs`` epochs when given; raises ValueError (a pydantic validator's error) otherwise."""
+    if isinstance(value, _sched.Schedule) and epochs is None:
+        return value
+    try:
+        return _sched.schedule_from_data(value, epochs)
+    except _sched.ScheduleError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _to_schedule(value: Any) -> Any:
-    if isinstance(value, _sched.Schedule):
-        return value
-    try:
-        return _sched.schedule_from_data(value)
-    except _sched.ScheduleError as exc:
-        raise ValueError(str(exc)) from None
+    return schedule_value(value)
 
 
 ScheduleField = Annotated[
@@ -262,10 +256,7 @@ class Stage(StrictModel):
             return value
         if epochs == 0:
             raise ValueError("a stage of 0 epochs has no LR schedule")
-        try:
-            return _sched.schedule_from_data(value, epochs)
-        except _sched.ScheduleError as exc:
-            raise ValueError(str(exc)) from None
+        return schedule_value(value, epochs)
 
 
 RESULT_ID = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"

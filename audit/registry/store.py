@@ -18,6 +18,8 @@ from audit.errors import AuditError, Problem, UnknownName, ValidationFailed
 from audit.io.loader import Loaded, display_path, load_model
 from audit.registry.schema import MethodDecl, Paper, PaperFile, Result
 
+__all__ = ["ENV_VAR", "LOCK_TIMEOUT_S", "Added", "Entry", "Registry", "add_paper", "build", "check_file", "cross_check", "default_registry_dir", "duplicate_result_ids", "load_registry", "lock_path", "registry_dir", "registry_files", "validate"]
+
 ENV_VAR = "PRUNE_AUDIT_REGISTRY"
 
 

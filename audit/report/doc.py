@@ -17,7 +17,7 @@ from typing import Union
 Piece = Union[str, tuple[str, str]]
 Inline = Union[str, list[Piece]]
 
-__all__ = ["Doc", "Figure", "Heading", "Para", "Bullets", "Table", "render_html", "render_markdown"]
+__all__ = ["Bullets", "Doc", "Figure", "Heading", "Inline", "Para", "Piece", "Table", "render_html", "render_markdown"]
 
 
 @dataclass

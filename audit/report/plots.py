@@ -10,7 +10,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["LEVEL_STYLE", "epochs_by_year", "learning_curves", "top1_vs_speedup"]
+__all__ = ["LEVEL_STYLE", "epochs_by_year", "learning_curves", "level_key", "top1_vs_speedup"]
 
 #: Line style of a comparison by the setup it reaches (colour, linestyle, width, legend text).
 LEVEL_STYLE: dict[str, tuple[str, str, float, str]] = {

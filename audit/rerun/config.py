@@ -35,7 +35,7 @@ from audit.core import schedule as _sched
 from audit.core.catalog import ENGINE_METHODS, DatasetId, EngineMethodId, EngineNetworkId
 from audit.errors import Problem
 from audit.io.loader import Lines, Loaded, StrictModel, load_model, validate_data
-from audit.registry.schema import ScheduleField
+from audit.registry.schema import ScheduleField, schedule_value
 
 from .errors import RecipeError, RecipeProblems
 
@@ -154,13 +154,7 @@ class StageCfg(StrictModel):
     @field_validator("lr_schedule", mode="before")
     @classmethod
     def _length(cls, v: Any, info: ValidationInfo) -> Any:
-        epochs = info.data.get("epochs")
-        if v is None or isinstance(v, _sched.Schedule):
-            return v
-        try:
-            return _sched.schedule_from_data(v, epochs)
-        except _sched.ScheduleError as exc:
-            raise ValueError(str(exc)) from None
+        return v if v is None or isinstance(v, _sched.Schedule) else schedule_value(v, info.data.get("epochs"))
 
     @field_validator("lr_schedule")
     @classmethod
@@ -274,7 +268,7 @@ class Recipe(StrictModel):
 
 
 # ---------------------------------------------------------------------- loading
-NOUN = "a rerun recipe"
+_NOUN = "a rerun recipe"
 
 
 def _ratio_rule(loaded: Loaded[Recipe]) -> list[Problem]:
@@ -298,7 +292,7 @@ def _ratio_rule(loaded: Loaded[Recipe]) -> list[Problem]:
 
 def recipe_from_data(data: Any, display: str = "<recipe>", lines: Lines | None = None) -> Recipe:
     """Validate recipe data; :class:`RecipeProblems` with every problem (``file:line: field: message``)."""
-    loaded = validate_data(data, Recipe, noun=NOUN, display=display, lines=lines, checks=[_ratio_rule])
+    loaded = validate_data(data, Recipe, noun=_NOUN, display=display, lines=lines, checks=[_ratio_rule])
     if loaded.model is None:
         raise RecipeProblems(loaded.problems)
     return loaded.model
@@ -307,7 +301,7 @@ def recipe_from_data(data: Any, display: str = "<recipe>", lines: Lines | None =
 def read_recipe(path: str | Path) -> Loaded[Recipe]:
     """Read and validate a recipe file, keeping its raw data (to derive other recipes from it);
     :class:`RecipeProblems` with every problem of the file."""
-    loaded = load_model(path, Recipe, noun=NOUN, display=str(path), checks=[_ratio_rule])
+    loaded = load_model(path, Recipe, noun=_NOUN, display=str(path), checks=[_ratio_rule])
     if loaded.model is None:
         raise RecipeProblems(loaded.problems)
     return loaded

@@ -49,7 +49,7 @@ from audit.core.rules import RecipeError as _AppARecipeError
 from audit.core.rules import derive, s42_finetune, schedule_text
 from audit.errors import Problem
 from audit.io.loader import Lines, Loaded, StrictModel, load_model, validate_data
-from audit.registry.schema import ScheduleField
+from audit.registry.schema import ScheduleField, schedule_value
 
 from .errors import RecipeError, RecipeProblems
 
@@ -77,12 +77,7 @@ class OverallGrid(StrictModel):
     @field_validator("lr_schedule", mode="before")
     @classmethod
     def _parse_schedule(cls, v: Any, info: ValidationInfo) -> Any:
-        if isinstance(v, _sched.Schedule):
-            return v
-        try:
-            return _sched.schedule_from_data(v, info.data.get("epochs"))
-        except _sched.ScheduleError as exc:
-            raise ValueError(str(exc)) from None
+        return v if isinstance(v, _sched.Schedule) else schedule_value(v, info.data.get("epochs"))
 
     @field_validator("lr_schedule")
     @classmethod
@@ -184,7 +179,7 @@ class Cell:
 
 
 # ---------------------------------------------------------------------- loading
-NOUN = "a rerun grid"
+_NOUN = "a rerun grid"
 
 
 def _grid_rules(loaded: Loaded[Grid]) -> list[Problem]:
@@ -250,7 +245,7 @@ def _split(dotted: str) -> tuple[Any, ...]:
 
 def grid_from_data(data: Any, display: str = "<grid>", lines: Lines | None = None) -> Grid:
     """Validate grid data; :class:`GridError` with every problem (``file:line: field: message``)."""
-    loaded = validate_data(data, Grid, noun=NOUN, display=display, lines=lines, checks=[_grid_rules])
+    loaded = validate_data(data, Grid, noun=_NOUN, display=display, lines=lines, checks=[_grid_rules])
     if loaded.model is None:
         raise GridError(loaded.problems)
     return loaded.model
@@ -258,7 +253,7 @@ def grid_from_data(data: Any, display: str = "<grid>", lines: Lines | None = Non
 
 def load_grid(path: str | Path) -> Grid:
     """Read and validate a grid file; :class:`GridError` with every problem of the file."""
-    loaded = load_model(path, Grid, noun=NOUN, display=str(path), checks=[_grid_rules])
+    loaded = load_model(path, Grid, noun=_NOUN, display=str(path), checks=[_grid_rules])
     if loaded.model is None:
         raise GridError(loaded.problems)
     return loaded.model
