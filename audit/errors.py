@@ -31,7 +31,7 @@ class UnknownName(AuditError):
     @classmethod
     def of(cls, kind: str, name: str, known: Iterable[str]) -> UnknownName:
         """``unknown KIND 'name'. Did you mean 'a', 'b'?`` with the close names of ``known``."""
-        from audit.core.names import close_names, unknown_name
+        from audit.names import close_names, unknown_name
 
         known = list(known)
         return cls(unknown_name(kind, name, known), tuple(close_names(name, known)))

@@ -61,8 +61,7 @@ def registry_list(
     import sys
 
     from audit.core import fmt
-    from audit.core.views import ResultRow
-    from audit.registry.store import load_registry
+    from audit.registry.store import ResultRow, load_registry
 
     reg = load_registry(registry)
     entries = _filtered(reg, dataset, network, method)

@@ -17,8 +17,8 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator
 
-from audit.core.names import name_key, unknown_name
 from audit.errors import UnknownName
+from audit.names import name_key, unknown_name
 
 __all__ = [
     "DATASETS",
@@ -91,7 +91,7 @@ class EngineMethod:
     """The pruning-stage procedure before the surgery: GReg-1's penalty on the filters picked at the
     start (Wang et al. ICLR'21, Alg. 1), GReg-2's uniform penalty (Alg. 2); ``None`` = one-shot."""
     aliases: tuple[str, ...] = ()
-    """Other spellings accepted in recipes (compared by :func:`audit.core.names.name_key`)."""
+    """Other spellings accepted in recipes (compared by :func:`audit.names.name_key`)."""
 
 
 _CIFAR_LAYOUT = ("stem", "layer1", "layer2", "layer3", "fc")

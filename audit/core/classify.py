@@ -54,7 +54,12 @@ from audit.core.rules import Rule1, rule1
 from audit.core.schedule import Schedule
 from audit.core.setups import CHAIN, Level, Outcome, pareto_dominance
 
-__all__ = ["BASE", "CRITERIA", "FT_EPOCHS", "FT_LR", "NOT_AT_RATE", "NOT_COMPARABLE", "OUTCOMES", "PR_EPOCHS", "PR_LR", "RANDOM_INIT", "RATE", "RATE_UNKNOWN", "SPECS", "SX_A", "SX_B", "SX_SPECS", "Blocker", "Comparison", "Criterion", "Feat", "Options", "PairTable", "Significance", "Spec", "classify", "classify_all", "features", "features_of_entry", "level_rank", "rank_name", "rel_mismatch", "schedules_same", "welch"]
+__all__ = [
+    "BASE", "CRITERIA", "FT_EPOCHS", "FT_LR", "NOT_AT_RATE", "NOT_COMPARABLE", "OUTCOMES", "PR_EPOCHS", "PR_LR",
+    "RANDOM_INIT", "RATE", "RATE_UNKNOWN", "SPECS", "SX_A", "SX_B", "SX_SPECS", "Blocker", "Comparison",
+    "Criterion", "Feat", "Options", "PairTable", "Significance", "Spec", "classify", "classify_all", "features",
+    "features_of_entry", "level_rank", "rank_name", "rel_mismatch", "schedules_same", "welch",
+]
 
 SAME, SAME_INFERRED, DIFFERS, UNKNOWN = (o.code for o in Outcome)
 OUTCOMES = tuple(Outcome)

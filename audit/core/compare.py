@@ -42,7 +42,10 @@ from audit.core.views import (
 )
 from audit.errors import AuditError, UnknownName
 
-__all__ = ["CALIBRATED_MIN_RANK", "Recipe", "audit_matrix", "check_filters", "check_tolerance", "compare_methods", "own_recipe", "pair_view", "verdict"]
+__all__ = [
+    "CALIBRATED_MIN_RANK", "Recipe", "audit_matrix", "check_filters", "check_tolerance", "compare_methods",
+    "own_recipe", "pair_view", "verdict",
+]
 
 CALIBRATED_MIN_RANK = Level.S3_2.rank
 

@@ -30,7 +30,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["KINDS", "Schedule", "ScheduleError", "cosine", "fixed", "format_lr", "format_schedule", "initial_only", "parse_lr", "parse_phrase", "parse_piecewise", "parse_schedule", "piecewise", "schedule_from_data", "step", "with_warmup"]
+__all__ = [
+    "KINDS", "Schedule", "ScheduleError", "cosine", "fixed", "format_lr", "format_schedule", "initial_only",
+    "parse_lr", "parse_phrase", "parse_piecewise", "parse_schedule", "piecewise", "schedule_from_data", "step",
+    "with_warmup",
+]
 
 
 class ScheduleError(ValueError):

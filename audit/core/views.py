@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from audit.core.classify import CRITERIA, Criterion, Significance
 from audit.core.rules import Rule1
-from audit.core.schedule import format_schedule
 from audit.core.setups import CHAIN, Level
-
-if TYPE_CHECKING:
-    from audit.registry.store import Entry
 
 __all__ = [
     "AuditGroup",
@@ -40,7 +36,6 @@ __all__ = [
     "OperatingPoint",
     "Pair",
     "Recommendation",
-    "ResultRow",
     "Role",
     "Rule1Pair",
     "SCHEMAS",
@@ -338,49 +333,6 @@ SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "audit.schema.json": (AuditReport, "prune-audit audit --json"),
 }
 """File name under ``docs/`` -> (model, title) of each generated JSON schema."""
-
-
-class ResultRow(_Model):
-    """One registry result as a flat row (``registry list --json`` / ``--csv``): the values as
-    reported (accuracies in percent, speedup = dense/pruned FLOPs rounded to 4 decimals, schedules
-    in the canonical form ``0:1e-2,30:1e-3; total=60``); ``None`` = not reported."""
-
-    key: str
-    method: str
-    variant: str | None
-    pipeline: str
-    reimplementation_of: str | None
-    dataset: str
-    network: str
-    top1: float
-    top1_std: float | None
-    runs: int | None
-    top5: float | None
-    speedup: float | None
-    base_identity: str | None
-    base_top1: float | None
-    finetune_epochs: int | None
-    finetune_schedule: str | None
-    prune_epochs: int | None
-    setup_tag: str | None
-    source: str
-    """Every source, ``paper where`` joined with ``; ``."""
-
-    @classmethod
-    def of(cls, entry: Entry) -> ResultRow:
-        """The row of a registry entry."""
-        r = entry.result
-        ft = r.finetune
-        return cls(
-            key=entry.key, method=entry.method, variant=r.variant, pipeline=r.pipeline,
-            reimplementation_of=r.reimplementation_of, dataset=r.dataset, network=r.network,
-            top1=r.top1.mean, top1_std=r.top1.std, runs=r.top1.runs, top5=None if r.top5 is None else r.top5.mean,
-            speedup=None if r.speedup is None else round(r.speedup, 4), base_identity=r.base.identity,
-            base_top1=r.base.top1, finetune_epochs=None if ft is None else ft.epochs,
-            finetune_schedule=None if ft is None or ft.lr_schedule is None else format_schedule(ft.lr_schedule),
-            prune_epochs=None if r.prune is None else r.prune.epochs, setup_tag=r.setup_tag,
-            source="; ".join(f"{s.paper or entry.paper.id} {s.where}" for s in r.sources),
-        )
 
 
 def schema_text(name: str) -> str:

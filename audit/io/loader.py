@@ -23,11 +23,14 @@ from typing import Any, Generic, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from audit.core.names import close_names
 from audit.errors import Problem, ValidationFailed
 from audit.io import yamlio
+from audit.names import close_names
 
-__all__ = ["Check", "Lines", "Loaded", "StrictModel", "display_path", "load_model", "problems_from_validation", "unknown_field_message", "validate_data"]
+__all__ = [
+    "Check", "Lines", "Loaded", "StrictModel", "display_path", "load_model", "problems_from_validation",
+    "unknown_field_message", "validate_data",
+]
 
 Lines = dict[tuple[Any, ...], int]
 """The 1-based line of every path into the data (see :func:`audit.io.yamlio.load`)."""

@@ -27,7 +27,10 @@ import yaml
 
 from audit.errors import Problem
 
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_VALUES", "Path_", "YamlProblems", "dotted_path", "line_of", "load", "read_text"]
+__all__ = [
+    "MAX_DEPTH", "MAX_FILE_BYTES", "MAX_VALUES", "Path_", "YamlProblems", "dotted_path", "line_of", "load",
+    "read_text",
+]
 
 Path_ = tuple  # a path into the data: tuple of str keys and int indices
 _CORE = "tag:yaml.org,2002:"

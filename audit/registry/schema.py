@@ -32,7 +32,11 @@ from audit.core import schedule as _sched
 from audit.core.catalog import DatasetId, NetworkId
 from audit.io.loader import StrictModel
 
-__all__ = ["MAX_EPOCHS", "RESULT_ID", "BaseModelInfo", "Compression", "Epochs", "FlopsCount", "MethodDecl", "Metric", "OneLine", "Paper", "PaperFile", "Percent", "Result", "ScheduleField", "Source", "Stage", "json_schema", "schedule_value"]
+__all__ = [
+    "MAX_EPOCHS", "RESULT_ID", "BaseModelInfo", "Compression", "Epochs", "FlopsCount", "MethodDecl", "Metric",
+    "OneLine", "Paper", "PaperFile", "Percent", "Result", "ScheduleField", "Source", "Stage", "json_schema",
+    "schedule_value",
+]
 
 
 def schedule_value(value: Any, epochs: int | None = None) -> _sched.Schedule:

@@ -13,12 +13,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from audit.core.names import name_key, unknown_name
+from audit.names import name_key, unknown_name
+from pydantic import BaseModel
+
+from audit.core.schedule import format_schedule
 from audit.errors import AuditError, Problem, UnknownName, ValidationFailed
 from audit.io.loader import Loaded, display_path, load_model
 from audit.registry.schema import MethodDecl, Paper, PaperFile, Result
 
-__all__ = ["ENV_VAR", "LOCK_TIMEOUT_S", "Added", "Entry", "Registry", "add_paper", "build", "check_file", "cross_check", "default_registry_dir", "duplicate_result_ids", "load_registry", "lock_path", "registry_dir", "registry_files", "validate"]
+__all__ = [
+    "ENV_VAR", "LOCK_TIMEOUT_S", "Added", "Entry", "Registry", "ResultRow", "add_paper", "build", "check_file",
+    "cross_check", "default_registry_dir", "duplicate_result_ids", "load_registry", "lock_path", "registry_dir",
+    "registry_files", "validate",
+]
 
 ENV_VAR = "PRUNE_AUDIT_REGISTRY"
 
@@ -168,6 +175,49 @@ class Registry:
                 known.extend(decl.aliases)
             raise UnknownName.of("method or paper", name, known) from None
         return "method", [e for e in self.entries if e.method == canonical]
+
+
+class ResultRow(BaseModel):
+    """One registry result as a flat row (``registry list --json`` / ``--csv``): the values as
+    reported (accuracies in percent, speedup = dense/pruned FLOPs rounded to 4 decimals, schedules
+    in the canonical form ``0:1e-2,30:1e-3; total=60``); ``None`` = not reported."""
+
+    key: str
+    method: str
+    variant: str | None
+    pipeline: str
+    reimplementation_of: str | None
+    dataset: str
+    network: str
+    top1: float
+    top1_std: float | None
+    runs: int | None
+    top5: float | None
+    speedup: float | None
+    base_identity: str | None
+    base_top1: float | None
+    finetune_epochs: int | None
+    finetune_schedule: str | None
+    prune_epochs: int | None
+    setup_tag: str | None
+    source: str
+    """Every source, ``paper where`` joined with ``; ``."""
+
+    @classmethod
+    def of(cls, entry: Entry) -> ResultRow:
+        """The row of a registry entry."""
+        r = entry.result
+        ft = r.finetune
+        return cls(
+            key=entry.key, method=entry.method, variant=r.variant, pipeline=r.pipeline,
+            reimplementation_of=r.reimplementation_of, dataset=r.dataset, network=r.network,
+            top1=r.top1.mean, top1_std=r.top1.std, runs=r.top1.runs, top5=None if r.top5 is None else r.top5.mean,
+            speedup=None if r.speedup is None else round(r.speedup, 4), base_identity=r.base.identity,
+            base_top1=r.base.top1, finetune_epochs=None if ft is None else ft.epochs,
+            finetune_schedule=None if ft is None or ft.lr_schedule is None else format_schedule(ft.lr_schedule),
+            prune_epochs=None if r.prune is None else r.prune.epochs, setup_tag=r.setup_tag,
+            source="; ".join(f"{s.paper or entry.paper.id} {s.where}" for s in r.sources),
+        )
 
 
 def cross_check(checks: list[Loaded[PaperFile]]) -> tuple[list[Problem], dict[str, MethodDecl], dict[str, str]]:

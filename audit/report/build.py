@@ -28,7 +28,10 @@ from ..errors import UnknownName
 from .doc import Bullets, Doc, Figure, Heading, Inline, Para, Table
 from .evidence import Rerun
 
-__all__ = ["BASELINE_METHOD", "CHECK_WHY", "FAIR_RANK", "LEVELS", "S2_RANK", "Baseline", "Claim", "Context", "Requests", "compare_report", "submission_report"]
+__all__ = [
+    "BASELINE_METHOD", "CHECK_WHY", "FAIR_RANK", "LEVELS", "S2_RANK", "Baseline", "Claim", "Context", "Requests",
+    "compare_report", "submission_report",
+]
 
 FAIR_RANK = Level.S3_2.rank
 S2_RANK = Level.S2.rank

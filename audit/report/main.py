@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     from .doc import Doc
     from .evidence import Evidence
 
-__all__ = ["EXAMPLES", "EXAMPLES_DIR", "FORMATS", "build_compare", "build_submission", "regenerate_examples", "render", "run", "synced_submission", "write_report"]
+__all__ = [
+    "EXAMPLES", "EXAMPLES_DIR", "FORMATS", "build_compare", "build_submission", "regenerate_examples", "render",
+    "run", "synced_submission", "write_report",
+]
 
 FORMATS = ("md", "html", "both")
 

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from audit.core.names import did_you_mean
 from audit.errors import AuditError, Problem
 from audit.io.loader import Lines, Loaded, StrictModel, display_path, load_model
+from audit.names import did_you_mean
 from audit.registry.schema import OneLine, PaperFile
 from audit.registry.store import Registry, build, check_file, duplicate_result_ids, registry_dir, registry_files
 

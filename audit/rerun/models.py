@@ -19,7 +19,7 @@ from torch import nn
 
 from audit.core import catalog
 from audit.core.catalog import Network
-from audit.core.names import did_you_mean
+from audit.names import did_you_mean
 
 from ..errors import UnknownName
 

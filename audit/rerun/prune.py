@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from audit.core.catalog import Network
-from audit.core.names import did_you_mean, unknown_name
+from audit.names import did_you_mean, unknown_name
 
 from .errors import RatioError
 from .models import build_model, init_weights, network_info
