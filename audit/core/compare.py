@@ -235,6 +235,100 @@ def _cross_validation(reg: Any, a: str, b: str, cal: C.Comparison, a_feats: Sequ
 
 
 # ---------------------------------------------------------------------- compare
+def _method_entries(reg: Any, method: str, dataset: str | None, network: str | None) -> list[Any]:
+    """The registry entries of ``method`` under the filters; :class:`AuditError` when there are none."""
+    entries = [e for e in reg.entries if e.method == method]
+    if not entries:
+        raise AuditError(f"{method} has no result in the registry")
+    kept = [e for e in entries
+            if (dataset is None or e.result.dataset == dataset) and (network is None or e.result.network == network)]
+    if not kept:
+        where = "/".join(x for x in (dataset, network) if x)
+        has = sorted({f"{e.result.dataset}/{e.result.network}" for e in entries})
+        raise AuditError(f"{method} has no result on {where} (it has results on {', '.join(has)})")
+    return kept
+
+
+def _by_benchmark(feats: Iterable[C.Feat]) -> dict[tuple[str, str], list[C.Feat]]:
+    groups: dict[tuple[str, str], list[C.Feat]] = {}
+    for f in feats:
+        groups.setdefault((f.dataset, f.network), []).append(f)
+    return groups
+
+
+def _operating_point(reg: Any, a: str, b: str, bench: tuple[str, str], allf: Sequence[C.Feat], n_a: int,
+                     members: Sequence[int], rate_unknown: bool, by_key: dict[str, Any], tolerance: float,
+                     accept_base_accuracy: bool) -> tuple[OperatingPoint, str | None]:
+    """One operating point of a benchmark: the results at one rate (``members``, indices into ``allf``
+    whose first ``n_a`` are A's), its calibrated and naive pairs, verdict and cross-validation plan,
+    and the citation it recommends (``None`` when no pair reaches S1)."""
+    ia = [i for i in members if i < n_a]
+    ib = [i for i in members if i >= n_a]
+    if rate_unknown:  # results without a speedup meet every result of the other side
+        pairs = [(x, y) for x in ia for y in range(n_a, len(allf))] + \
+                [(x, y) for x in range(n_a) for y in ib if x not in ia]
+    else:
+        pairs = [(x, y) for x in ia for y in ib]
+    sps = sorted(sp for i in members if (sp := allf[i].speedup) is not None)
+    sp_text = "speedup n/r" if rate_unknown else (
+        f"{sps[0]:.2f}×" if sps[0] == sps[-1] or round(sps[0], 2) == round(sps[-1], 2)
+        else f"{sps[0]:.2f}-{sps[-1]:.2f}×")
+    cmps = sorted((C.classify(allf[x], allf[y], tolerance, accept_base_accuracy) for x, y in pairs), key=_best_key,
+                  reverse=True)
+    speedup = None if rate_unknown else sps[0]
+    a_keys, b_keys = [allf[i].key for i in ia], [allf[i].key for i in ib]
+    if not cmps:
+        only, other = (a, b) if ia else (b, a)
+        return OperatingPoint(speedup=speedup, speedup_text=sp_text, a_results=a_keys, b_results=b_keys,
+                              calibrated=None, naive=[], next_setup=None, cross_validation=None, only=only,
+                              verdict=f"at {sp_text}: only {only} has a result ({other} has none at this rate)"), None
+    cal = cmps[0]
+    naive_reading = ""
+    if len(cmps) > 1:
+        shown = [f"{c.delta_top1:+.2f} ({c.level})" for c in cmps[1:4]]
+        more = f" and {len(cmps) - 4} more" if len(cmps) > 4 else ""
+        naive_reading = f" Naive pairs would read Δ {', '.join(shown)}{more}."
+    next_setup = _next_setup(cal)
+    op = OperatingPoint(
+        speedup=speedup, speedup_text=sp_text, a_results=a_keys, b_results=b_keys,
+        calibrated=pair_view(cal, "calibrated", by_key[cal.a.key], by_key[cal.b.key]),
+        naive=[pair_view(c, "naive", by_key[c.a.key], by_key[c.b.key]) for c in cmps[1:]],
+        verdict=verdict(cal, sp_text) + naive_reading, next_setup=next_setup,
+        cross_validation=_cross_validation(reg, a, b, cal, [allf[i] for i in ia], [allf[i] for i in ib], *bench),
+        only=None)
+    if cal.rank < 2:
+        return op, None
+    rec = f"at {sp_text}: cite {cal.a.key} vs {cal.b.key} ({cal.label})"
+    return op, rec + (f"; stronger: {next_setup}" if next_setup else "")
+
+
+def _compare_group(reg: Any, a: str, b: str, bench: tuple[str, str], fa: list[C.Feat], fb: list[C.Feat],
+                   by_key: dict[str, Any], tolerance: float, accept_base_accuracy: bool
+                   ) -> tuple[CompareGroup, list[str]]:
+    """A and B on one benchmark: its operating points (speedups clustered within the tolerance; results
+    without a speedup form one more) and the pairs across operating points; plus its recommendations."""
+    allf = fa + fb
+    clusters = _cluster([(f.speedup, i) for i, f in enumerate(allf) if f.speedup is not None], tolerance)
+    unknown = [i for i, f in enumerate(allf) if f.speedup is None]
+    cluster_of = {i: ci for ci, cl in enumerate(clusters) for i in cl}
+    ops: list[OperatingPoint] = []
+    recommendations: list[str] = []
+    for ci, members in enumerate(clusters + ([unknown] if unknown else [])):
+        op, rec = _operating_point(reg, a, b, bench, allf, len(fa), members, ci == len(clusters), by_key,
+                                   tolerance, accept_base_accuracy)
+        ops.append(op)
+        if rec is not None:
+            recommendations.append(rec)
+    other_rate: list[Pair] = []  # pairs across operating points: informative only with a Pareto dominance
+    for x in range(len(fa)):
+        for y in range(len(fa), len(allf)):
+            if x in cluster_of and y in cluster_of and cluster_of[x] != cluster_of[y]:
+                c = C.classify(allf[x], allf[y], tolerance, accept_base_accuracy)
+                other_rate.append(pair_view(c, "other-rate", by_key[c.a.key], by_key[c.b.key]))
+    return CompareGroup(dataset=bench[0], network=bench[1], operating_points=ops,
+                        other_rate_pairs=other_rate), recommendations
+
+
 def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = None, network: str | None = None,
                     tolerance: float = 0.05, accept_base_accuracy: bool = False) -> CompareReport:
     """The full content of ``prune-audit compare A B`` (see the module docstring).
@@ -248,104 +342,23 @@ def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = No
     b = reg.resolve_method(b_name)
     if a == b:
         raise AuditError(f"{a_name!r} and {b_name!r} are the same method ({a}); compare two different methods")
-
-    def keep(e: Any) -> bool:
-        return (dataset is None or e.result.dataset == dataset) and (network is None or e.result.network == network)
-
-    ea = [e for e in reg.entries if e.method == a]
-    eb = [e for e in reg.entries if e.method == b]
-    for name, entries in ((a, ea), (b, eb)):
-        if not entries:
-            raise AuditError(f"{name} has no result in the registry")
-        if not any(keep(e) for e in entries):
-            where = "/".join(x for x in (dataset, network) if x)
-            has = sorted({f"{e.result.dataset}/{e.result.network}" for e in entries})
-            raise AuditError(f"{name} has no result on {where} (it has results on {', '.join(has)})")
-    ea = [e for e in ea if keep(e)]
-    eb = [e for e in eb if keep(e)]
+    ea = _method_entries(reg, a, dataset, network)
+    eb = _method_entries(reg, b, dataset, network)
     by_key = {e.key: e for e in ea + eb}
-    fa_all = [C.features_of_entry(e) for e in ea]
-    fb_all = [C.features_of_entry(e) for e in eb]
-    groups_a: dict[tuple[str, str], list[C.Feat]] = {}
-    groups_b: dict[tuple[str, str], list[C.Feat]] = {}
-    for f in fa_all:
-        groups_a.setdefault((f.dataset, f.network), []).append(f)
-    for f in fb_all:
-        groups_b.setdefault((f.dataset, f.network), []).append(f)
-
+    groups_a = _by_benchmark(C.features_of_entry(e) for e in ea)
+    groups_b = _by_benchmark(C.features_of_entry(e) for e in eb)
     missing = []
     for g in sorted(set(groups_a) | set(groups_b)):
         if g not in groups_a:
             missing.append(Missing(method=a, dataset=g[0], network=g[1], other=b, other_results=len(groups_b[g])))
         elif g not in groups_b:
             missing.append(Missing(method=b, dataset=g[0], network=g[1], other=a, other_results=len(groups_a[g])))
-
     groups: list[CompareGroup] = []
-    verdicts: list[str] = []
     recommendations: list[str] = []
     for g in sorted(set(groups_a) & set(groups_b)):
-        fa, fb = groups_a[g], groups_b[g]
-        allf = fa + fb
-        side = ["A"] * len(fa) + ["B"] * len(fb)
-        known = [(f.speedup, i) for i, f in enumerate(allf) if f.speedup is not None]
-        clusters = _cluster(known, tolerance)
-        unknown = [i for i, f in enumerate(allf) if f.speedup is None]
-        cluster_of = {i: ci for ci, cl in enumerate(clusters) for i in cl}
-        ops: list[OperatingPoint] = []
-        other_rate: list[Pair] = []
-        for ci, cl in enumerate(clusters + ([unknown] if unknown else [])):
-            is_unknown = ci == len(clusters)
-            ia = [i for i in cl if side[i] == "A"]
-            ib = [i for i in cl if side[i] == "B"]
-            if is_unknown:  # results without a speedup meet every result of the other side
-                ia_pairs = [(x, y) for x in ia for y in range(len(fa), len(allf))] + \
-                           [(x, y) for x in range(len(fa)) for y in ib if x not in ia]
-            else:
-                ia_pairs = [(x, y) for x in ia for y in ib]
-            sps = sorted(sp for i in cl if (sp := allf[i].speedup) is not None)
-            sp_text = "speedup n/r" if is_unknown else (
-                f"{sps[0]:.2f}×" if sps[0] == sps[-1] or round(sps[0], 2) == round(sps[-1], 2)
-                else f"{sps[0]:.2f}-{sps[-1]:.2f}×")
-            cmps = [C.classify(allf[x], allf[y], tolerance, accept_base_accuracy) for x, y in ia_pairs]
-            cmps.sort(key=_best_key, reverse=True)
-            cal = cmps[0] if cmps else None
-            naive_reading = ""
-            if cal is not None and len(cmps) > 1:
-                shown = [f"{c.delta_top1:+.2f} ({c.level})" for c in cmps[1:4]]
-                more = f" and {len(cmps) - 4} more" if len(cmps) > 4 else ""
-                naive_reading = f" Naive pairs would read Δ {', '.join(shown)}{more}."
-            a_keys, b_keys = [allf[i].key for i in ia], [allf[i].key for i in ib]
-            if cal is None:
-                only, other = (a, b) if ia else (b, a)
-                op = OperatingPoint(speedup=None if is_unknown else sps[0], speedup_text=sp_text, a_results=a_keys,
-                                    b_results=b_keys, calibrated=None, naive=[], next_setup=None,
-                                    cross_validation=None, only=only,
-                                    verdict=f"at {sp_text}: only {only} has a result ({other} has none at this rate)")
-            else:
-                next_setup = _next_setup(cal)
-                op = OperatingPoint(
-                    speedup=None if is_unknown else sps[0], speedup_text=sp_text, a_results=a_keys, b_results=b_keys,
-                    calibrated=pair_view(cal, "calibrated", by_key[cal.a.key], by_key[cal.b.key]),
-                    naive=[pair_view(c, "naive", by_key[c.a.key], by_key[c.b.key]) for c in cmps[1:]],
-                    verdict=verdict(cal, sp_text) + naive_reading, next_setup=next_setup,
-                    cross_validation=_cross_validation(reg, a, b, cal, [allf[i] for i in ia], [allf[i] for i in ib],
-                                                       g[0], g[1]),
-                    only=None)
-                if cal.rank >= 2:
-                    rec = f"at {sp_text}: cite {cal.a.key} vs {cal.b.key} ({cal.label})"
-                    if next_setup:
-                        rec += f"; stronger: {next_setup}"
-                    recommendations.append(rec)
-            ops.append(op)
-            verdicts.append(f"{g[0]}/{g[1]} {op.verdict}")
-        # pairs across operating points: informative only with a Pareto dominance
-        for x in range(len(fa)):
-            for y in range(len(fa), len(allf)):
-                if x in cluster_of and y in cluster_of and cluster_of[x] != cluster_of[y]:
-                    c = C.classify(allf[x], allf[y], tolerance, accept_base_accuracy)
-                    other_rate.append(pair_view(c, "other-rate", by_key[c.a.key], by_key[c.b.key]))
-        groups.append(CompareGroup(dataset=g[0], network=g[1], operating_points=ops, other_rate_pairs=other_rate))
-
+        group, recs = _compare_group(reg, a, b, g, groups_a[g], groups_b[g], by_key, tolerance, accept_base_accuracy)
+        groups.append(group)
+        recommendations.extend(recs)
     if not groups:
         recommendations.append(f"{a} and {b} share no dataset/network in the registry: no comparison is possible; "
                                f"run both on a common benchmark")
@@ -353,6 +366,7 @@ def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = No
         setup=Level.S3_2, per_operating_point=recommendations,
         text="Compare only at S3.2 or stronger: same base model and the same finetuning LR schedule "
              "(the seed's Sec. 6); report mean±std over several runs so the gap can be tested.")
+    verdicts = [f"{g.dataset}/{g.network} {op.verdict}" for g in groups for op in g.operating_points]
     return CompareReport(a=a, b=b, tolerance=tolerance, accept_base_accuracy=accept_base_accuracy,
                          filters=Filters(dataset=dataset, network=network), groups=groups, missing=missing,
                          verdicts=verdicts, recommendation=recommendation)
