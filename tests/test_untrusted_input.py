@@ -206,3 +206,38 @@ def test_epochs_have_a_sane_upper_bound(tmp_path):
                "  dataset: cifar-10\n  network: resnet56\n  top1: {mean: 93.0}\n  finetune: {epochs: 1000000}\n"
                "  sources: [{where: Tab. 1}]\n")
     assert _problems(p) == ["x.yaml:14: results[0].finetune.epochs: must be less than or equal to 10000 (got 1000000)"]
+
+
+MARKUP = """paper:
+  id: mk2026-markup
+  title: "[bold red]BIG[/] [/bold] [link=file:///etc/x]click[/link]"
+  authors: ["[red]A"]
+  venue: arXiv
+  year: 2026
+methods:
+- name: "[/bold]Evil[red]"
+results:
+- id: resnet34-x
+  method: "[/bold]Evil[red]"
+  variant: "[dim]v"
+  dataset: imagenet-1k
+  network: resnet34
+  top1: {mean: 72.0}
+  compression: {speedup: 1.32}
+  finetune: {epochs: 20, lr_schedule: "0:1e-3"}
+  sources: [{where: "Tab. [1]"}]
+"""
+
+
+@pytest.mark.parametrize("argv, literal", [
+    (["registry", "list"], "[/bold]Evil[red]"),
+    (["registry", "show", "mk2026-markup"], "[bold red]BIG[/] [/bold] [link=file:///etc/x]click[/link]"),
+    (["registry", "show", "[/bold]Evil[red]"], "Tab. [1]"),
+    (["compare", "[/bold]Evil[red]", "L1-norm"], "A = [/bold]Evil[red]"),
+    (["audit"], "[/bold]Evil[red]"),
+])
+def test_registry_text_is_never_console_markup(cli, base_registry, argv, literal):
+    write(base_registry, "mk2026-markup.yaml", MARKUP)
+    code, out, err = cli(*argv, "--registry", str(base_registry))
+    assert (code, err) == (0, "")
+    assert literal in out

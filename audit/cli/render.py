@@ -72,7 +72,7 @@ def render_compare(rep: CompareReport) -> None:
     for g in rep.groups:
         t = Table(title=f"{g.dataset} / {g.network}", title_justify="left", show_lines=True, expand=True)
         t.add_column("rate", overflow="fold", width=10)
-        for col, ratio in ((f"A = {a}", 5), (f"B = {b}", 5), ("setup", 3), ("stronger setups fail on", 5),
+        for col, ratio in ((f"A = {escape(a)}", 5), (f"B = {escape(b)}", 5), ("setup", 3), ("stronger setups fail on", 5),
                            ("Δ top-1 / significant", 3)):
             t.add_column(col, overflow="fold", ratio=ratio)
         for op in g.operating_points:
