@@ -308,15 +308,41 @@ def test_markdown_only_does_not_draw(tmp_path):
 
 
 # ---------------------------------------------------------------------- bad input
-def test_no_comparisons(report, tmp_path):
+def test_no_comparisons(report, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
     code, out, err = report(str(SUBS / "no-comparisons.yaml"), "--out", str(tmp_path))
     assert code == 1
     assert err == ("tests/fixtures/submissions/no-comparisons.yaml:1: comparisons: the submission lists no "
                    "comparisons; add 'comparisons: [{result: <own result id>, against: <method or "
-                   "paper-id/result-id>}]'\n") or err.endswith(
-        "no-comparisons.yaml:1: comparisons: the submission lists no comparisons; add 'comparisons: "
-        "[{result: <own result id>, against: <method or paper-id/result-id>}]'\n")
+                   "paper-id/result-id>}]'\n")
     assert list(tmp_path.iterdir()) == []
+
+
+CROSS_BENCHMARK = """paper: {id: xb2026-x, title: X, authors: [A], venue: arXiv, year: 2026}
+methods: [{name: CrossX}]
+results:
+- id: resnet56-x
+  method: CrossX
+  dataset: cifar-10
+  network: resnet56
+  top1: {mean: 93.9}
+  compression: {speedup: 2.0}
+  sources: [{where: Tab. 2}]
+comparisons:
+- {result: resnet56-x, against: li2017-l1-norm/resnet34-pruned-b}
+"""
+
+
+def test_a_claim_against_another_benchmark_is_reported_not_a_crash(report, tmp_path, base_registry):
+    sub = tmp_path / "xb2026-x.yaml"
+    sub.write_text(CROSS_BENCHMARK)
+    code, out, err = report(str(sub), "--out", str(tmp_path / "out"), "--registry", str(base_registry),
+                            "--format", "md")
+    assert (code, err) == (0, "")
+    md = (tmp_path / "out" / "xb2026-x.md").read_text()
+    assert ("**Setup reached: not comparable (dataset cifar-10 vs imagenet-1k, network resnet56 vs resnet34)**"
+            in md)
+    assert "**Pareto position:** none: the two results are on different benchmarks (dataset or network)." in md
 
 
 def test_invalid_submission_lists_every_problem(report, tmp_path, monkeypatch):

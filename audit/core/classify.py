@@ -544,8 +544,9 @@ class Comparison:
         for lvl in CHAIN:
             if lvl not in self.failed:
                 continue
-            c = self.criteria[CRITERIA[CHAIN.index(lvl)]]
             names = self.failed[lvl]
+            # a pair on different benchmarks has only its dataset/network criterion
+            c = self.criteria.get(CRITERIA[CHAIN.index(lvl)]) or self.criteria[names[0]]
             out.append(Blocker(lvl, c, None if not c.ok else (names[0] if names else "?")))
         return out
 
@@ -611,8 +612,10 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
             why.append(f"network {fa.network} vs {fb.network}")
         crit = Criterion(name="dataset/network", outcome=Outcome.DIFFERS, a=f"{fa.dataset}/{fa.network}",
                          b=f"{fb.dataset}/{fb.network}")
+        # SX-A/SX-B compare budgets on one benchmark: across benchmarks they fail with the benchmark
+        sx = {lvl: crit.model_copy(update={"name": str(lvl)}) for lvl in (SX_A, SX_B)}
         return Comparison(fa, fb, tolerance, 0, NOT_COMPARABLE, f"{NOT_COMPARABLE} ({', '.join(why)})", [],
-                          {"dataset/network": crit}, {}, {lvl: ["dataset/network"] for lvl in CHAIN}, None, None,
+                          {"dataset/network": crit}, sx, {lvl: ["dataset/network"] for lvl in CHAIN}, None, None,
                           delta, delta_drop, Significance(tested=False, reason="different dataset or network",
                                                           short_reason="different dataset or network"))
 

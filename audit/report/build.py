@@ -170,6 +170,8 @@ def _delta(v: float) -> str:
 
 def _pareto_pair(cmp: Pair) -> str:
     a, b = cmp.a, cmp.b
+    if cmp.setup is Level.NOT_COMPARABLE:
+        return "none: the two results are on different benchmarks (dataset or network)"
     if a.speedup is None or b.speedup is None:
         return "undecidable: a speedup is not reported"
     if cmp.criterion(C.RATE).ok:
