@@ -613,9 +613,9 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
         crit = Criterion(name="dataset/network", outcome=Outcome.DIFFERS, a=f"{fa.dataset}/{fa.network}",
                          b=f"{fb.dataset}/{fb.network}")
         # SX-A/SX-B compare budgets on one benchmark: across benchmarks they fail with the benchmark
-        sx = {lvl: crit.model_copy(update={"name": str(lvl)}) for lvl in (SX_A, SX_B)}
+        across: dict[str, Criterion] = {lvl: crit.model_copy(update={"name": str(lvl)}) for lvl in (SX_A, SX_B)}
         return Comparison(fa, fb, tolerance, 0, NOT_COMPARABLE, f"{NOT_COMPARABLE} ({', '.join(why)})", [],
-                          {"dataset/network": crit}, sx, {lvl: ["dataset/network"] for lvl in CHAIN}, None, None,
+                          {"dataset/network": crit}, across, {lvl: ["dataset/network"] for lvl in CHAIN}, None, None,
                           delta, delta_drop, Significance(tested=False, reason="different dataset or network",
                                                           short_reason="different dataset or network"))
 
