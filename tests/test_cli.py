@@ -182,3 +182,11 @@ results:
     assert "[red]torchvision[/red]" in out
     assert "Tab. 3 [top1] :smile:" in out
     assert "[link=http://x]see[/link] [i]" in out
+
+
+def test_a_path_the_system_refuses_is_one_line(cli, tmp_path):
+    long = "A" * 300
+    code, out, err = cli("report", f"{long}.yaml")
+    assert (code, err) == (1, f"prune-audit: error: {long}.yaml: file name too long\n")
+    code, out, err = cli("report", "--compare", "GReg-2", "L1-norm", "--out", str(tmp_path / long))
+    assert (code, err) == (1, f"prune-audit: error: {tmp_path / long}: file name too long\n")

@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``prune-audit`` on ``argv`` (default: ``sys.argv[1:]``) and return the exit status.
 
     0 success; 1 invalid input or a failed command (an :class:`~audit.errors.AuditError`, printed
-    as ``prune-audit: error: <message>``, or its located problem lines as they are); 2 an unknown
+    as ``prune-audit: error: <message>``, or its located problem lines as they are; an
+    :class:`OSError` on a path, printed as ``prune-audit: error: <path>: <reason>``); 2 an unknown
     name (:class:`~audit.errors.UnknownName`) or a usage error (printed by Typer); 130 interrupted.
     This is the console-script entry point ``audit.cli:main``.
     """
@@ -47,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
+    except OSError as exc:  # a path the user gave that the system refuses (too long, no permission, disk full)
+        where = exc.filename if exc.filename is not None else "prune-audit"
+        what = (exc.strerror or str(exc)).lower()
+        print(f"prune-audit: error: {where}: {what}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("prune-audit: interrupted", file=sys.stderr)
         return 130
