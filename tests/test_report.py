@@ -520,3 +520,12 @@ def test_unknown_result_key_is_listed_not_fatal(report, tmp_path):
     md = (tmp_path / "out" / "keyed.md").read_text(encoding="utf-8")
     assert "| not in registry | MagicPrune, he2018-sfp/resnet20-9x |" in md
     assert "**Not in registry:** he2018-sfp/resnet20-9x is not in the registry (did you mean " in md
+
+
+def test_the_report_pair_is_written_together_or_not_at_all(report, tmp_path):
+    out = tmp_path / "out"
+    (out / "GReg-2-vs-L1-norm.html").mkdir(parents=True)
+    code, _, err = report("--compare", "GReg-2", "L1-norm", "--out", str(out))
+    assert (code, err) == (1, f"prune-audit: error: {out / 'GReg-2-vs-L1-norm.html'}: cannot write the report: a "
+                              "directory of that name exists\n")
+    assert sorted(p.name for p in out.iterdir()) == ["GReg-2-vs-L1-norm.html"]  # no new .md, no temporary file

@@ -15,7 +15,7 @@ from pathlib import Path
 TEMP_SUFFIX = ".tmp"
 """Temporary files are ``.<name>.<random>.tmp`` beside their target (hidden, ignored by git)."""
 
-__all__ = ["TEMP_SUFFIX", "atomic_write_bytes", "atomic_write_text", "remove_stale_temps"]
+__all__ = ["TEMP_SUFFIX", "atomic_write_bytes", "atomic_write_group", "atomic_write_text", "remove_stale_temps"]
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> None:
@@ -38,6 +38,37 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -
             os.unlink(tmp)
         except OSError:
             pass
+        raise
+
+
+def atomic_write_group(files: dict[Path, bytes]) -> None:
+    """Replace several files as one unit as far as a file system allows: every target is checked and
+    every temporary file written (and fsynced) first, then they are renamed over their targets back to
+    back, so a failure before the renames changes nothing and only a kill between two renames can leave
+    a mix.  Raises :class:`IsADirectoryError` for a target that is a directory, :class:`OSError` otherwise."""
+    for path in files:
+        if path.is_dir():
+            raise IsADirectoryError(21, "a directory of that name exists", str(path))
+    temps: list[tuple[str, Path]] = []
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        for path, data in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+            temps.append((tmp, path))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o666 & ~umask)
+        for tmp, path in temps:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in temps:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
         raise
 
 

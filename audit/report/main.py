@@ -8,7 +8,6 @@ there); 2 an unknown method, dataset or network name in ``--compare``, or a usag
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Sequence
@@ -58,8 +57,8 @@ def render(doc: Doc, fmt: str, stem: str) -> dict[str, str]:
 
 
 def write_report(files: dict[str, str], out_dir: Path) -> list[Path]:
-    """Write every file atomically (temporary file in the same directory, then ``os.replace``)."""
-    from audit.io.atomic import atomic_write_text
+    """Write the report's files as one unit (:func:`audit.io.atomic.atomic_write_group`); every failure
+    is one :class:`AuditError` line and leaves the previous files as they were."""
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -68,24 +67,16 @@ def write_report(files: dict[str, str], out_dir: Path) -> list[Path]:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise AuditError(f"{out_dir}: cannot write the report: {exc.strerror or exc}") from None
-    written = []
-    for name, text in files.items():
-        path = out_dir / name
-        if path.is_dir():
-            raise AuditError(f"{path}: cannot write the report: a directory of that name exists")
-        try:
-            atomic_write_text(path, text)
-            os.chmod(path, 0o666 & ~_umask())  # mkstemp creates 0600; a report is meant to be read
-        except OSError as exc:
-            raise AuditError(f"{out_dir}: cannot write the report: {exc.strerror or exc}") from None
-        written.append(path)
-    return written
+    from audit.io.atomic import atomic_write_group
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    targets = {out_dir / name: text.encode("utf-8") for name, text in files.items()}
+    try:
+        atomic_write_group(targets)  # the .md and the .html are replaced together, or neither is
+    except IsADirectoryError as exc:
+        raise AuditError(f"{exc.filename}: cannot write the report: a directory of that name exists") from None
+    except OSError as exc:
+        raise AuditError(f"{out_dir}: cannot write the report: {exc.strerror or exc}") from None
+    return list(targets)
 
 
 def _evidence(reruns_dir: Path | None) -> Evidence:
