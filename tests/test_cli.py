@@ -190,3 +190,23 @@ def test_a_path_the_system_refuses_is_one_line(cli, tmp_path):
     assert (code, err) == (1, f"prune-audit: error: {long}.yaml: file name too long\n")
     code, out, err = cli("report", "--compare", "GReg-2", "L1-norm", "--out", str(tmp_path / long))
     assert (code, err) == (1, f"prune-audit: error: {tmp_path / long}: file name too long\n")
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["recipe", "budget", "--pretrain-epochs", "90", "--finetune-epochs", "90", "--speedup", "2", "--cap", "nan"],
+     "--cap"),
+    (["recipe", "derive", "--epochs", "90", "--lr", "inf"], "--lr"),
+    (["compare", "GReg-2", "L1-norm", "--tolerance", "-inf"], "--tolerance"),
+])
+def test_nan_and_infinities_are_usage_errors(cli, argv, option):
+    code, out, err = cli(*argv)
+    assert code == 2 and out == ""
+    assert f"Invalid value for '{option}'" in err and "is not a finite number" in err
+
+
+def test_derive_says_when_rule_3_yields_to_rule_1(cli):
+    code, out, err = cli("recipe", "derive", "--epochs", "300", "--lr", "0.1")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == "0:1e-1,30:1e-2,60:1e-3,90:1e-4,120:1e-5"
+    assert out.splitlines()[-1].endswith("max 30 epochs per stage except the last, which takes the remaining 180: "
+                                         "5 stages of at most 30 epochs cannot fill 300 (Rule 3 yields to Rule 1)")

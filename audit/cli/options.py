@@ -15,26 +15,7 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperArgument, TyperCommand
 
-__all__ = [
-    "BaseAccuracyOpt",
-    "Command",
-    "CsvOpt",
-    "DatasetOpt",
-    "Device",
-    "DeviceOpt",
-    "Executor",
-    "ExecutorOpt",
-    "JsonOpt",
-    "NetworkOpt",
-    "RegistryOpt",
-    "ReportFormat",
-    "ResultsDirOpt",
-    "RunsDirOpt",
-    "SeedsOpt",
-    "ToleranceOpt",
-    "WorkersOpt",
-    "new_app",
-]
+__all__ = ["BaseAccuracyOpt", "Command", "CsvOpt", "DatasetOpt", "Device", "DeviceOpt", "Executor", "ExecutorOpt", "JsonOpt", "NetworkOpt", "RegistryOpt", "ReportFormat", "ResultsDirOpt", "RunsDirOpt", "SeedsOpt", "ToleranceOpt", "WorkersOpt", "finite", "new_app"]
 
 
 class ReportFormat(str, enum.Enum):
@@ -107,6 +88,19 @@ def new_app(help: str, **kwargs: Any) -> typer.Typer:
     return typer.Typer(**settings)
 
 
+def finite(value: str | float) -> float:
+    """Parse a number option: NaN and infinities are usage errors (exit status 2), like any non-number."""
+    import math
+
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise typer.BadParameter(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise typer.BadParameter(f"{value!r} is not a finite number")
+    return number
+
+
 RegistryOpt = Annotated[
     Optional[Path],
     typer.Option("--registry", metavar="DIR", show_default=False,
@@ -119,7 +113,7 @@ NetworkOpt = Annotated[
     Optional[str], typer.Option("--network", metavar="ID", help="Only this network id (e.g. resnet50).")
 ]
 ToleranceOpt = Annotated[
-    float, typer.Option("--tolerance", metavar="FRACTION",
+    float, typer.Option("--tolerance", metavar="FRACTION", parser=finite,
                         help="Relative speedup tolerance for 'same rate' and SX-B (0.05 = 5 %).")
 ]
 BaseAccuracyOpt = Annotated[

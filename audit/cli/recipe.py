@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audit.cli.options import Command, JsonOpt, new_app
+from audit.cli.options import Command, JsonOpt, finite, new_app
 
 __all__ = ["app", "recipe_budget", "recipe_derive"]
 
@@ -19,9 +19,9 @@ app = new_app("The seed's recipe rules: derived LR schedules and scratch budgets
 @app.command("derive", cls=Command)
 def recipe_derive(
     epochs: Annotated[int, typer.Option("--epochs", metavar="N", help="Total epochs of the schedule.")],
-    lr: Annotated[float, typer.Option("--lr", metavar="LR", help="Initial LR.")],
-    final_lr: Annotated[float, typer.Option("--final-lr", metavar="LR", help="Final LR (Rule 1).")] = 1e-5,
-    gamma: Annotated[float, typer.Option("--gamma", metavar="FACTOR", help="LR factor per stage.")] = 0.1,
+    lr: Annotated[float, typer.Option("--lr", metavar="LR", parser=finite, help="Initial LR.")],
+    final_lr: Annotated[float, typer.Option("--final-lr", metavar="LR", parser=finite, help="Final LR (Rule 1).")] = 1e-5,
+    gamma: Annotated[float, typer.Option("--gamma", metavar="FACTOR", parser=finite, help="LR factor per stage.")] = 0.1,
     max_stage: Annotated[int, typer.Option("--max-stage", metavar="EPOCHS",
                                            help="Longest stage in epochs (Rule 3); 0 = no cap (CIFAR halving).")]
     = 30,
@@ -51,7 +51,14 @@ def recipe_derive(
         tail_line = (f"S4.2 finetuning after pruning epoch {tail} (P{tail}F{epochs - tail}): "
                      f"{schedule_text(s42_finetune(sched, tail))}")
     print(schedule_text(sched))
-    cap = f"max {max_stage} epochs per stage" if max_stage else "no stage cap (CIFAR halving)"
+    lengths = [b[0] - a[0] for a, b in zip(sched.points, sched.points[1:])] + [epochs - sched.points[-1][0]]
+    if not max_stage:
+        cap = "no stage cap (CIFAR halving)"
+    elif lengths[-1] > max_stage:  # Rule 1 (reach the final LR) wins over Rule 3: the last stage takes the rest
+        cap = (f"max {max_stage} epochs per stage except the last, which takes the remaining {lengths[-1]}: "
+               f"{len(lengths)} stages of at most {max_stage} epochs cannot fill {epochs} (Rule 3 yields to Rule 1)")
+    else:
+        cap = f"max {max_stage} epochs per stage"
     t = Table()
     for col in ("stage", "epochs", "length", "LR"):
         t.add_column(col, justify="right" if col != "epochs" else "left")
@@ -68,14 +75,14 @@ def recipe_derive(
 
 @app.command("budget", cls=Command)
 def recipe_budget(
-    pretrain_epochs: Annotated[float, typer.Option("--pretrain-epochs", metavar="EPOCHS",
+    pretrain_epochs: Annotated[float, typer.Option("--pretrain-epochs", metavar="EPOCHS", parser=finite,
                                                    help="K1: dense training epochs.")],
-    finetune_epochs: Annotated[float, typer.Option("--finetune-epochs", metavar="EPOCHS",
+    finetune_epochs: Annotated[float, typer.Option("--finetune-epochs", metavar="EPOCHS", parser=finite,
                                                    help="K2: finetuning epochs.")],
-    speedup: Annotated[float, typer.Option("--speedup", metavar="X", help="F1/F2: dense FLOPs / pruned FLOPs.")],
-    prune_epochs: Annotated[float, typer.Option("--prune-epochs", metavar="EPOCHS",
+    speedup: Annotated[float, typer.Option("--speedup", metavar="X", parser=finite, help="F1/F2: dense FLOPs / pruned FLOPs.")],
+    prune_epochs: Annotated[float, typer.Option("--prune-epochs", metavar="EPOCHS", parser=finite,
                                                 help="Pruning-stage epochs (0 = one-shot).")] = 0,
-    cap: Annotated[float, typer.Option("--cap", metavar="X",
+    cap: Annotated[float, typer.Option("--cap", metavar="X", parser=finite,
                                        help="Rethinking Scratch-B cap on F1/F2 (2 on ImageNet; 0 = uncapped).")]
     = 2.0,
     as_json: JsonOpt = False,

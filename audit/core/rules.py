@@ -203,7 +203,7 @@ def budget(pretrain_epochs: float, finetune_epochs: float, speedup: float, prune
     _check_epochs("prune epochs", prune_epochs)
     _check_epochs("finetune epochs", finetune_epochs)
     _check_speedup(speedup)
-    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, (int, float)) or cap < 1):
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, (int, float)) or not 1 <= cap < math.inf):
         raise RecipeError(f"the Scratch-B cap must be a factor >= 1 (got {cap!r})")
     if pretrain_epochs + prune_epochs + finetune_epochs <= 0:
         raise RecipeError("the pipeline has 0 epochs in total")
