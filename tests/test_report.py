@@ -529,3 +529,47 @@ def test_the_report_pair_is_written_together_or_not_at_all(report, tmp_path):
     assert (code, err) == (1, f"prune-audit: error: {out / 'GReg-2-vs-L1-norm.html'}: cannot write the report: a "
                               "directory of that name exists\n")
     assert sorted(p.name for p in out.iterdir()) == ["GReg-2-vs-L1-norm.html"]  # no new .md, no temporary file
+
+
+SUPPLIES_COMPETITOR = """paper: {id: inno2026-x, title: X, authors: [A], venue: arXiv, year: 2026}
+methods: [{name: Innocent}]
+results:
+- id: r34-innocent
+  method: Innocent
+  dataset: imagenet-1k
+  network: resnet34
+  top1: {mean: 75.0}
+  compression: {speedup: 1.32}
+  sources: [{where: Tab. 1}]
+- id: r34-l1
+  method: L1-norm
+  dataset: imagenet-1k
+  network: resnet34
+  top1: {mean: 60.0}
+  compression: {speedup: 1.32}
+  sources: [{where: Tab. 1}]
+comparisons:
+- {result: r34-innocent, against: L1-norm}
+"""
+
+
+def test_competitor_numbers_come_from_the_registry(report, tmp_path, base_registry):
+    sub = tmp_path / "inno2026-x.yaml"
+    sub.write_text(SUPPLIES_COMPETITOR)
+    code, _, err = report(str(sub), "--out", str(tmp_path / "out"), "--registry", str(base_registry), "--format", "md")
+    assert (code, err) == (0, "")
+    md = (tmp_path / "out" / "inno2026-x.md").read_text()
+    assert "| top-1 (%) | 75.00 | 72.17 |" in md  # the registry's L1-norm, not the submission's 60.00
+    assert ("**Cited value differs from the registry:** the submission cites L1-norm at 60.00 (inno2026-x/r34-l1); "
+            "the registry's source says 72.17 (li2017-l1-norm/resnet34-pruned-b).") in md
+
+
+def test_a_submission_that_replaces_a_registry_paper_says_so(report, tmp_path, base_registry):
+    text = (base_registry / "li2017-l1-norm.yaml").read_text()
+    sub = tmp_path / "li2017-l1-norm.yaml"
+    sub.write_text(text + "comparisons:\n- {result: resnet34-pruned-b, against: L1-norm}\n")
+    code, _, err = report(str(sub), "--out", str(tmp_path / "out"), "--registry", str(base_registry), "--format", "md")
+    assert code == 0
+    md = (tmp_path / "out" / "li2017-l1-norm.md").read_text()
+    assert ("**Replaces a registry paper:** the submission has the paper id li2017-l1-norm, which the registry holds "
+            "in its file li2017-l1-norm.yaml;") in md

@@ -58,6 +58,8 @@ class Claim:
     """``ok`` | ``not in registry`` | ``no result here``."""
     message: str = ""
     alternatives: list[str] = field(default_factory=list)
+    cited: list[str] = field(default_factory=list)
+    """Where the submission prints its own number for the competitor: that number beside the registry's."""
     naive: list[Pair] = field(default_factory=list)
     verdict: str | None = None
     cross_validation: CrossValidation | None = None
@@ -97,7 +99,9 @@ def _resolve_claim(reg: Any, own: Any, against: str, tolerance: float, accept: b
             method = reg.resolve_method(against)
         except UnknownName as exc:
             return None, None, "not in registry", f"{against} is not in the registry{_hint(exc)}", []
-        everywhere = [e for e in reg.entries if e.method == method and e.key != own.key]
+        # competitor numbers come from the registry: rows the submission itself prints for a method it
+        # does not introduce are what it cites, checked against the registry (see _cited_values)
+        everywhere = [e for e in reg.entries if e.method == method and e.paper.id != own.paper.id]
         r = own.result
         candidates = [e for e in everywhere if (e.result.dataset, e.result.network) == (r.dataset, r.network)]
         if not candidates:
@@ -116,6 +120,35 @@ def _resolve_claim(reg: Any, own: Any, against: str, tolerance: float, accept: b
     _, _, _, _, best, cmp = scored[0]
     alternatives = [t[3] for t in scored[1:]]
     return best, pair_view(cmp, "claimed", own, best), "ok", "", alternatives
+
+
+def _cited_values(reg: Any, own: Any, other: Any | None, against: str) -> list[str]:
+    """The submission's own rows for the competitor's method on its benchmark (it did not introduce the
+    method), each set beside the registry's number: the report's competitor numbers are the registry's."""
+    if other is not None:
+        method = other.method
+    elif "/" in against:  # a registry key that does not exist: nothing the submission prints can be matched
+        return []
+    else:
+        try:
+            method = reg.resolve_method(against)
+        except UnknownName:
+            return []
+    if reg.method_paper.get(method) == own.paper.id:
+        return []
+    r = own.result
+    rows = [e for e in reg.entries if e.paper.id == own.paper.id and e.method == method
+            and (e.result.dataset, e.result.network) == (r.dataset, r.network)]
+    out = []
+    for e in rows:
+        mine = e.result.top1.mean
+        if other is None:
+            out.append(f"the submission cites {method} at {mine:.2f} ({e.key}); the registry has no {method} result "
+                       f"on {r.dataset}/{r.network} to check it against")
+        elif abs(mine - other.result.top1.mean) >= 0.005:
+            out.append(f"the submission cites {method} at {mine:.2f} ({e.key}); the registry's source says "
+                       f"{other.result.top1.mean:.2f} ({other.key})")
+    return out
 
 
 # ---------------------------------------------------------------------- text helpers
@@ -495,6 +528,8 @@ def _claim_section(ctx: Context, c: Claim, doc: Doc, req: Requests) -> None:
     doc.add(Heading(3, title, anchor=c.cid.lower()))
     if c.claim:
         doc.add(Para(["Claim: ", ("b", c.claim)]))
+    for line in c.cited:
+        doc.add(Para([("b", "Cited value differs from the registry:"), f" {line}."], kind="note"))
     if c.cmp is None:
         what = "Not in registry" if c.status == "not in registry" else "No registry result here"
         doc.add(Para([("b", what + ":"), f" {c.message}. Nothing in this claim can be checked against published "
@@ -819,7 +854,8 @@ def submission_report(loaded: Any, reruns: Sequence[Rerun] = (), tolerance: floa
         own = reg.find_result(f"{pid}/{cc.result}")
         other, cmp, status, message, alts = _resolve_claim(reg, own, cc.against, tolerance, accept_base_accuracy)
         claims.append(Claim(index=i, own=own, against=cc.against, claim=cc.claim, other=other, cmp=cmp,
-                            status=status, message=message, alternatives=alts))
+                            status=status, message=message, alternatives=alts,
+                            cited=_cited_values(reg, own, other, cc.against)))
     own_keys = sorted({c.own.key for c in claims})
     audited = [reg.find_result(k) for k in own_keys]
     own_methods = {e.method for e in reg.entries if e.paper.id == pid}
@@ -843,6 +879,11 @@ def submission_report(loaded: Any, reruns: Sequence[Rerun] = (), tolerance: floa
             ["registry results on these benchmarks", _group_counts(reg, audited) + " (the submission included)"],
         ]),
     ]
+    if loaded.replaces is not None:
+        intro.append(Para([("b", "Replaces a registry paper:"),
+                           f" the submission has the paper id {pid}, which the registry holds in its file {loaded.replaces}; "
+                           "this report reads the submission in its place, so every number of that paper here is "
+                           "the submission's, not the registry's."], kind="note"))
     _common(ctx, doc, claims, audited, intro)
     return doc
 

@@ -61,6 +61,9 @@ class LoadedSubmission:
     """The file name (shown in reports; no directories, so reports do not depend on the checkout path)."""
     display: str
     lines: Lines
+    replaces: str | None = None
+    """The name of the registry file with the same paper id, which the submission is read in place of
+    (``None``: none)."""
 
 
 def _submission_rules(loaded: Loaded[Submission]) -> list[Problem]:
@@ -104,10 +107,13 @@ def load_submission(path: str | os.PathLike[str], registry: str | os.PathLike[st
     own = Loaded(display=display, path=path, data=loaded.data, lines=loaded.lines,
                  model=PaperFile(paper=model.paper, methods=model.methods, results=model.results))
     checks = []
+    replaces = None
     for f in registry_files(root):
         fc = check_file(f)
-        same_paper = (fc.model is not None and fc.model.paper.id == model.paper.id) or f.stem == model.paper.id
-        if not same_paper:
+        if (fc.model is not None and fc.model.paper.id == model.paper.id) or f.stem == model.paper.id:
+            replaces = f.name  # reported as replaced in the report's first table, never silently
+        else:
             checks.append(fc)
     reg = build(checks + [own], root)
-    return LoadedSubmission(submission=model, registry=reg, name=path.name, display=display, lines=loaded.lines)
+    return LoadedSubmission(submission=model, registry=reg, name=path.name, display=display, lines=loaded.lines,
+                            replaces=replaces)
