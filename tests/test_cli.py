@@ -210,3 +210,13 @@ def test_derive_says_when_rule_3_yields_to_rule_1(cli):
     assert out.splitlines()[0] == "0:1e-1,30:1e-2,60:1e-3,90:1e-4,120:1e-5"
     assert out.splitlines()[-1].endswith("max 30 epochs per stage except the last, which takes the remaining 180: "
                                          "5 stages of at most 30 epochs cannot fill 300 (Rule 3 yields to Rule 1)")
+
+
+def test_json_is_strict_json():
+    import json
+
+    from audit.io import jsontext
+
+    text = jsontext.dumps({"std": float("nan"), "runs": [1.0, float("inf")], "name": "ℓ1"})
+    assert text == '{\n  "std": null,\n  "runs": [\n    1.0,\n    null\n  ],\n  "name": "ℓ1"\n}\n'
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON token {c}"))

@@ -23,6 +23,7 @@ from audit.cli.options import (
     ToleranceOpt,
     new_app,
 )
+from audit.io import jsontext
 
 __all__ = ["app", "audit", "compare"]
 
@@ -57,7 +58,6 @@ def compare(
                     registry=registry, base=rerun_base, seeds=seeds, runs_dir=runs_dir,
                     accept_base_accuracy=accept_base_accuracy)
         return
-    import json
     import sys
 
     from audit.core.compare import check_filters, check_tolerance, compare_methods
@@ -68,7 +68,7 @@ def compare(
     rep = compare_methods(load_registry(registry), method_a, method_b, dataset=dataset, network=network,
                           tolerance=tolerance, accept_base_accuracy=accept_base_accuracy)
     if as_json:
-        sys.stdout.write(json.dumps(rep.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(jsontext.dumps(rep.model_dump(mode="json")))
         return
     from audit.cli.render import render_compare
 
@@ -86,7 +86,6 @@ def audit(
     registry: RegistryOpt = None,
 ) -> None:
     """Setups of all method pairs, the calibrated leaderboard (S3.2+) and the naive one (raw top-1)."""
-    import json
     import sys
 
     from audit.core.compare import audit_matrix, check_filters, check_tolerance
@@ -97,7 +96,7 @@ def audit(
     rep = audit_matrix(load_registry(registry), dataset=dataset, network=network, tolerance=tolerance,
                        accept_base_accuracy=accept_base_accuracy)
     if as_json:
-        sys.stdout.write(json.dumps(rep.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(jsontext.dumps(rep.model_dump(mode="json")))
         return
     if as_csv:
         import csv

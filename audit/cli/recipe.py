@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from audit.cli.options import Command, JsonOpt, finite, new_app
+from audit.io import jsontext
 
 __all__ = ["app", "recipe_budget", "recipe_derive"]
 
@@ -99,7 +100,6 @@ def recipe_budget(
         raise AuditError(f"--cap must be >= 1, or 0 for no cap (got {cap:g})")
     b = budget(pretrain_epochs, finetune_epochs, speedup, prune_epochs, cap=cap or None)
     if as_json:
-        import json
         import sys
 
         out = {"pretrain_epochs": b.pretrain_epochs, "prune_epochs": b.prune_epochs,
@@ -109,7 +109,7 @@ def recipe_budget(
                "scratch_e_rethinking": b.scratch_e_rethinking,
                "scratch_b_rethinking": round(b.scratch_b_rethinking, 4),
                "squeezed_pruning_epoch": round(b.squeezed_pruning_epoch, 4)}
-        json.dump(out, sys.stdout, indent=2)
+        sys.stdout.write(jsontext.dumps(out))
         sys.stdout.write("\n")
         return
     from rich.table import Table

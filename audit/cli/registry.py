@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from audit.cli.options import Command, CsvOpt, DatasetOpt, JsonOpt, NetworkOpt, RegistryOpt, new_app
+from audit.io import jsontext
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,7 +58,6 @@ def registry_list(
     """List results as a table (or --json / --csv)."""
     import csv
     import io
-    import json
     import sys
 
     from audit.core import fmt
@@ -67,8 +67,7 @@ def registry_list(
     entries = _filtered(reg, dataset, network, method)
     rows = [ResultRow.of(e).model_dump(mode="json") for e in entries]
     if as_json:
-        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(jsontext.dumps(rows))
         return
     if as_csv:
         buf = io.StringIO()
@@ -166,7 +165,6 @@ def registry_show(
     registry: RegistryOpt = None,
 ) -> None:
     """Show every result of a method or paper, with its full recipe and sources."""
-    import json
     import sys
 
     from rich.text import Text
@@ -179,8 +177,7 @@ def registry_show(
     if as_json:
         out = [{"key": e.key, "method": e.method, **e.result.model_dump(mode="json", exclude_none=True)}
                for e in entries]
-        json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(jsontext.dumps(out))
         return
     console = make_console()
     if kind == "method":

@@ -6,7 +6,6 @@ commands only.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -26,6 +25,7 @@ from audit.cli.options import (
     new_app,
 )
 from audit.errors import AuditError
+from audit.io import jsontext
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -88,7 +88,7 @@ def run_cmd(
         out = {"run_dir": str(outcome.run_dir), "recipe_hash": outcome.recipe_hash, "status": outcome.status,
                "collected": str(collected) if collected else None,
                "result": r.model_dump(mode="json", exclude_none=True)}
-        typer.echo(json.dumps(out, indent=1))
+        typer.echo(jsontext.dumps(out, indent=1), nl=False)
         return
     c = make_console()
     c.print(Text.assemble((outcome.status, "bold"), f": {outcome.run_dir}  (recipe {outcome.recipe_hash[:16]})"))
@@ -265,7 +265,7 @@ def crossval_cmd(
     sh = rep["pretraining"]
     shared = (f"# pretraining shared: {sh['dense_runs']} dense run(s), {sh['pretrain_epochs_shared']} epochs "
               f"instead of {sh['pretrain_epochs_unshared']}\n" if sh["dense_runs"] else "")
-    atomic_write_text(out / "crossval.json", json.dumps(rep, indent=1) + "\n")
+    atomic_write_text(out / "crossval.json", jsontext.dumps(rep, indent=1))
     atomic_write_text(out / "runs.csv", "\n".join(lines) + "\n")
     atomic_write_text(out / "verdict.txt", f"{cmd}\n# wall time {rep['seconds']:.1f} s\n{shared}" + "\n".join(
         f"{k}: top-1 {v:.2f}" for k, v in rep["mean"].items()) + f"\nverdict: {rep['verdict']}\n")
@@ -321,7 +321,7 @@ def flops_cmd(
         data["check"] = {"result": key, "claimed_speedup": claimed, "computed_speedup": rep.speedup,
                          "agrees": agrees}
     if as_json:
-        typer.echo(json.dumps(data, indent=1))
+        typer.echo(jsontext.dumps(data, indent=1), nl=False)
     else:
         _print_flops(data)
     if claimed is not None and not data["check"]["agrees"]:
