@@ -25,8 +25,47 @@ DOCUMENT = st.lists(ATOMS, max_size=60).map("".join)
 def _models():
     from audit.registry.schema import PaperFile
     from audit.report.submission import Submission
+    from audit.rerun.config import Recipe
+    from audit.rerun.grid import Grid
 
-    return [(PaperFile, "a paper file"), (Submission, "a submission")]
+    return [(PaperFile, "a paper file"), (Submission, "a submission"), (Recipe, "a rerun recipe"),
+            (Grid, "a rerun grid")]
+
+
+COMMANDS = [
+    ["registry", "validate", "{f}"],
+    ["registry", "add", "{f}", "--registry", "{reg}"],
+    ["report", "{f}", "--out", "{out}", "--format", "md"],
+    ["rerun", "grid", "{f}", "--dry-run"],
+    ["rerun", "run", "{f}", "--runs-dir", "{out}", "--no-results-dir"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
+@given(text=DOCUMENT)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_every_command_reading_a_file_fails_in_one_located_way(tmp_path_factory, capsys, command, text):
+    """Through the command line: exit status 1 (or 2 for an unknown name), every stderr line about the
+    file, no traceback, and bounded time."""
+    import shutil
+
+    from conftest import BASE
+
+    from audit.cli import main
+
+    d = tmp_path_factory.mktemp("cmd")
+    f = d / "x.yaml"
+    f.write_text(text, encoding="utf-8")
+    reg = d / "reg"
+    shutil.copytree(BASE, reg)
+    argv = [a.format(f=f, reg=reg, out=d / "out") for a in command]
+    start = time.perf_counter()
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert time.perf_counter() - start < 10
+    assert code in (1, 2), err
+    assert "Traceback" not in err
+    assert all(line.startswith((str(f), "prune-audit: error: ")) for line in err.splitlines()), err
 
 
 def _bomb(depth: int, width: int) -> str:
