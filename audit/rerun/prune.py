@@ -368,6 +368,16 @@ def _generator(seed: int, name: str) -> torch.Generator:
     return g
 
 
+def _groups_named(model: nn.Module, network: str, names: Mapping[str, Any], what: str) -> list[PruneGroup]:
+    """The prunable groups of ``model``; :class:`RatioError` when ``names`` (the keys of the ratios or of
+    a plan; ``what`` says which, e.g. "ratios name") name a layer that ``network`` does not prune."""
+    groups = prune_groups(model, network)
+    unknown = set(names) - {g.name for g in groups}
+    if unknown:
+        raise RatioError(f"{what} layers that {network} does not prune: {', '.join(sorted(unknown))}")
+    return groups
+
+
 def prune_model(
     model: nn.Module,
     network: str,
@@ -383,10 +393,7 @@ def prune_model(
     """
     if method not in RANKINGS:
         raise RatioError(unknown_name("filter-ranking method", method, RANKINGS))
-    groups = prune_groups(model, network)
-    unknown = set(ratios) - {g.name for g in groups}
-    if unknown:
-        raise RatioError(f"ratios name layers that {network} does not prune: {', '.join(sorted(unknown))}")
+    groups = _groups_named(model, network, ratios, "ratios name")
     kept = {}
     for g in groups:
         n_keep = kept_count(g.channels, Fraction(ratios.get(g.name, 0)))
@@ -417,10 +424,7 @@ def pruned_architecture(network: str, num_classes: int, plan: Mapping[str, int])
     initialisation applied to the small shapes), and the skeleton a pruned checkpoint loads into.
     """
     model = build_model(network, num_classes)
-    groups = prune_groups(model, network)
-    unknown = set(plan) - {g.name for g in groups}
-    if unknown:
-        raise RatioError(f"plan names layers that {network} does not prune: {', '.join(sorted(unknown))}")
+    groups = _groups_named(model, network, plan, "plan names")
     kept = {}
     for g in groups:
         n = int(plan.get(g.name, g.channels))
