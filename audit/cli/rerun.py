@@ -18,6 +18,7 @@ from audit.cli.options import (
     Executor,
     ExecutorOpt,
     JsonOpt,
+    RegistryOpt,
     ResultsDirOpt,
     RunsDirOpt,
     SeedsOpt,
@@ -291,6 +292,7 @@ def flops_cmd(
         "--result", metavar="PAPER/RESULT", show_default=False,
         help="A result of the registry: check its claimed speedup against its published ratios "
              "(exit 1 when they disagree).")] = None,
+    registry: RegistryOpt = None,
 ) -> None:
     """Dense and pruned MACs, speedup, parameters and kept channels per layer.
 
@@ -302,7 +304,7 @@ def flops_cmd(
     claimed = None
     key = None
     if result is not None:
-        network, ratios, num_classes, claimed, key = _from_registry(result, network, ratios, num_classes)
+        network, ratios, num_classes, claimed, key = _from_registry(result, network, ratios, num_classes, registry)
     if network is None or ratios is None:
         raise RerunError("flops needs --network and --ratios (or --result PAPER/RESULT)")
     if num_classes is not None and num_classes < 1:
@@ -329,15 +331,15 @@ def flops_cmd(
                                  "published ratios: they disagree")
 
 
-def _from_registry(key: str, network: str | None, ratios: str | None,
-                   num_classes: int | None) -> tuple[str, str, int | None, float, str]:
+def _from_registry(key: str, network: str | None, ratios: str | None, num_classes: int | None,
+                   registry: Path | None) -> tuple[str, str, int | None, float, str]:
     """Network, published ratios, classes and claimed speedup of registry result ``key``
     (``paper/result``); raises RerunError when the result cannot be checked or contradicts the options."""
     from audit.core import catalog
     from audit.registry.store import load_registry
     from audit.rerun.errors import RerunError
 
-    entry = load_registry().find_result(key)
+    entry = load_registry(registry).find_result(key)
     r = entry.result
     comp = r.compression
     if comp.layerwise_ratios is not None:

@@ -259,3 +259,12 @@ def test_cli_flops_result_without_ratios():
     assert without, "the shipped registry has results without published ratios"
     res = _invoke("flops", "--result", without[0].key)
     assert res.exit_code != 0 and "publishes no layer-wise or uniform pruning ratios" in str(res.exception)
+
+
+def test_flops_result_reads_the_given_registry(tmp_path):
+    """`rerun flops --result` looks the result up in --registry, not in the shipped registry."""
+    from audit.cli import main
+
+    from conftest import BASE
+
+    assert main(["rerun", "flops", "--result", "wang2021-greg/resnet50-greg2-2.31x", "--registry", str(BASE)]) == 2
