@@ -263,8 +263,8 @@ def test_cli_flops_result_without_ratios():
 
 def test_flops_result_reads_the_given_registry(tmp_path):
     """`rerun flops --result` looks the result up in --registry, not in the shipped registry."""
-    from audit.cli import main
-
     from conftest import BASE
+
+    from audit.cli import main
 
     assert main(["rerun", "flops", "--result", "wang2021-greg/resnet50-greg2-2.31x", "--registry", str(BASE)]) == 2
