@@ -15,7 +15,11 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperArgument, TyperCommand
 
-__all__ = ["BaseAccuracyOpt", "Command", "CsvOpt", "DatasetOpt", "Device", "DeviceOpt", "Executor", "ExecutorOpt", "JsonOpt", "NetworkOpt", "RegistryOpt", "ReportFormat", "ResultsDirOpt", "RunsDirOpt", "SeedsOpt", "ToleranceOpt", "WorkersOpt", "finite", "new_app"]
+__all__ = [
+    "BaseAccuracyOpt", "Command", "CsvOpt", "DatasetOpt", "Device", "DeviceOpt", "Executor", "ExecutorOpt",
+    "JsonOpt", "NetworkOpt", "RegistryOpt", "ReportFormat", "ResultsDirOpt", "RunsDirOpt", "SeedsOpt",
+    "ToleranceOpt", "WorkersOpt", "parse_finite", "new_app",
+]
 
 
 class ReportFormat(str, enum.Enum):
@@ -88,7 +92,7 @@ def new_app(help: str, **kwargs: Any) -> typer.Typer:
     return typer.Typer(**settings)
 
 
-def finite(value: str | float) -> float:
+def parse_finite(value: str | float) -> float:
     """Parse a number option: NaN and infinities are usage errors (exit status 2), like any non-number."""
     import math
 
@@ -113,7 +117,7 @@ NetworkOpt = Annotated[
     Optional[str], typer.Option("--network", metavar="ID", help="Only this network id (e.g. resnet50).")
 ]
 ToleranceOpt = Annotated[
-    float, typer.Option("--tolerance", metavar="FRACTION", parser=finite,
+    float, typer.Option("--tolerance", metavar="FRACTION", parser=parse_finite,
                         help="Relative speedup tolerance for 'same rate' and SX-B (0.05 = 5 %).")
 ]
 BaseAccuracyOpt = Annotated[

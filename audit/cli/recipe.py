@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from audit.cli.options import Command, JsonOpt, finite, new_app
+from audit.cli.options import Command, JsonOpt, new_app, parse_finite
 from audit.io import jsontext
 
 __all__ = ["app", "recipe_budget", "recipe_derive"]
@@ -20,9 +20,11 @@ app = new_app("The seed's recipe rules: derived LR schedules and scratch budgets
 @app.command("derive", cls=Command)
 def recipe_derive(
     epochs: Annotated[int, typer.Option("--epochs", metavar="N", help="Total epochs of the schedule.")],
-    lr: Annotated[float, typer.Option("--lr", metavar="LR", parser=finite, help="Initial LR.")],
-    final_lr: Annotated[float, typer.Option("--final-lr", metavar="LR", parser=finite, help="Final LR (Rule 1).")] = 1e-5,
-    gamma: Annotated[float, typer.Option("--gamma", metavar="FACTOR", parser=finite, help="LR factor per stage.")] = 0.1,
+    lr: Annotated[float, typer.Option("--lr", metavar="LR", parser=parse_finite, help="Initial LR.")],
+    final_lr: Annotated[float, typer.Option("--final-lr", metavar="LR", parser=parse_finite,
+                                            help="Final LR (Rule 1).")] = 1e-5,
+    gamma: Annotated[float, typer.Option("--gamma", metavar="FACTOR", parser=parse_finite,
+                                         help="LR factor per stage.")] = 0.1,
     max_stage: Annotated[int, typer.Option("--max-stage", metavar="EPOCHS",
                                            help="Longest stage in epochs (Rule 3); 0 = no cap (CIFAR halving).")]
     = 30,
@@ -76,14 +78,15 @@ def recipe_derive(
 
 @app.command("budget", cls=Command)
 def recipe_budget(
-    pretrain_epochs: Annotated[float, typer.Option("--pretrain-epochs", metavar="EPOCHS", parser=finite,
+    pretrain_epochs: Annotated[float, typer.Option("--pretrain-epochs", metavar="EPOCHS", parser=parse_finite,
                                                    help="K1: dense training epochs.")],
-    finetune_epochs: Annotated[float, typer.Option("--finetune-epochs", metavar="EPOCHS", parser=finite,
+    finetune_epochs: Annotated[float, typer.Option("--finetune-epochs", metavar="EPOCHS", parser=parse_finite,
                                                    help="K2: finetuning epochs.")],
-    speedup: Annotated[float, typer.Option("--speedup", metavar="X", parser=finite, help="F1/F2: dense FLOPs / pruned FLOPs.")],
-    prune_epochs: Annotated[float, typer.Option("--prune-epochs", metavar="EPOCHS", parser=finite,
+    speedup: Annotated[float, typer.Option("--speedup", metavar="X", parser=parse_finite,
+                                           help="F1/F2: dense FLOPs / pruned FLOPs.")],
+    prune_epochs: Annotated[float, typer.Option("--prune-epochs", metavar="EPOCHS", parser=parse_finite,
                                                 help="Pruning-stage epochs (0 = one-shot).")] = 0,
-    cap: Annotated[float, typer.Option("--cap", metavar="X", parser=finite,
+    cap: Annotated[float, typer.Option("--cap", metavar="X", parser=parse_finite,
                                        help="Rethinking Scratch-B cap on F1/F2 (2 on ImageNet; 0 = uncapped).")]
     = 2.0,
     as_json: JsonOpt = False,

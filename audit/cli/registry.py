@@ -28,12 +28,9 @@ app = new_app("List, show, validate and add registry entries.")
 def _filtered(reg: Registry, dataset: str | None, network: str | None, method: str | None) -> list[Entry]:
     """The registry's entries on ``dataset``/``network`` of ``method`` (any alias), sorted by dataset,
     network, speedup, method and key; raises :class:`audit.errors.UnknownName` for an unknown id."""
-    from audit.core import catalog
+    from audit.core.compare import check_filters
 
-    if dataset is not None:
-        catalog.dataset(dataset)
-    if network is not None:
-        catalog.network(network)
+    check_filters(dataset, network)
     canonical = reg.resolve_method(method) if method else None
     rows = [
         e for e in reg.entries

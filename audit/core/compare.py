@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
+from audit.core import catalog
 from audit.core import classify as C
-from audit.core.catalog import DATASETS, NETWORKS
 from audit.core.rules import rule1
 from audit.core.schedule import Schedule
 from audit.core.setups import CHAIN, TIE, Level, Reading
@@ -40,7 +40,7 @@ from audit.core.views import (
     Rule1Pair,
     Side,
 )
-from audit.errors import AuditError, UnknownName
+from audit.errors import AuditError
 
 __all__ = [
     "CALIBRATED_MIN_RANK", "Recipe", "audit_matrix", "check_filters", "check_tolerance", "compare_methods",
@@ -61,10 +61,10 @@ def check_tolerance(tolerance: float) -> float:
 
 def check_filters(dataset: str | None, network: str | None) -> None:
     """:class:`UnknownName` (with "did you mean") for a dataset or network name that is not known."""
-    if dataset is not None and dataset not in DATASETS:
-        raise UnknownName.of("dataset", dataset, DATASETS)
-    if network is not None and network not in NETWORKS:
-        raise UnknownName.of("network", network, NETWORKS)
+    if dataset is not None:
+        catalog.dataset(dataset)
+    if network is not None:
+        catalog.network(network)
 
 
 # ---------------------------------------------------------------------- helpers

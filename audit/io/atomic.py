@@ -2,8 +2,7 @@
 
 A reader sees the old file or the new one, never half of one; a failure leaves no temporary file
 behind.  The file gets the usual umask permissions (``mkstemp`` alone would give 0600).  Used by
-every writer of the project (registry files, reports, rerun checkpoints and records, the YAML
-parse cache).
+every writer of the project (registry files, reports, rerun checkpoints and records, grid tables).
 """
 
 from __future__ import annotations
@@ -18,27 +17,38 @@ TEMP_SUFFIX = ".tmp"
 __all__ = ["TEMP_SUFFIX", "atomic_write_bytes", "atomic_write_group", "atomic_write_text", "remove_stale_temps"]
 
 
-def atomic_write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> None:
-    """Write ``data`` to ``path`` atomically; ``durable`` also fsyncs it before the replace
-    (off only for disposable files such as caches)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+def _write_temps(files: dict[Path, bytes]) -> list[tuple[str, Path]]:
+    """Write each file's bytes to a fsynced temporary file beside it (umask permissions; ``mkstemp``
+    alone would give 0600); on any failure remove the temporaries already written and re-raise."""
+    temps: list[tuple[str, Path]] = []
+    umask = os.umask(0)
+    os.umask(umask)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            if durable:
+        for path, data in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+            temps.append((tmp, path))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+            os.chmod(tmp, 0o666 & ~umask)
     except BaseException:
+        _unlink(temps)
+        raise
+    return temps
+
+
+def _unlink(temps: list[tuple[str, Path]]) -> None:
+    for tmp, _ in temps:
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (fsynced temporary file, then ``os.replace``)."""
+    atomic_write_group({Path(path): data})
 
 
 def atomic_write_group(files: dict[Path, bytes]) -> None:
@@ -49,32 +59,18 @@ def atomic_write_group(files: dict[Path, bytes]) -> None:
     for path in files:
         if path.is_dir():
             raise IsADirectoryError(21, "a directory of that name exists", str(path))
-    temps: list[tuple[str, Path]] = []
+    temps = _write_temps(files)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        for path, data in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
-            temps.append((tmp, path))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o666 & ~umask)
         for tmp, path in temps:
             os.replace(tmp, path)
     except BaseException:
-        for tmp, _ in temps:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        _unlink(temps)
         raise
 
 
-def atomic_write_text(path: str | Path, text: str, *, durable: bool = True) -> None:
+def atomic_write_text(path: str | Path, text: str) -> None:
     """:func:`atomic_write_bytes` of ``text`` in UTF-8 (newlines written as given)."""
-    atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def remove_stale_temps(directory: str | Path) -> list[Path]:

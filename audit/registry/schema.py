@@ -35,7 +35,7 @@ from audit.io.loader import StrictModel
 __all__ = [
     "MAX_EPOCHS", "RESULT_ID", "BaseModelInfo", "Compression", "Epochs", "FlopsCount", "MethodDecl", "Metric",
     "OneLine", "Paper", "PaperFile", "Percent", "Result", "ScheduleField", "Source", "Stage", "json_schema",
-    "schedule_value",
+    "schedule_value", "stage_schedule",
 ]
 
 
@@ -48,6 +48,12 @@ def schedule_value(value: Any, epochs: int | None = None) -> _sched.Schedule:
         return _sched.schedule_from_data(value, epochs)
     except _sched.ScheduleError as exc:
         raise ValueError(str(exc)) from None
+
+
+def stage_schedule(value: Any, epochs: int | None) -> Any:
+    """The body of a schedule field's *before* validator in a stage of ``epochs`` epochs: ``None`` and
+    schedule values pass through, anything else is read by :func:`schedule_value`."""
+    return value if value is None or isinstance(value, _sched.Schedule) else schedule_value(value, epochs)
 
 
 def _to_schedule(value: Any) -> Any:

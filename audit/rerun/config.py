@@ -35,7 +35,7 @@ from audit.core import schedule as _sched
 from audit.core.catalog import ENGINE_METHODS, DatasetId, EngineMethodId, EngineNetworkId
 from audit.errors import Problem
 from audit.io.loader import Lines, Loaded, StrictModel, load_model, validate_data
-from audit.registry.schema import ScheduleField, schedule_value
+from audit.registry.schema import ScheduleField, stage_schedule
 
 from .errors import RecipeError, RecipeProblems
 
@@ -154,7 +154,7 @@ class StageCfg(StrictModel):
     @field_validator("lr_schedule", mode="before")
     @classmethod
     def _length(cls, v: Any, info: ValidationInfo) -> Any:
-        return v if v is None or isinstance(v, _sched.Schedule) else schedule_value(v, info.data.get("epochs"))
+        return stage_schedule(v, info.data.get("epochs"))
 
     @field_validator("lr_schedule")
     @classmethod

@@ -49,7 +49,7 @@ from audit.core.rules import RecipeError as _AppARecipeError
 from audit.core.rules import derive, s42_finetune, schedule_text
 from audit.errors import Problem
 from audit.io.loader import Lines, Loaded, StrictModel, load_model, validate_data
-from audit.registry.schema import ScheduleField, schedule_value
+from audit.registry.schema import ScheduleField, stage_schedule
 
 from .errors import RecipeError, RecipeProblems
 
@@ -77,7 +77,7 @@ class OverallGrid(StrictModel):
     @field_validator("lr_schedule", mode="before")
     @classmethod
     def _parse_schedule(cls, v: Any, info: ValidationInfo) -> Any:
-        return v if isinstance(v, _sched.Schedule) else schedule_value(v, info.data.get("epochs"))
+        return stage_schedule(v, info.data.get("epochs"))
 
     @field_validator("lr_schedule")
     @classmethod
