@@ -20,10 +20,25 @@ def name_key(name: str) -> str:
     return "".join(ch for ch in folded if ch.isalnum())
 
 
+def _stem(key: str) -> str:
+    return "".join(ch for ch in key if not ch.isdigit())
+
+
+def _same_family(name: str, candidate: str) -> bool:
+    """For a name of letters and digits (``densenet40``, ``GReg-2``), a candidate is close only when
+    its letters are (difflib ratio >= 0.8): ``densenet40`` is not a misspelt ``resnet50``."""
+    key = name_key(name)
+    stem = _stem(key)
+    if stem == key or not stem:
+        return True
+    return difflib.SequenceMatcher(None, stem, _stem(name_key(candidate))).ratio() >= 0.8
+
+
 def close_names(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     """The known names closest to ``name`` (at most ``n``, best first), compared by :func:`name_key`
-    first and literally when no key is close; empty when none is close (difflib ratio >= 0.5)."""
-    known = sorted(set(known))
+    first and literally when no key is close; empty when none is close (difflib ratio >= 0.5).  A name
+    with digits only matches names of the same letters (see :func:`_same_family`)."""
+    known = sorted(k for k in set(known) if _same_family(name, k))
     by_key: dict[str, str] = {}
     for k in known:
         by_key.setdefault(name_key(k), k)

@@ -30,7 +30,7 @@ def _filtered(reg: Registry, dataset: str | None, network: str | None, method: s
     network, speedup, method and key; raises :class:`audit.errors.UnknownName` for an unknown id."""
     from audit.core.compare import check_filters
 
-    check_filters(dataset, network)
+    check_filters(dataset, network, reg.networks)
     canonical = reg.resolve_method(method) if method else None
     rows = [
         e for e in reg.entries

@@ -22,6 +22,8 @@ RENDER_WIDTH = 150
 
 
 def _num(side: Side) -> str:
+    if side.top1 is None:
+        return "n/r" if side.gain is None else f"Δ {side.gain:+.2f}"
     return accuracy(side.top1, side.std, side.runs, bare_runs=True)
 
 
@@ -50,7 +52,7 @@ def _pair_row(p: Pair, rate: str) -> list[str]:
     if p.rule1 is not None:
         text += f"\n[magenta]{escape(p.rule1.text())}[/magenta]"
     d = p.delta
-    delta = f"{d.top1:+.2f}" + ("" if d.drop is None else f"\ndrop {d.drop:+.2f}")
+    delta = ("n/r" if d.top1 is None else f"{d.top1:+.2f}") + ("" if d.drop is None else f"\ndrop {d.drop:+.2f}")
     sig = p.significance
     if sig.tested:
         sig_text = ("yes" if sig.significant else "no") + f" (p={sig.p_value:.2g})"
@@ -93,8 +95,8 @@ def render_compare(rep: CompareReport) -> None:
             for p in rest[:8]:
                 pa, pb = p.a, p.b
                 mism = "" if p.speedup_mismatch is None else f", speedup mismatch {p.speedup_mismatch * 100:.1f}%"
-                console.print(f"    {escape(pa.label)} {pa.top1:.2f} @ {_sp(pa)} vs {escape(pb.label)} "
-                              f"{pb.top1:.2f} @ {_sp(pb)}{mism}")
+                console.print(f"    {escape(pa.label)} {_num(pa)} @ {_sp(pa)} vs {escape(pb.label)} "
+                              f"{_num(pb)} @ {_sp(pb)}{mism}")
             if len(rest) > 8:
                 console.print(f"    … {len(rest) - 8} more in --json")
     for m in rep.missing:

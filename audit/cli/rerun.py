@@ -95,7 +95,7 @@ def run_cmd(
     c.print(Text.assemble((outcome.status, "bold"), f": {outcome.run_dir}  (recipe {outcome.recipe_hash[:16]})"))
     ta = f"{r.trainability_acc:.2f}" if r.trainability_acc is not None else "n/a"
     base = f"{r.base.top1:.2f}" if r.base.top1 is not None else "n/a"
-    c.print(f"{r.network} on {r.dataset}: base top-1 {base} -> final top-1 {r.top1.mean:.2f} "
+    c.print(f"{r.network} on {r.dataset}: base top-1 {base} -> final top-1 {r.top1_value:.2f} "
             f"(top-5 {r.top5.mean if r.top5 else float('nan'):.2f}), trainability acc {ta}, "
             f"speedup {r.compression.speedup:.2f}x")
     c.print(f"result: {outcome.run_dir / 'result.json'}; learning curve: {outcome.run_dir / 'metrics.csv'}")

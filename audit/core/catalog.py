@@ -15,26 +15,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 from audit.errors import UnknownName
+from audit.io.loader import StrictModel, load_model
+from audit.io.paths import default_registry_dir
 from audit.names import name_key, unknown_name
 
 __all__ = [
-    "DATASETS",
-    "ENGINE_METHODS",
-    "NETWORKS",
-    "Dataset",
-    "EngineMethod",
-    "Network",
-    "DatasetId",
-    "EngineMethodId",
-    "EngineNetworkId",
-    "NetworkId",
-    "dataset",
-    "engine_method",
-    "engine_networks",
-    "network",
+    "DATASETS", "ENGINE_METHODS", "GRANULARITIES", "NETWORKS", "NETWORKS_FILE", "NETWORK_FAMILIES", "Dataset",
+    "DatasetId", "EngineMethod", "EngineMethodId", "EngineNetworkId", "Granularity", "Network", "NetworkFile",
+    "NetworkId", "dataset", "engine_method", "engine_networks", "network",
 ]
 
 
@@ -53,28 +44,48 @@ class Dataset:
     upsampled to 16x16 by the rerun engine)."""
 
 
-@dataclass(frozen=True)
-class Network:
-    """A network architecture results are reported on."""
+NETWORK_FAMILIES = ("cifar-resnet", "tv-resnet", "vgg", "mobilenet", "densenet", "googlenet", "other")
+"""Layout families: He et al.'s CIFAR ResNets (3 stages, option-A shortcuts), torchvision ResNets, VGG,
+MobileNet, DenseNet, GoogLeNet, anything else."""
 
-    id: str
+
+class Network(StrictModel):
+    """A network architecture results are reported on: an entry of ``registry/networks.yaml`` or of a
+    paper file's ``networks:`` list."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)
     """Canonical id, lower case (``resnet56``)."""
-    label: str
-    """What it is, for people."""
-    family: Literal["cifar-resnet", "tv-resnet", "vgg", "mobilenet"]
-    """Layout family: He et al.'s CIFAR ResNets (3 stages, option-A shortcuts), torchvision ResNets,
-    VGG, MobileNet."""
-    input_size: int
-    """Customary input side in pixels (for FLOPs)."""
-    classes: int
+    label: str = Field(min_length=1, max_length=200, pattern=r"^[^\n\r]*$")
+    """What it is, for people (one line)."""
+    aliases: tuple[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\n\r]*$")], ...] = ()
+    """Other spellings that name it (``ResNet-56``); matched by :func:`audit.names.name_key`."""
+    family: Literal["cifar-resnet", "tv-resnet", "vgg", "mobilenet", "densenet", "googlenet", "other"]
+    """Layout family (see :data:`NETWORK_FAMILIES`)."""
+    depth: int = Field(ge=1, le=10_000)
+    """Depth: the number in the network's name (ResNet-56: 56), else its weighted-layer count."""
+    input_size: int = Field(ge=1, le=100_000)
+    """Customary input side in pixels used to count its FLOPs when nothing else is given."""
+    classes: int = Field(ge=1, le=10_000_000)
     """Customary number of classes (for FLOPs)."""
-    depth: int
-    """Depth in the network's name (ResNet-56: 56)."""
     ratio_layout: tuple[str, ...] = ()
     """What each entry of a stage-wise ratio list indexes (the seed's Tab. 1 lists for ResNet-50:
     ``stem, layer1 .. layer4, fc``); empty where the rerun engine has no ratio list for it."""
     engine: bool = False
     """True when the rerun engine builds, prunes and counts this network."""
+    dense_macs: int | None = Field(default=None, ge=1)
+    """Dense multiply-accumulates of conv and linear layers (no BN, ReLU, pooling, bias) at
+    ``input_size`` and ``classes``; ``null`` = not measured."""
+    dense_params: int | None = Field(default=None, ge=1)
+    """Dense parameter count (BN included); ``null`` = not measured."""
+    measured_by: str | None = Field(default=None, max_length=300)
+    """The command (or counter) that measured ``dense_macs``/``dense_params``."""
+
+
+class NetworkFile(StrictModel):
+    """The content of ``registry/networks.yaml``."""
+
+    networks: list[Network] = Field(min_length=1)
+    """Every network of the catalog."""
 
 
 @dataclass(frozen=True)
@@ -94,11 +105,7 @@ class EngineMethod:
     """Other spellings accepted in recipes (compared by :func:`audit.names.name_key`)."""
 
 
-_CIFAR_LAYOUT = ("stem", "layer1", "layer2", "layer3", "fc")
-_TV_LAYOUT = ("stem", "layer1", "layer2", "layer3", "layer4", "fc")
-
-
-_T = TypeVar("_T", Dataset, Network, EngineMethod)
+_T = TypeVar("_T", Dataset, EngineMethod)
 
 
 def _index(*items: _T) -> dict[str, _T]:
@@ -114,23 +121,18 @@ DATASETS: Mapping[str, Dataset] = _index(
 )
 """Datasets by canonical id."""
 
-NETWORKS: Mapping[str, Network] = _index(
-    Network("resnet18", "ResNet-18 (torchvision layout)", "tv-resnet", 224, 1000, 18, _TV_LAYOUT, engine=True),
-    Network("resnet34", "ResNet-34 (torchvision layout)", "tv-resnet", 224, 1000, 34, _TV_LAYOUT, engine=True),
-    Network("resnet50", "ResNet-50 (torchvision layout, bottleneck blocks)", "tv-resnet", 224, 1000, 50, _TV_LAYOUT,
-            engine=True),
-    Network("resnet101", "ResNet-101 (torchvision layout)", "tv-resnet", 224, 1000, 101),
-    Network("resnet20", "CIFAR ResNet-20 (He et al., option A shortcuts)", "cifar-resnet", 32, 10, 20, _CIFAR_LAYOUT,
-            engine=True),
-    Network("resnet32", "CIFAR ResNet-32", "cifar-resnet", 32, 10, 32, _CIFAR_LAYOUT, engine=True),
-    Network("resnet44", "CIFAR ResNet-44", "cifar-resnet", 32, 10, 44, _CIFAR_LAYOUT, engine=True),
-    Network("resnet56", "CIFAR ResNet-56", "cifar-resnet", 32, 10, 56, _CIFAR_LAYOUT, engine=True),
-    Network("resnet110", "CIFAR ResNet-110", "cifar-resnet", 32, 10, 110, _CIFAR_LAYOUT, engine=True),
-    Network("vgg16", "VGG-16", "vgg", 32, 10, 16),
-    Network("vgg19", "VGG-19 with BatchNorm (CIFAR variant: 16 convs, one Linear)", "vgg", 32, 100, 19,
-            tuple(f"conv{i}" for i in range(16)) + ("fc",), engine=True),
-    Network("mobilenetv2", "MobileNetV2", "mobilenet", 224, 1000, 53),
-)
+NETWORKS_FILE = "networks.yaml"
+"""The catalog file's name in the shipped registry directory (it is not a paper file)."""
+
+
+def _load_networks() -> dict[str, Network]:
+    path = default_registry_dir() / NETWORKS_FILE
+    loaded = load_model(path, NetworkFile, noun="the network catalog")
+    model = loaded.require()
+    return {n.id: n for n in model.networks}
+
+
+NETWORKS: Mapping[str, Network] = _load_networks()
 """Networks by canonical id."""
 
 ENGINE_METHODS: Mapping[str, EngineMethod] = _index(
@@ -150,12 +152,18 @@ def dataset(name: str) -> Dataset:
         raise UnknownName.of("dataset", name, DATASETS) from None
 
 
-def network(name: str) -> Network:
-    """The network ``name``; :class:`UnknownName` (with "Did you mean") otherwise."""
-    try:
-        return NETWORKS[name]
-    except KeyError:
-        raise UnknownName.of("network", name, NETWORKS) from None
+def network(name: str, extra: Mapping[str, Network] | None = None) -> Network:
+    """The network ``name`` (its id or an alias, compared by :func:`audit.names.name_key`), looked up
+    in the catalog and then in ``extra`` (networks declared by paper files); :class:`UnknownName` (with
+    "Did you mean" among names of the same family of letters) otherwise."""
+    pool = {**NETWORKS, **(extra or {})}
+    if name in pool:
+        return pool[name]
+    key = name_key(name)
+    for net in pool.values():
+        if key in {name_key(net.id), *(name_key(a) for a in net.aliases)}:
+            return net
+    raise UnknownName.of("network", name, pool) from None
 
 
 def engine_networks() -> list[str]:
@@ -184,6 +192,14 @@ def _known(kind: str, names: Iterable[str]) -> Callable[[str], str]:
 
     return check
 
+
+GRANULARITIES = ("filter", "channel", "stripe", "kernel", "block", "layer", "pattern", "unstructured", "n:m")
+"""Sparsity granularities a result may state: whole filters (output channels), input channels,
+stripes (1x1 slices of a filter: Pruning Filter in Filter), kernels, blocks, whole layers, kernel
+patterns, single weights, N:M groups.  Extend this tuple to admit another."""
+
+Granularity = Annotated[str, AfterValidator(_known("granularity", GRANULARITIES))]
+"""One of :data:`GRANULARITIES`."""
 
 DatasetId = Annotated[str, AfterValidator(_known("dataset", DATASETS))]
 """A canonical dataset id of the catalog (a field of a file model; an unknown one gets "Did you mean")."""

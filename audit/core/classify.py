@@ -56,7 +56,7 @@ from audit.core.setups import CHAIN, Level, Outcome, pareto_dominance
 
 __all__ = [
     "BASE", "CRITERIA", "FT_EPOCHS", "FT_LR", "NOT_AT_RATE", "NOT_COMPARABLE", "OUTCOMES", "PR_EPOCHS", "PR_LR",
-    "RANDOM_INIT", "RATE", "RATE_UNKNOWN", "SPECS", "SX_A", "SX_B", "SX_SPECS", "Blocker", "Comparison",
+    "RANDOM_INIT", "RATE", "RATE_UNKNOWN", "SPECS", "SX_A", "SX_B", "SX_SPECS", "Blocker", "Comparison", "accuracy_delta",
     "Criterion", "Feat", "Options", "PairTable", "Significance", "Spec", "classify", "classify_all", "features",
     "features_of_entry", "level_rank", "rank_name", "rel_mismatch", "schedules_same", "welch",
 ]
@@ -92,7 +92,11 @@ class Feat:
     method: str
     dataset: str
     network: str
-    top1: float
+    top1: float | None
+    """Top-1 in percent (printed, from the error rate, or base + printed change); ``None`` when only a
+    change from an unreported base is known (see :attr:`gain`)."""
+    gain: float | None = None
+    """Top-1 change pruned - base in percentage points (printed, or from top-1 and base top-1)."""
     std: float | None = None
     runs: int | None = None
     speedup: float | None = None
@@ -178,14 +182,16 @@ def features(result: Any, *, key: str = "", method: str | None = None, paper: st
 
     top1 = r.top1
     comp = r.compression
+    value = r.top1_value
     f = Feat(
         key=key or r.id,
         method=method or r.method,
         dataset=r.dataset,
         network=r.network,
-        top1=float(top1.mean),
-        std=top1.std,
-        runs=top1.runs,
+        top1=None if value is None else float(value),
+        gain=r.top1_gain,
+        std=None if top1 is None else top1.std,
+        runs=None if top1 is None else top1.runs,
         speedup=comp.effective_speedup(),
         speedup_inf=why("compression.speedup"),
         pipeline=r.pipeline,
@@ -201,10 +207,10 @@ def features(result: Any, *, key: str = "", method: str | None = None, paper: st
         f.base_top1 = r.base.top1
         ft, pr, pt = r.finetune, r.prune, r.pretrain
         if ft is not None:
-            f.ft_epochs, f.ft_sched = ft.epochs, ft.lr_schedule
+            f.ft_epochs, f.ft_sched = ft.total_epochs, ft.lr_schedule  # over all repeats; None if symbolic
             f.ft_epochs_inf, f.ft_sched_inf = why("finetune.epochs"), why("finetune.lr_schedule")
         if pr is not None:
-            f.pr_epochs, f.pr_sched, f.pr_iters = pr.epochs, pr.lr_schedule, pr.iterations
+            f.pr_epochs, f.pr_sched, f.pr_iters = pr.total_epochs, pr.lr_schedule, pr.iterations
             f.pr_epochs_inf, f.pr_sched_inf = why("prune.epochs"), why("prune.lr_schedule")
         if pt is not None:
             f.pt_epochs, f.pt_inf = pt.epochs, why("pretrain.epochs")
@@ -230,6 +236,17 @@ def features_of_entry(entry: Any) -> Feat:
                  source="; ".join(sources[:2]))
     f.sources = sources
     return f
+
+
+def accuracy_delta(fa: Feat, fb: Feat) -> float | None:
+    """A's accuracy advantage over B in percentage points: the top-1 difference when both top-1 are
+    known, else the difference of the top-1 changes (gain = pruned - base) when both are known (equal
+    to the top-1 difference when the two share their base model); ``None`` otherwise."""
+    if fa.top1 is not None and fb.top1 is not None:
+        return fa.top1 - fb.top1
+    if fa.gain is not None and fb.gain is not None:
+        return fa.gain - fb.gain
+    return None
 
 
 # ---------------------------------------------------------------------- value comparators
@@ -504,6 +521,7 @@ def welch(fa: Feat, fb: Feat, alpha: float = 0.05) -> Significance:
         return Significance(tested=False, alpha=alpha, reason="both stds are 0", short_reason="both stds are 0")
     from scipy.stats import ttest_ind_from_stats
 
+    assert fa.top1 is not None and fb.top1 is not None
     t, p = ttest_ind_from_stats(fa.top1, fa.std, fa.runs, fb.top1, fb.std, fb.runs, equal_var=False)
     t, p = float(t), float(p)
     return Significance(tested=True, p_value=p, t=t, significant=bool(p < alpha), alpha=alpha)
@@ -530,10 +548,13 @@ class Comparison:
     dominance: Literal["A", "B"] | None
     """``A`` / ``B`` when the speedups differ and one Pareto-dominates the other."""
     rate_mismatch: float | None
-    delta_top1: float
+    delta_top1: float | None
+    """A's top-1 − B's top-1 in percentage points; ``None`` when a side has only a change from an
+    unreported base (then the pair is compared on :attr:`delta_drop`)."""
     delta_drop: float | None
     """(A's drop from its own base) − (B's drop from its own base): the S1 practice, given when the bases
-    are not the same (differ or unknown) and both base accuracies are reported."""
+    are not the same (differ or unknown) and both sides' changes are known (printed, or from base and
+    pruned top-1)."""
     significance: Significance
     rule1: Rule1 | None = None
     """The App. A Rule 1 finding on the two finetuning schedules (``None``: same final LR or unknown)."""
@@ -600,10 +621,10 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
     """Classify one pair and explain it (see the module docstring)."""
     if not tolerance > 0:
         raise ValueError(f"tolerance must be positive (got {tolerance})")
-    delta = fa.top1 - fb.top1
+    delta = None if fa.top1 is None or fb.top1 is None else fa.top1 - fb.top1
     delta_drop = None
-    if fa.base_top1 is not None and fb.base_top1 is not None:
-        delta_drop = (fa.base_top1 - fa.top1) - (fb.base_top1 - fb.top1)
+    if fa.gain is not None and fb.gain is not None:
+        delta_drop = fb.gain - fa.gain  # (base_a - top1_a) - (base_b - top1_b)
     if fa.dataset != fb.dataset or fa.network != fb.network:
         why = []
         if fa.dataset != fb.dataset:
@@ -624,7 +645,7 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
     rate_o = crits[RATE].outcome.code
     mismatch = None if fa.speedup is None or fb.speedup is None else rel_mismatch(fa.speedup, fb.speedup)
     dominance: Literal["A", "B"] | None = None
-    if rate_o == DIFFERS:
+    if rate_o == DIFFERS and fa.top1 is not None and fb.top1 is not None:
         dominance = _DOMINANT.get(pareto_dominance(_nan(fa.speedup), fa.top1, _nan(fb.speedup), fb.top1))
 
     # walk the chain
@@ -656,7 +677,7 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
             label += f"; speedups differ, {who} Pareto-dominates"
 
     sx = {spec.name: spec.explain(fa, fb, opts) for spec in SX_SPECS}
-    if crits[BASE].ok:
+    if crits[BASE].ok and delta is not None:
         delta_drop = None  # same base: the drop differs from Δ top-1 only through the base accuracy entries
     return Comparison(fa, fb, tolerance, rank, level, label, inferred, crits, sx, failed, dominance, mismatch,
                       delta, delta_drop, welch(fa, fb, alpha), rule1(fa.ft_sched, fb.ft_sched, fa.label, fb.label))
@@ -760,7 +781,7 @@ def _group_pairs(np: Any, feats: Sequence[Feat], opts: Options) -> tuple:
     chain = [spec.codes(np, feats, iu, ju, opts) for spec in SPECS]
     rate = chain[0]
     spa = np.array([np.nan if f.speedup is None else f.speedup for f in feats])
-    top = np.array([f.top1 for f in feats])
+    top = np.array([np.nan if f.top1 is None else f.top1 for f in feats])
     dom = np.where(rate == DIFFERS, pareto_dominance(spa[iu], top[iu], spa[ju], top[ju]), 0).astype(np.int8)
     ok = [(o <= SAME_INFERRED) for o in chain]
     infs = [(o == SAME_INFERRED) for o in chain]

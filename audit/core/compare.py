@@ -40,7 +40,7 @@ from audit.core.views import (
     Rule1Pair,
     Side,
 )
-from audit.errors import AuditError
+from audit.errors import AuditError, UnknownName
 
 __all__ = [
     "CALIBRATED_MIN_RANK", "Recipe", "audit_matrix", "check_filters", "check_tolerance", "compare_methods",
@@ -59,12 +59,16 @@ def check_tolerance(tolerance: float) -> float:
     return float(tolerance)
 
 
-def check_filters(dataset: str | None, network: str | None) -> None:
-    """:class:`UnknownName` (with "did you mean") for a dataset or network name that is not known."""
+def check_filters(dataset: str | None, network: str | None, networks: Any = None) -> None:
+    """:class:`UnknownName` (with "did you mean") for a dataset or network id that is not known: the
+    catalog's, or one of ``networks`` (those paper files declare, ``Registry.networks``).  Filters take
+    canonical ids (``resnet34``, not ``ResNet-34``), as the registry's results do."""
     if dataset is not None:
         catalog.dataset(dataset)
     if network is not None:
-        catalog.network(network)
+        pool = {**catalog.NETWORKS, **(networks or {})}
+        if network not in pool:
+            raise UnknownName.of("network", network, pool)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -77,7 +81,7 @@ def _recipe_text(epochs: int | None, sched: Schedule | None) -> str:
 
 def _side(f: C.Feat, entry: Any) -> Side:
     r = entry.result
-    return Side(key=f.key, method=f.method, label=f.label, top1=f.top1, std=f.std, runs=f.runs, speedup=f.speedup,
+    return Side(key=f.key, method=f.method, label=f.label, top1=f.top1, gain=f.gain, std=f.std, runs=f.runs, speedup=f.speedup,
                 base=f.base_id, base_top1=f.base_top1, finetune=_recipe_text(f.ft_epochs, f.ft_sched),
                 reimplementation_of=r.reimplementation_of, setup_tag=r.setup_tag, source=f.source,
                 pipeline=f.pipeline, final_lr=None if f.ft_sched is None else f.ft_sched.final_lr,
@@ -117,6 +121,18 @@ def _best_key(cmp: C.Comparison) -> tuple:
 
 def _winner_text(cmp: C.Comparison) -> str:
     d = cmp.delta_top1
+    if d is None:
+        if cmp.delta_drop is None:
+            return f"{cmp.a.label} vs {cmp.b.label}: no accuracy to compare (a top-1 change without the other's)"
+        dd = cmp.delta_drop
+        ga, gb = cmp.a.gain, cmp.b.gain
+        assert ga is not None and gb is not None
+        if abs(dd) < TIE:
+            return f"{cmp.a.label} and {cmp.b.label} tie on the top-1 change (Δ {ga:+.2f} vs {gb:+.2f})"
+        win, lose = (cmp.a, cmp.b) if dd < 0 else (cmp.b, cmp.a)
+        return (f"{win.label} ahead of {lose.label} by {abs(dd):.2f} on the top-1 change from each base "
+                f"(Δ {win.gain:+.2f} vs {lose.gain:+.2f}; Δ = pruned - base)")
+    assert cmp.a.top1 is not None and cmp.b.top1 is not None
     if abs(d) < TIE:
         return f"{cmp.a.label} and {cmp.b.label} tie ({cmp.a.top1:.2f} vs {cmp.b.top1:.2f})"
     win, lose = (cmp.a, cmp.b) if d > 0 else (cmp.b, cmp.a)
@@ -285,7 +301,7 @@ def _operating_point(reg: Any, a: str, b: str, bench: tuple[str, str], allf: Seq
     cal = cmps[0]
     naive_reading = ""
     if len(cmps) > 1:
-        shown = [f"{c.delta_top1:+.2f} ({c.level})" for c in cmps[1:4]]
+        shown = [("n/r" if c.delta_top1 is None else f"{c.delta_top1:+.2f}") + f" ({c.level})" for c in cmps[1:4]]
         more = f" and {len(cmps) - 4} more" if len(cmps) > 4 else ""
         naive_reading = f" Naive pairs would read Δ {', '.join(shown)}{more}."
     next_setup = _next_setup(cal)
@@ -409,8 +425,9 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
         cand = (rank, not inf, -dom)
         if cur is None or cand > cur:
             best[key] = cand
-        if rank >= CALIBRATED_MIN_RANK and dom == 0:
-            d = fi.top1 - fj.top1
+        d_or_none = C.accuracy_delta(fi, fj)
+        if rank >= CALIBRATED_MIN_RANK and dom == 0 and d_or_none is not None:
+            d = d_or_none
             if abs(d) < TIE:
                 wins[fi.method][2] += 1
                 wins[fj.method][2] += 1
@@ -454,8 +471,8 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
                                 opponents=sorted(opponents[m], key=str.casefold), rank=pos)
                   for pos, (_, negd, m) in enumerate(scored, 1)]
     unranked = [m for m in methods if sum(wins[m]) == 0]
-    by_top1 = sorted(feats, key=lambda f: (-f.top1, f.key))
-    naive = [NaiveRow(method=f.method, key=f.key, top1=f.top1, speedup=f.speedup, dataset=f.dataset,
+    by_top1 = sorted((f for f in feats if f.top1 is not None), key=lambda f: (-(f.top1 or 0.0), f.key))
+    naive = [NaiveRow(method=f.method, key=f.key, top1=f.top1 or 0.0, speedup=f.speedup, dataset=f.dataset,
                       network=f.network, rank=pos) for pos, f in enumerate(by_top1, 1)]
     return AuditReport(filters=Filters(dataset=dataset, network=network), tolerance=tolerance,
                        accept_base_accuracy=accept_base_accuracy, methods=methods, groups=groups, pairs=pairs,

@@ -66,7 +66,10 @@ class Side(_Model):
     key: str = Field(description="registry key paper-id/result-id")
     method: str
     label: str = Field(description="method name, '(reimpl.)' for a reimplementation")
-    top1: float
+    top1: float | None = Field(description="top-1 in percent (printed, from an error rate, or base + printed "
+                                           "change); null when only a change from an unreported base is known")
+    gain: float | None = Field(default=None, description="top-1 change pruned - base in percentage points "
+                                                          "(printed, or from top-1 and base top-1)")
     std: float | None
     runs: int | None
     speedup: float | None = Field(description="effective speedup (dense FLOPs / pruned FLOPs)")
@@ -100,13 +103,13 @@ class Side(_Model):
 class Delta(_Model):
     """Top-1 differences A − B (percentage points)."""
 
-    top1: float
+    top1: float | None = Field(description="A's top-1 - B's top-1; null when a side has only a top-1 change")
     drop: float | None = Field(description="(A's drop from its base) − (B's drop from its base); null when the "
-                                           "bases are the same or a base accuracy is not reported")
+                                           "bases are the same or a side's change is not known")
 
     @field_serializer("top1")
-    def _top1(self, v: float) -> float:
-        return round(v, 6)
+    def _top1(self, v: float | None) -> float | None:
+        return _round(v, 6)
 
     @field_serializer("drop")
     def _drop(self, v: float | None) -> float | None:

@@ -62,6 +62,8 @@ class Loaded(Generic[_M]):
     """The file read (``None`` for data that did not come from a file)."""
     data: Any = None
     lines: Lines = field(default_factory=dict)
+    texts: dict[tuple[Any, ...], str] = field(default_factory=dict)
+    """The text of every number as written in the file, by path (see :class:`audit.io.yamlio.Document`)."""
     model: _M | None = None
     problems: list[Problem] = field(default_factory=list)
 
@@ -111,7 +113,8 @@ def load_model(path: str | os.PathLike[str], model: type[_M], *, noun: str, disp
     try:
         if text is None:
             text = yamlio.read_text(p, shown)
-        loaded.data, loaded.lines = yamlio.load(text, shown)
+        doc = yamlio.load_document(text, shown)
+        loaded.data, loaded.lines, loaded.texts = doc.data, doc.lines, doc.texts
     except yamlio.YamlProblems as exc:
         loaded.problems.extend(exc.problems)
         return loaded

@@ -20,6 +20,7 @@ Every file is untrusted input, so reading is bounded:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,8 @@ import yaml
 from audit.errors import Problem
 
 __all__ = [
-    "MAX_DEPTH", "MAX_FILE_BYTES", "MAX_VALUES", "Path_", "YamlProblems", "dotted_path", "line_of", "load",
-    "read_text",
+    "MAX_DEPTH", "MAX_FILE_BYTES", "MAX_VALUES", "Document", "Path_", "YamlProblems", "dotted_path", "line_of",
+    "load", "load_document", "read_text",
 ]
 
 Path_ = tuple  # a path into the data: tuple of str keys and int indices
@@ -82,8 +83,27 @@ def read_text(path: Path, display: str) -> str:
         raise YamlProblems([Problem(display, line, "", "not a YAML text file (invalid UTF-8)")]) from None
 
 
+@dataclass(frozen=True)
+class Document:
+    """One parsed YAML document: its plain data, the line (1-based) of every path, and the text of
+    every number exactly as written (``93.50`` keeps its two decimals: the precision a number was
+    printed with sets the tolerance of the registry's arithmetic checks)."""
+
+    data: Any
+    lines: dict[Path_, int]
+    texts: dict[Path_, str]
+
+
 def load(text: str, display: str) -> tuple[Any, dict[Path_, int]]:
-    """Parse one YAML document; return the data and the line (1-based) of every path.
+    """Parse one YAML document; return the data and the line (1-based) of every path
+    (:func:`load_document` also gives the text of every number)."""
+    doc = load_document(text, display)
+    return doc.data, doc.lines
+
+
+def load_document(text: str, display: str) -> Document:
+    """Parse one YAML document (see :class:`Document`); :class:`YamlProblems` when it is not plain,
+    bounded YAML.
 
     libyaml's parser is used when available (fast); on any error the file is parsed again with the
     pure-Python parser, so that messages are the same on every installation.
@@ -101,7 +121,7 @@ def load(text: str, display: str) -> tuple[Any, dict[Path_, int]]:
     return _load_with(yaml.SafeLoader, text, display)
 
 
-def _load_with(loader_class: Any, text: str, display: str) -> tuple[Any, dict[Path_, int]]:
+def _load_with(loader_class: Any, text: str, display: str) -> Document:
     try:
         loader = loader_class(text)
     except yaml.reader.ReaderError as exc:
@@ -136,7 +156,7 @@ def _load_with(loader_class: Any, text: str, display: str) -> tuple[Any, dict[Pa
         loader.dispose()
     if builder.problems:
         raise YamlProblems(builder.problems)
-    return data, builder.lines
+    return Document(data, builder.lines, builder.texts)
 
 
 def _reader_problem(text: str, exc: yaml.reader.ReaderError, display: str):
@@ -155,6 +175,7 @@ class _Builder:
         self.loader = loader
         self.display = display
         self.lines: dict[Path_, int] = {}
+        self.texts: dict[Path_, str] = {}
         self.problems: list[Problem] = []
         self.values = 0
 
@@ -230,6 +251,8 @@ class _Builder:
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
             self.problem(line, path, f"bad value: {exc}")
             return _BAD
+        if not node.style and node.tag in (_CORE + "int", _CORE + "float"):
+            self.texts[path] = node.value
         if isinstance(value, str):
             bad = _CONTROL.search(value)
             if bad:
@@ -237,6 +260,7 @@ class _Builder:
                 return _BAD
             if not node.style and _FLOAT_12.match(value):
                 # YAML 1.1 reads 1e-4 as a string; it is a number (YAML 1.2), never a string here.
+                self.texts[path] = value
                 return float(value)
         return value
 

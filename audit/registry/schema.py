@@ -14,6 +14,7 @@ Conventions that hold for every field:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -29,13 +30,13 @@ from pydantic import (
 )
 
 from audit.core import schedule as _sched
-from audit.core.catalog import DatasetId, NetworkId
+from audit.core.catalog import DatasetId, Granularity, Network
 from audit.io.loader import StrictModel
 
 __all__ = [
-    "MAX_EPOCHS", "RESULT_ID", "BaseModelInfo", "Compression", "Epochs", "FlopsCount", "MethodDecl", "Metric",
-    "OneLine", "Paper", "PaperFile", "Percent", "Result", "ScheduleField", "Source", "Stage", "json_schema",
-    "schedule_value", "stage_schedule",
+    "FLOPS_CONVENTIONS", "MAX_EPOCHS", "RESULT_ID", "Alternative", "BaseModelInfo", "Change", "Compression", "Epochs",
+    "Derived", "FlopsCount", "MethodDecl", "Metric", "OneLine", "Paper", "PaperFile", "ParamsCount", "Percent", "Result",
+    "ScheduleField", "Source", "Stage", "json_schema", "schedule_value", "stage_schedule",
 ]
 
 
@@ -134,14 +135,64 @@ class MethodDecl(StrictModel):
 
 
 class Metric(StrictModel):
-    """An accuracy as reported: mean, optional std and number of runs."""
+    """An accuracy as printed: the accuracy (``mean``) or the error rate (``error``), with the
+    statistic it is (mean over runs, best of n, one run), its spread and its run count."""
 
-    mean: Percent
-    """Mean accuracy in percent."""
+    mean: Percent | None = None
+    """Accuracy in percent as printed (the mean over runs unless ``statistic`` says otherwise);
+    ``null`` when the source prints only the error rate."""
+    error: Percent | None = None
+    """Error rate in percent as printed (ShrinkBench's ``Err1``); the accuracy is ``100 - error``
+    (derived).  When both are printed, ``registry check`` checks that they add up to 100."""
     std: Annotated[float, Field(ge=0)] | None = None
     """Standard deviation over runs in percentage points; ``null`` = not reported."""
     runs: Annotated[int, Field(ge=1, le=10_000, strict=True)] | None = None
-    """Number of runs the mean is over; ``null`` = not reported."""
+    """Number of runs the value is over; ``null`` = not reported."""
+    runs_bound: Literal["exact", "at-least"] = "exact"
+    """``at-least``: the source gives ``runs`` as a lower bound ("at least three random runs")."""
+    statistic: Literal["mean", "median", "best-of-n", "single-run"] | None = None
+    """What the number is: the mean (or median) over ``runs`` runs, the best of ``runs`` runs, or one
+    run; ``null`` = not stated (a mean when ``runs`` > 1 is the usual reading, never assumed)."""
+    epoch: Literal["best", "last"] | None = None
+    """Whether the accuracy is that of the best epoch or of the last one, when the source says."""
+
+    @model_validator(mode="after")
+    def _one_value(self) -> Metric:
+        if self.mean is None and self.error is None:
+            raise ValueError("an accuracy needs its value: mean (accuracy %) or error (error rate %)")
+        if self.statistic == "single-run" and self.runs not in (None, 1):
+            raise ValueError(f"a single-run value cannot be over {self.runs} runs")
+        return self
+
+    @property
+    def value(self) -> float:
+        """The accuracy in percent: ``mean`` as printed, else ``100 - error`` (derived)."""
+        if self.mean is not None:
+            return self.mean
+        assert self.error is not None
+        return round(100.0 - self.error, 10)
+
+    @property
+    def derived(self) -> bool:
+        """True when :attr:`value` is computed from the printed error rate."""
+        return self.mean is None
+
+
+class Change(StrictModel):
+    """An accuracy known as a change from the base model, in percentage points, as printed."""
+
+    value: float = Field(ge=-100, le=100)
+    """The printed number, in percentage points, in the direction ``sign`` names."""
+    sign: Literal["gain", "drop"]
+    """What the column means: ``gain`` = pruned - base (a "Δ Acc" column, negative when accuracy is
+    lost), ``drop`` = base - pruned (an "Acc. drop" column, positive when accuracy is lost)."""
+    std: Annotated[float, Field(ge=0)] | None = None
+    """Standard deviation in percentage points, when printed."""
+
+    @property
+    def gain(self) -> float:
+        """The change as pruned - base, in percentage points."""
+        return self.value if self.sign == "gain" else -self.value
 
 
 class BaseModelInfo(StrictModel):
@@ -158,23 +209,59 @@ class BaseModelInfo(StrictModel):
     """Base top-5 accuracy as the paper reports it; ``null`` = not reported."""
 
 
+FLOPS_CONVENTIONS = ("MACs", "2xMACs", "MACs+elementwise", "MACs-no-projection", "unstated")
+"""What a printed FLOP count counts: ``MACs`` = conv + linear multiply-accumulates; ``2xMACs`` = two
+operations per multiply-accumulate (the seed's Tab. 6/7, Pruning Filter in Filter); ``MACs+elementwise``
+= MACs plus BN, ReLU, pooling and bias operations (the counters ptflops/thop and Torch-Pruning's print
+126.6 M for ResNet-56); ``MACs-no-projection`` = MACs without the 1x1 projection shortcuts (Li et al.'s
+ResNet-34); ``unstated`` = the source prints "FLOPs" without saying which."""
+
+_SCALES = {"K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+
+
 class FlopsCount(StrictModel):
-    """Absolute FLOP counts with their convention."""
+    """Absolute FLOP counts as printed, with their unit and convention."""
 
     dense: Annotated[float, Field(gt=0)] | None = None
     """FLOPs of the dense model, in ``scale`` units."""
     pruned: Annotated[float, Field(gt=0)] | None = None
     """FLOPs of the pruned model, in ``scale`` units."""
-    scale: Literal["G", "M"] = "G"
-    """Unit prefix of ``dense``/``pruned`` (10^9 or 10^6)."""
-    convention: Literal["MACs", "2xMACs"] | None = None
-    """What one "FLOP" counts: a multiply-accumulate (``MACs``) or two operations (``2xMACs``); ``null`` = not stated."""
+    scale: Literal["K", "M", "G", "T"] = "G"
+    """Unit prefix of ``dense``/``pruned`` (10^3, 10^6, 10^9, 10^12)."""
+    convention: Literal["MACs", "2xMACs", "MACs+elementwise", "MACs-no-projection", "unstated"] | None = None
+    """What one "FLOP" counts (see :data:`FLOPS_CONVENTIONS`); ``null`` or ``unstated`` = the source
+    does not say (``registry check`` infers it from the dense count when it can)."""
 
     @model_validator(mode="after")
     def _order(self) -> FlopsCount:
         if self.dense is not None and self.pruned is not None and self.pruned > self.dense:
             raise ValueError(f"pruned FLOPs {self.pruned} exceed dense FLOPs {self.dense}")
         return self
+
+    def absolute(self, value: float | None) -> float | None:
+        """``value`` (``dense`` or ``pruned``) in FLOPs (units, not ``scale`` units)."""
+        return None if value is None else value * _SCALES[self.scale]
+
+
+class ParamsCount(StrictModel):
+    """Absolute parameter counts as printed."""
+
+    dense: Annotated[float, Field(gt=0)] | None = None
+    """Parameters of the dense model, in ``scale`` units."""
+    pruned: Annotated[float, Field(gt=0)] | None = None
+    """Parameters of the pruned model, in ``scale`` units."""
+    scale: Literal["K", "M", "G"] = "M"
+    """Unit prefix of ``dense``/``pruned`` (10^3, 10^6, 10^9)."""
+
+    @model_validator(mode="after")
+    def _order(self) -> ParamsCount:
+        if self.dense is not None and self.pruned is not None and self.pruned > self.dense:
+            raise ValueError(f"pruned parameters {self.pruned} exceed dense parameters {self.dense}")
+        return self
+
+    def absolute(self, value: float | None) -> float | None:
+        """``value`` (``dense`` or ``pruned``) as a parameter count."""
+        return None if value is None else value * _SCALES[self.scale]
 
 
 class Compression(StrictModel):
@@ -188,12 +275,25 @@ class Compression(StrictModel):
     """Parameters removed, percent of the dense parameters."""
     flops: FlopsCount | None = None
     """Absolute FLOP counts, when printed."""
+    params: ParamsCount | None = None
+    """Absolute parameter counts, when printed."""
     pruning_ratio: Annotated[float, Field(ge=0, lt=1)] | None = None
     """Uniform per-layer filter pruning ratio (fraction of filters removed in each pruned layer)."""
     layerwise_ratios: list[Annotated[float, Field(ge=0, lt=1)]] | None = None
     """Published layer-wise (stage-wise) ratios, e.g. ``[0, 0.60, 0.60, 0.60, 0.21, 0]``."""
     ratio_layout: OneLine | None = None
     """What the entries of ``layerwise_ratios`` index, e.g. ``[stem, layer1, layer2, layer3, layer4, fc]``."""
+    skip: list[Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-\[\]]+$")]] | None = None
+    """Layers (or blocks) left unpruned although their stage has a ratio, by module name as the source
+    gives them, e.g. GReg's ResNet-34 ``[layer1.0, layer2.0, layer3.0, layer4.0]``."""
+    conv_ratios: list[Annotated[float, Field(ge=0, lt=1)]] | None = None
+    """One ratio per convolution, when the source prints a per-conv list (HRank's ``--compress_rate``,
+    55 entries for ResNet-56 with the stem first)."""
+    conv_ratio_layout: OneLine | None = None
+    """What the entries of ``conv_ratios`` index, in the source's words."""
+    rounding: Literal["ceil-pruned", "floor-pruned", "floor-kept"] | None = None
+    """How a ratio becomes a filter count, when the source says: pruned = ceil(r*C) (the seed, GReg),
+    pruned = floor(r*C) (Distiller), kept = floor((1-r)*C) (rethinking-network-pruning)."""
 
     @field_validator("speedup")
     @classmethod
@@ -209,16 +309,37 @@ class Compression(StrictModel):
     def _layout(self) -> Compression:
         if self.layerwise_ratios is not None and not self.ratio_layout:
             raise ValueError("layerwise_ratios needs ratio_layout (what each entry indexes)")
+        if self.conv_ratios is not None and not self.conv_ratio_layout:
+            raise ValueError("conv_ratios needs conv_ratio_layout (what each entry indexes)")
         return self
 
     def effective_speedup(self) -> float | None:
-        """The speedup, from ``speedup``, else from the FLOPs reduction or absolute counts."""
-        if self.speedup is not None:
-            return self.speedup
+        """The speedup (dense/pruned FLOPs): ``speedup`` as printed, else derived from the FLOPs
+        reduction (``1 / (1 - pct/100)``), else from the absolute counts (``dense / pruned``)."""
+        return self.speedup if self.speedup is not None else self.derived_speedup()
+
+    def derived_speedup(self) -> float | None:
+        """The speedup derived from the FLOPs reduction or the absolute counts (``None`` when neither
+        is printed), whether or not a speedup is printed too."""
         if self.flops_reduction_pct is not None and self.flops_reduction_pct < 100:
             return 1.0 / (1.0 - self.flops_reduction_pct / 100.0)
         if self.flops is not None and self.flops.dense and self.flops.pruned:
             return self.flops.dense / self.flops.pruned
+        return None
+
+    def effective_flops_reduction_pct(self) -> float | None:
+        """FLOPs removed in percent: printed, else derived from the speedup or absolute counts."""
+        if self.flops_reduction_pct is not None:
+            return self.flops_reduction_pct
+        s = self.effective_speedup()
+        return None if s is None else 100.0 * (1.0 - 1.0 / s)
+
+    def effective_params_reduction_pct(self) -> float | None:
+        """Parameters removed in percent: printed, else derived from the absolute counts."""
+        if self.params_reduction_pct is not None:
+            return self.params_reduction_pct
+        if self.params is not None and self.params.dense and self.params.pruned:
+            return 100.0 * (1.0 - self.params.pruned / self.params.dense)
         return None
 
 
@@ -242,8 +363,23 @@ class Stage(StrictModel):
     """Momentum."""
     nesterov: bool | None = None
     """Nesterov momentum."""
+    repeats: Annotated[int, Field(ge=1, le=10_000, strict=True)] | Literal["per-layer", "per-block", "per-stage"] | None = None
+    """How often the stage runs: a count (pruning rounds of an iterative method, each followed by this
+    stage), or once after each pruned layer/block/stage (HRank finetunes after every pruned layer:
+    lmbxmu/HRank issue #15); ``null`` = once.  A symbolic repeat makes the total budget unknown unless
+    the number of pruned layers is stated."""
     notes: str | None = None
     """Caveats about this stage."""
+
+    @property
+    def total_epochs(self) -> int | None:
+        """Epochs of the stage over all its repeats: ``epochs * repeats``; ``None`` when the epochs are
+        not reported or the repeat count is symbolic (``per-layer``)."""
+        if self.epochs is None:
+            return None
+        if self.repeats is None:
+            return self.epochs
+        return self.epochs * self.repeats if isinstance(self.repeats, int) else None
 
     @model_validator(mode="before")
     @classmethod
@@ -272,7 +408,8 @@ class Stage(StrictModel):
 RESULT_ID = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
 _NOT_DATA = {"sources", "inferred", "notes", "id", "method", "variant", "granularity", "pipeline", "dataset",
              "network", "reimplementation_of", "setup_tag", "description", "optimizer", "ratio_layout",
-             "scale", "convention", "nesterov"}
+             "scale", "convention", "nesterov", "alternatives", "reproduces", "conv_ratio_layout",
+             "runs_bound", "statistic", "epoch", "sign", "rounding"}
 
 
 _DATA_FIELDS: dict[type, tuple[str, ...]] = {}
@@ -336,6 +473,38 @@ class Source(StrictModel):
         return False
 
 
+@dataclass(frozen=True)
+class Derived:
+    """A value computed from printed ones (see :meth:`Result.derived_values`)."""
+
+    path: str
+    """Dotted path of the value it stands for (``compression.speedup``, ``top1``)."""
+    value: float
+    """The value, in the field's unit (percent, x, epochs)."""
+    rule: str
+    """How it was computed, for people (``1 / (1 - FLOPs reduction)``)."""
+
+
+class Alternative(StrictModel):
+    """Another value of one field of a result, with its own source."""
+
+    field: Annotated[str, Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", max_length=100)]
+    """Dotted path of the field (``compression.flops.pruned``, ``top1.mean``)."""
+    value: float | OneLine
+    """The other value, in the field's units."""
+    status: Literal["superseded", "conflicting"]
+    """``superseded``: replaced by the current value (an erratum, a later version of the table);
+    ``conflicting``: another source prints it and neither is known to be wrong."""
+    where: OneLine = Field(min_length=1)
+    """Table, section or file where the value is printed."""
+    paper: OneLine | None = None
+    """Registry id or citation of the document; ``null`` = this file's paper."""
+    secondary: bool = False
+    """True when that document only transcribes the number."""
+    note: str | None = None
+    """Why it is superseded or how the sources differ."""
+
+
 class Result(StrictModel):
     """One published number: a method's accuracy at one operating point on one dataset and network."""
 
@@ -345,22 +514,34 @@ class Result(StrictModel):
     """Method name or alias; must resolve to a method declared somewhere in the registry."""
     variant: OneLine | None = None
     """Variant or operating-point label used by the paper (e.g. ``P30F90, 1e-1``)."""
-    granularity: Literal["filter", "unstructured", "n:m"] = "filter"
-    """Sparsity granularity."""
+    granularity: Granularity = "filter"
+    """Sparsity granularity (one of :data:`audit.core.catalog.GRANULARITIES`: ``filter``, ``channel``,
+    ``stripe``, ``kernel``, ``block``, ``layer``, ``pattern``, ``unstructured``, ``n:m``)."""
     pipeline: Literal["pruning", "scratch", "scratch-e", "scratch-b"] = "pruning"
     """A pruning pipeline, or scratch training of the pruned architecture (plain, Scratch-E or Scratch-B)."""
     reimplementation_of: OneLine | None = None
     """Paper id of the method's original paper when this file's paper reports its own reimplementation."""
+    reproduces: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._+-]*$")] | None = None
+    """Key ``paper-id/result-id`` of the published result this one reproduces (someone else's rerun of
+    that result: a reimplementation in a paper, a reproduction reported in an issue thread); reports
+    print the reproducibility gap between the two."""
     dataset: DatasetId
     """Canonical dataset id (``imagenet-1k``, ``imagenet-100``, ``cifar-10``, ``cifar-100``, ...)."""
-    network: NetworkId
-    """Canonical network id (``resnet50``, ``resnet34``, ``resnet56``, ``vgg19``, ...)."""
-    top1: Metric
-    """Top-1 accuracy of the final (pruned) model."""
+    network: Annotated[OneLine, Field(min_length=1, max_length=64)]
+    """Canonical network id of the catalog (``registry/networks.yaml``: ``resnet50``, ``resnet56``,
+    ``vgg19``, ...) or of a network declared under ``networks:`` by a paper file of the registry."""
+    top1: Metric | None = None
+    """Top-1 accuracy (or error) of the final (pruned) model; ``null`` when the source prints only a
+    change (``top1_change``) or only top-5."""
     top5: Metric | None = None
-    """Top-5 accuracy, when given."""
+    """Top-5 accuracy (or error), when given."""
+    top1_change: Change | None = None
+    """The top-1 change from the base model as printed (a "Δ" or "drop" column), with its sign convention."""
+    top5_change: Change | None = None
+    """The top-5 change from the base model as printed."""
     trainability_acc: Percent | None = None
-    """Trainability accuracy (the seed's Eq. 1), when reported."""
+    """Trainability accuracy (the seed's Eq. 1: the mean *training* accuracy over the first LR stage of
+    retraining, seed PDF Eq. 1 and Tab. 5), when reported."""
     base: BaseModelInfo = BaseModelInfo()
     """The base (dense) model."""
     compression: Compression = Compression()
@@ -379,11 +560,21 @@ class Result(StrictModel):
     """Dotted field paths whose values are inferred, not stated, mapped to the justification."""
     sources: list[Source] = Field(min_length=1)
     """Provenance of the numbers."""
+    alternatives: list[Alternative] = []
+    """Other values of fields of this result, each with its source: superseded ones (an erratum, an
+    earlier version of a table) and conflicting ones (two sources that disagree).  The field itself
+    holds the current value; these are shown beside it."""
     notes: str | None = None
     """Free-text caveats."""
 
     @model_validator(mode="after")
     def _consistency(self) -> Result:
+        if self.top1 is None and self.top5 is None and self.top1_change is None and self.top5_change is None:
+            raise ValueError("a result needs an accuracy: top1, top5, top1_change or top5_change")
+        for alt in self.alternatives:
+            if self.get_path(alt.field) is None:
+                raise ValueError(f"alternatives: {alt.field!r} names no value of this result "
+                                 "(the current value goes in the field itself)")
         if self.pipeline == "pruning" and self.scratch is not None:
             raise ValueError("a pruning pipeline has no 'scratch' stage (use pipeline: scratch)")
         if self.pipeline != "pruning" and (self.prune is not None or self.finetune is not None):
@@ -445,8 +636,59 @@ class Result(StrictModel):
 
     @property
     def speedup(self) -> float | None:
-        """Effective FLOPs speedup."""
+        """Effective FLOPs speedup (printed, else derived: see :meth:`Compression.effective_speedup`)."""
         return self.compression.effective_speedup()
+
+    @property
+    def top1_value(self) -> float | None:
+        """Top-1 accuracy in percent: printed (or ``100 - error``), else base top-1 + the printed
+        change; ``None`` when neither gives it (a change from an unreported base)."""
+        if self.top1 is not None:
+            return self.top1.value
+        if self.top1_change is not None and self.base.top1 is not None:
+            return round(self.base.top1 + self.top1_change.gain, 10)
+        return None
+
+    @property
+    def top1_gain(self) -> float | None:
+        """Top-1 change pruned - base in percentage points: printed, else computed from the printed
+        top-1 and base top-1; ``None`` when neither gives it."""
+        if self.top1_change is not None:
+            return self.top1_change.gain
+        if self.top1 is not None and self.base.top1 is not None:
+            return round(self.top1.value - self.base.top1, 10)
+        return None
+
+    def derived_values(self) -> list[Derived]:
+        """Every value of this result that is computed from printed ones rather than printed, with
+        the rule that gives it; ``show``, ``list``, ``compare`` and reports mark these alike."""
+        out: list[Derived] = []
+        if self.top1 is not None and self.top1.derived:
+            out.append(Derived("top1", self.top1.value, f"100 - printed error {self.top1.error:g}"))
+        if self.top5 is not None and self.top5.derived:
+            out.append(Derived("top5", self.top5.value, f"100 - printed error {self.top5.error:g}"))
+        if self.top1 is None and self.top1_value is not None and self.top1_change is not None:
+            out.append(Derived("top1", self.top1_value,
+                               f"base {self.base.top1:g} {self.top1_change.gain:+g} (printed change)"))
+        if self.top1_change is None and self.top1_gain is not None:
+            out.append(Derived("top1_change", self.top1_gain, "pruned - base top-1"))
+        c = self.compression
+        if c.speedup is None and c.derived_speedup() is not None:
+            how = ("1 / (1 - FLOPs reduction)" if c.flops_reduction_pct is not None and c.flops_reduction_pct < 100
+                   else "dense / pruned FLOPs")
+            out.append(Derived("compression.speedup", c.derived_speedup(), how))  # type: ignore[arg-type]
+        if c.flops_reduction_pct is None and c.effective_flops_reduction_pct() is not None:
+            out.append(Derived("compression.flops_reduction_pct", c.effective_flops_reduction_pct(),  # type: ignore[arg-type]
+                               "100 * (1 - 1 / speedup)" if c.speedup is not None else "1 - pruned / dense FLOPs"))
+        if c.params_reduction_pct is None and c.effective_params_reduction_pct() is not None:
+            out.append(Derived("compression.params_reduction_pct", c.effective_params_reduction_pct(),  # type: ignore[arg-type]
+                               "1 - pruned / dense parameters"))
+        for name in ("finetune", "prune"):
+            stage = getattr(self, name)
+            if stage is not None and isinstance(stage.repeats, int) and stage.epochs is not None:
+                out.append(Derived(f"{name}.total_epochs", float(stage.total_epochs),
+                                   f"{stage.epochs} epochs x {stage.repeats} repeats"))
+        return out
 
 
 class PaperFile(StrictModel):
@@ -454,6 +696,8 @@ class PaperFile(StrictModel):
 
     paper: Paper
     """The paper."""
+    networks: list[Network] = []
+    """Networks this paper's results use that the catalog (``registry/networks.yaml``) lacks."""
     methods: list[MethodDecl] = []
     """Methods this paper introduces."""
     results: list[Result] = []

@@ -7,8 +7,8 @@ Every problem in every file is collected first and reported at once as
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -16,27 +16,21 @@ from typing import Any
 from audit.names import name_key, unknown_name
 from pydantic import BaseModel
 
+from audit.core import catalog
+from audit.core.catalog import NETWORKS_FILE, Network
 from audit.core.schedule import format_schedule
 from audit.errors import AuditError, Problem, UnknownName, ValidationFailed
 from audit.io.loader import Loaded, display_path, load_model
+from audit.io.paths import default_registry_dir
 from audit.registry.schema import MethodDecl, Paper, PaperFile, Result
 
 __all__ = [
     "ENV_VAR", "LOCK_TIMEOUT_S", "Added", "Entry", "Registry", "ResultRow", "add_paper", "build", "check_file",
-    "cross_check", "default_registry_dir", "duplicate_result_ids", "load_registry", "lock_path", "registry_dir",
-    "registry_files", "validate",
+    "cross_check", "declared_networks", "default_registry_dir", "duplicate_result_ids", "load_registry", "lock_path", "registry_dir",
+    "printed_texts", "registry_files", "validate",
 ]
 
 ENV_VAR = "PRUNE_AUDIT_REGISTRY"
-
-
-def default_registry_dir() -> Path:
-    """The shipped registry: packaged inside the wheel, or ``registry/`` of a source checkout."""
-    package = Path(__file__).resolve().parent.parent  # the ``audit`` package
-    packaged = package / "_registry"
-    if packaged.is_dir():
-        return packaged
-    return package.parent / "registry"
 
 
 def registry_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -103,6 +97,10 @@ class Entry:
     """Canonical method name."""
     file: str
     line: int
+    printed: Mapping[str, str] = field(default_factory=dict)
+    """The text of every number of the result as written in its file, by dotted path within the
+    result (``top1.mean`` -> ``"93.50"``): the printed precision sets the tolerance of
+    ``registry check``."""
 
     @property
     def key(self) -> str:
@@ -127,6 +125,12 @@ class Registry:
     methods: dict[str, MethodDecl]
     method_paper: dict[str, str]
     entries: list[Entry]
+    networks: dict[str, Network] = field(default_factory=dict)
+    """Networks declared by paper files (``networks:``), beside the catalog's."""
+
+    def network(self, name: str) -> Network:
+        """The network ``name`` from the catalog or a paper file's declaration; :class:`UnknownName`."""
+        return catalog.network(name, self.networks)
 
     @cached_property
     def _method_keys(self) -> dict[str, str]:
@@ -189,9 +193,14 @@ class ResultRow(BaseModel):
     reimplementation_of: str | None
     dataset: str
     network: str
-    top1: float
+    top1: float | None
+    """Top-1 (printed, from the error rate, or base + printed change; see ``derived``)."""
+    top1_change: float | None
+    """Top-1 change pruned - base (printed in either sign convention, or computed)."""
     top1_std: float | None
     runs: int | None
+    runs_at_least: bool
+    """True when ``runs`` is a lower bound ("at least three runs")."""
     top5: float | None
     speedup: float | None
     base_identity: str | None
@@ -202,6 +211,9 @@ class ResultRow(BaseModel):
     setup_tag: str | None
     source: str
     """Every source, ``paper where`` joined with ``; ``."""
+    derived: str
+    """The fields of this row that are derived from printed values, space-separated
+    (``top1 speedup``), empty when every value is printed."""
 
     @classmethod
     def of(cls, entry: Entry) -> ResultRow:
@@ -211,13 +223,22 @@ class ResultRow(BaseModel):
         return cls(
             key=entry.key, method=entry.method, variant=r.variant, pipeline=r.pipeline,
             reimplementation_of=r.reimplementation_of, dataset=r.dataset, network=r.network,
-            top1=r.top1.mean, top1_std=r.top1.std, runs=r.top1.runs, top5=None if r.top5 is None else r.top5.mean,
+            top1=r.top1_value, top1_change=r.top1_gain,
+            top1_std=None if r.top1 is None else r.top1.std, runs=None if r.top1 is None else r.top1.runs,
+            runs_at_least=r.top1 is not None and r.top1.runs_bound == "at-least",
+            top5=None if r.top5 is None else r.top5.value,
             speedup=None if r.speedup is None else round(r.speedup, 4), base_identity=r.base.identity,
             base_top1=r.base.top1, finetune_epochs=None if ft is None else ft.epochs,
             finetune_schedule=None if ft is None or ft.lr_schedule is None else format_schedule(ft.lr_schedule),
             prune_epochs=None if r.prune is None else r.prune.epochs, setup_tag=r.setup_tag,
             source="; ".join(f"{s.paper or entry.paper.id} {s.where}" for s in r.sources),
+            derived=" ".join(dict.fromkeys(_ROW_NAMES.get(d.path, d.path) for d in r.derived_values())),
         )
+
+
+_ROW_NAMES = {"compression.speedup": "speedup", "top1_change": "top1_change", "top1": "top1", "top5": "top5",
+              "compression.flops_reduction_pct": "flops_reduction_pct",
+              "compression.params_reduction_pct": "params_reduction_pct"}
 
 
 def cross_check(checks: list[Loaded[PaperFile]]) -> tuple[list[Problem], dict[str, MethodDecl], dict[str, str]]:
@@ -260,10 +281,27 @@ def cross_check(checks: list[Loaded[PaperFile]]) -> tuple[list[Problem], dict[st
             methods[decl.name] = decl
             method_paper[decl.name] = fc.model.paper.id
     known_names = sorted({alias for d in methods.values() for alias in (d.name, *d.aliases)})
+    networks, net_problems = declared_networks(loaded)
+    problems.extend(net_problems)
+    pool: dict[str, Any] = {**catalog.NETWORKS, **networks}
+    for fc in checks:  # on the raw data, so a file with other problems still hears of its networks
+        for raw_id in _raw_network_ids(fc):
+            pool.setdefault(raw_id, None)
+    for fc in checks:
+        results = fc.data.get("results") if isinstance(fc.data, dict) else None
+        for i, r in enumerate(results if isinstance(results, list) else []):
+            name = r.get("network") if isinstance(r, dict) else None
+            if isinstance(name, str) and name and "\n" not in name and name not in pool:
+                problems.append(fc.problem(("results", i, "network"), unknown_name("network", name, pool)
+                                           + " (declare it under 'networks:' when the catalog lacks it)"))
+    result_keys = {f"{fc.model.paper.id}/{r.id}" for fc in loaded for r in fc.model.results}  # type: ignore[union-attr]
     for fc in checks:
         if fc.model is None:
             continue
         for i, r in enumerate(fc.model.results):
+            if r.reproduces is not None and r.reproduces not in result_keys:
+                problems.append(fc.problem(("results", i, "reproduces"),
+                                           unknown_name("result", r.reproduces, sorted(result_keys))))
             if name_key(r.method) not in owner_of_key:
                 path = ("results", i, "method")
                 problems.append(fc.problem(path, unknown_name("method", r.method, known_names)))
@@ -273,9 +311,41 @@ def cross_check(checks: list[Loaded[PaperFile]]) -> tuple[list[Problem], dict[st
     return problems, methods, method_paper
 
 
+def _raw_network_ids(fc: Loaded[Any]) -> list[str]:
+    """Ids under ``networks:`` of a file's raw data (also of a file that did not validate)."""
+    nets = fc.data.get("networks") if isinstance(fc.data, dict) else None
+    return [n["id"] for n in nets if isinstance(n, dict) and isinstance(n.get("id"), str)] \
+        if isinstance(nets, list) else []
+
+
+def declared_networks(loaded: list[Loaded[PaperFile]]) -> tuple[dict[str, Network], list[Problem]]:
+    """The networks paper files declare under ``networks:``, and a problem for each that is already a
+    catalog network (by id or alias) or is declared by another file too (naming both files)."""
+    keys: dict[str, str] = {}
+    for net in catalog.NETWORKS.values():
+        for name in (net.id, *net.aliases):
+            keys[name_key(name)] = f"the network catalog ({NETWORKS_FILE})"
+    out: dict[str, Network] = {}
+    problems: list[Problem] = []
+    for fc in loaded:
+        assert fc.model is not None
+        for i, net in enumerate(fc.model.networks):
+            clash = next((keys[name_key(n)] for n in (net.id, *net.aliases) if name_key(n) in keys), None)
+            if clash is not None:
+                problems.append(fc.problem(("networks", i, "id"),
+                                           f"network {net.id!r} (or an alias of it) is already declared by {clash}"))
+                continue
+            for name in (net.id, *net.aliases):
+                keys[name_key(name)] = fc.display
+            out[net.id] = net
+    return out, problems
+
+
 def registry_files(root: Path) -> list[Path]:
-    """The paper files of a registry directory (``*.yaml``, ``*.yml``), sorted by name."""
-    return sorted(p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+    """The paper files of a registry directory (``*.yaml``, ``*.yml``, except the network catalog
+    ``networks.yaml``), sorted by name."""
+    return sorted(p for p in root.iterdir()
+                  if p.is_file() and p.suffix in (".yaml", ".yml") and p.name != NETWORKS_FILE)
 
 
 def build(checks: list[Loaded[PaperFile]], root: Path) -> Registry:
@@ -298,9 +368,23 @@ def build(checks: list[Loaded[PaperFile]], root: Path) -> Registry:
         files[fc.model.paper.id] = fc.path or Path(fc.display)
         for i, r in enumerate(fc.model.results):
             entries.append(Entry(paper=fc.model.paper, result=r, method=keys[name_key(r.method)],
-                                 file=fc.display, line=fc.line("results", i)))
+                                 file=fc.display, line=fc.line("results", i), printed=printed_texts(fc, i)))
+    networks, _ = declared_networks(checks)
     return Registry(root=root, papers=papers, files=files, methods=methods, method_paper=method_paper,
-                    entries=entries)
+                    entries=entries, networks=networks)
+
+
+def printed_texts(fc: Loaded[Any], index: int) -> dict[str, str]:
+    """The numbers of ``results[index]`` of a file as written, by dotted path within the result
+    (list items as ``path[i]``)."""
+    out: dict[str, str] = {}
+    for path, text in fc.texts.items():
+        if len(path) > 2 and path[0] == "results" and path[1] == index:
+            dotted = ""
+            for part in path[2:]:
+                dotted += f"[{part}]" if isinstance(part, int) else (f".{part}" if dotted else str(part))
+            out[dotted] = text
+    return out
 
 
 def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:

@@ -141,19 +141,22 @@ def _cited_values(reg: Any, own: Any, other: Any | None, against: str) -> list[s
             and (e.result.dataset, e.result.network) == (r.dataset, r.network)]
     out = []
     for e in rows:
-        mine = e.result.top1.mean
-        if other is None:
+        mine = e.result.top1_value
+        theirs = None if other is None else other.result.top1_value
+        if mine is None:
+            continue
+        if other is None or theirs is None:
             out.append(f"the submission cites {method} at {mine:.2f} ({e.key}); the registry has no {method} result "
                        f"on {r.dataset}/{r.network} to check it against")
-        elif abs(mine - other.result.top1.mean) >= 0.005:
+        elif abs(mine - theirs) >= 0.005:
             out.append(f"the submission cites {method} at {mine:.2f} ({e.key}); the registry's source says "
-                       f"{other.result.top1.mean:.2f} ({other.key})")
+                       f"{theirs:.2f} ({other.key})")
     return out
 
 
 # ---------------------------------------------------------------------- text helpers
 def _metric(entry: Any) -> str:
-    return fmt.metric(entry.result.top1)
+    return fmt.top1(entry.result)
 
 
 def _base_text(entry: Any) -> str:
@@ -197,8 +200,8 @@ def _sources(entry: Any) -> str:
     return "; ".join(out)
 
 
-def _delta(v: float) -> str:
-    return f"{v:+.2f}"
+def _delta(v: float | None) -> str:
+    return "n/r" if v is None else f"{v:+.2f}"
 
 
 def _pareto_pair(cmp: Pair) -> str:
@@ -222,17 +225,18 @@ def _pareto_pair(cmp: Pair) -> str:
 
 def _frontier(entry: Any, group: Sequence[Any]) -> str:
     r = entry.result
-    sp = r.speedup
-    if sp is None:
-        return f"{entry.key}: speedup n/r, no Pareto position"
+    sp, acc = r.speedup, r.top1_value
+    if sp is None or acc is None:
+        return f"{entry.key}: speedup or top-1 n/r, no Pareto position"
     dom = sorted((e for e in group if e.key != entry.key and e.result.speedup is not None
-                  and e.result.speedup >= sp and e.result.top1.mean >= r.top1.mean
-                  and (e.result.speedup > sp or e.result.top1.mean > r.top1.mean)),
-                 key=lambda e: (-e.result.top1.mean, -e.result.speedup, e.key))
+                  and e.result.top1_value is not None
+                  and e.result.speedup >= sp and e.result.top1_value >= acc
+                  and (e.result.speedup > sp or e.result.top1_value > acc)),
+                 key=lambda e: (-e.result.top1_value, -e.result.speedup, e.key))
     if not dom:
         return (f"{entry.key} is on the registry's Pareto front of {r.dataset}/{r.network} (no result is faster and "
                 "more accurate)")
-    names = ", ".join(f"{e.key} ({e.result.top1.mean:.2f} @ {_sp(e.result.speedup)})" for e in dom[:3])
+    names = ", ".join(f"{e.key} ({e.result.top1_value:.2f} @ {_sp(e.result.speedup)})" for e in dom[:3])
     more = f" and {len(dom) - 3} more" if len(dom) > 3 else ""
     return f"{entry.key} is Pareto-dominated in the registry by {names}{more}"
 
@@ -304,9 +308,11 @@ def _calibrated_baseline(reg: Any, entry: Any, reruns: Sequence[Rerun],
         if res.finetune.epochs is not None and st.epochs is not None and res.finetune.epochs != st.epochs:
             continue
         sp = res.compression.effective_speedup()
+        if res.top1_value is None:
+            continue
         mis = None if sp is None or r.speedup is None else C.rel_mismatch(sp, r.speedup)
         found.append((float("inf") if mis is None else round(mis, 6), key,
-                      Baseline(key, label, res.top1.mean, sp, _recipe(res.finetune.epochs, sched), mis,
+                      Baseline(key, label, res.top1_value, sp, _recipe(res.finetune.epochs, sched), mis,
                                res.base.identity)))
     if not found:
         return None, (f"no calibrated baseline in the registry or reruns/: no {BASELINE_METHOD} result on "
@@ -350,8 +356,8 @@ def _check_items(entry: Any) -> list[tuple[str, str]]:
                                                               None if pr is None else pr.lr_schedule)))
         items.append(("base-model identity", _state(entry, "base.identity", r.base.identity)))
         items.append(("base-model top-1", _state(entry, "base.top1", r.base.top1)))
-    items.append(("number of runs", _state(entry, "top1.runs", r.top1.runs)))
-    items.append(("std over runs", _state(entry, "top1.std", r.top1.std)))
+    items.append(("number of runs", _state(entry, "top1.runs", None if r.top1 is None else r.top1.runs)))
+    items.append(("std over runs", _state(entry, "top1.std", None if r.top1 is None else r.top1.std)))
     conv = None if r.compression.flops is None else r.compression.flops.convention
     items.append(("FLOPs convention (MACs or 2×MACs)", _state(entry, "compression.flops.convention", conv)))
     return items
@@ -456,8 +462,14 @@ def _verdict_text(c: Claim, subject: str) -> str:
     assert cmp is not None
     d = cmp.delta.top1
     a, b = cmp.a.label, cmp.b.label
-    ahead = (f"{a} and {b} tie" if abs(d) < TIE else
-             f"{a} is {'ahead' if d > 0 else 'behind'} by {abs(d):.2f} top-1")
+    if d is None:
+        dd = cmp.delta.drop
+        ahead = (f"{a} vs {b}: no accuracy to compare" if dd is None else f"{a} and {b} tie on the top-1 change"
+                 if abs(dd) < TIE else
+                 f"{a} is {'ahead' if dd < 0 else 'behind'} by {abs(dd):.2f} on the top-1 change from each base")
+    else:
+        ahead = (f"{a} and {b} tie" if abs(d) < TIE else
+                 f"{a} is {'ahead' if d > 0 else 'behind'} by {abs(d):.2f} top-1")
     reading = cmp.setup.reading
     if reading is Reading.FAIR:
         return f"Fair (S3.2 or stronger): {ahead}; {_sig(cmp)}."
@@ -472,7 +484,8 @@ def _verdict_text(c: Claim, subject: str) -> str:
 
 def _baseline_para(c: Claim, base: Baseline, tolerance: float) -> Para:
     mis = "n/r" if base.mismatch is None else f"{base.mismatch * 100:.1f}%"
-    delta = c.own.result.top1.mean - base.top1
+    own_top1 = c.own.result.top1_value
+    delta = float("nan") if own_top1 is None else own_top1 - base.top1
     far = "" if base.mismatch is not None and base.mismatch <= tolerance else \
         " (a different operating point: read it as a trend, not a same-rate comparison)"
     own_base = c.own.result.base.identity
@@ -616,7 +629,7 @@ def _summary(ctx: Context, claims: Sequence[Claim]) -> tuple[Para, Table]:
     sxa = sum(1 for p in counted if p.sx[C.SX_A].ok)
     sxb = sum(1 for p in counted if p.sx[C.SX_B].ok)
     fair = [p for p in counted if p.setup.fair]
-    survive = sum(1 for p in fair if p.delta.top1 > TIE)
+    survive = sum(1 for p in fair if p.delta.top1 is not None and p.delta.top1 > TIE)
     absent = [c for c in claims if c.cmp is None]
     parts = [f"{n} at {lvl}" for lvl, n in counts.items() if n]
     if below:
@@ -682,27 +695,28 @@ def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], do
         highlight, background = [], []
         no_speedup = 0
         for e in members:
-            sp = e.result.speedup
-            if sp is None:
+            sp, acc = e.result.speedup, e.result.top1_value
+            if sp is None or acc is None:
                 no_speedup += 1
                 continue
             if e.key in own_keys:
-                highlight.append((sp, e.result.top1.mean, _short_label(e), "own"))
+                highlight.append((sp, acc, _short_label(e), "own"))
             elif e.key in comp_keys:
-                highlight.append((sp, e.result.top1.mean, _short_label(e), "competitor"))
+                highlight.append((sp, acc, _short_label(e), "competitor"))
             else:
-                background.append((sp, e.result.top1.mean))
+                background.append((sp, acc))
         lines = []
         for c in claims:
             p = c.cmp
             if p is None or (c.own.result.dataset, c.own.result.network) != (ds, nw):
                 continue
-            if p.a.speedup is None or p.b.speedup is None:
+            if p.a.speedup is None or p.b.speedup is None or p.a.top1 is None or p.b.top1 is None:
                 continue
             lines.append((p.a.speedup, p.a.top1, p.b.speedup, p.b.top1,
                           p.setup.label if p.setup in LEVELS else "below S1", c.cid))
-        rerun_pts = [(rr.result.speedup, rr.result.top1.mean, f"{rr.result.method} (rerun)") for rr in ctx.reruns
-                     if (rr.result.dataset, rr.result.network) == (ds, nw) and rr.result.speedup is not None]
+        rerun_pts = [(rr.result.speedup, rr.result.top1_value, f"{rr.result.method} (rerun)") for rr in ctx.reruns
+                     if (rr.result.dataset, rr.result.network) == (ds, nw) and rr.result.speedup is not None
+                     and rr.result.top1_value is not None]
         png = partial(plots.top1_vs_speedup, f"{ds} / {nw}: top-1 vs speedup", background, highlight, lines,
                       highlight_name=ctx.own_name, competitor_name=ctx.competitor_name, reruns=rerun_pts)
         caption = (f"Top-1 vs speedup on {ds}/{nw}: {ctx.own_name} (stars), {ctx.competitor_name} (squares) and "

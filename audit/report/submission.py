@@ -104,8 +104,9 @@ def load_submission(path: str | os.PathLike[str], registry: str | os.PathLike[st
     root = registry_dir(registry)
     loaded = load_model(path, Submission, noun="a submission", display=display, checks=[_submission_rules])
     model = loaded.require()
-    own = Loaded(display=display, path=path, data=loaded.data, lines=loaded.lines,
-                 model=PaperFile(paper=model.paper, methods=model.methods, results=model.results))
+    own = Loaded(display=display, path=path, data=loaded.data, lines=loaded.lines, texts=loaded.texts,
+                 model=PaperFile(paper=model.paper, networks=model.networks, methods=model.methods,
+                                 results=model.results))
     checks = []
     replaces = None
     for f in registry_files(root):
