@@ -36,7 +36,7 @@ from audit.io.loader import StrictModel
 __all__ = [
     "FLOPS_CONVENTIONS", "MAX_EPOCHS", "RESULT_ID", "Alternative", "BaseModelInfo", "Change", "Compression", "Epochs",
     "Derived", "FlopsCount", "MethodDecl", "Metric", "OneLine", "Paper", "PaperFile", "ParamsCount", "Percent", "Result",
-    "ScheduleField", "Source", "Stage", "json_schema", "schedule_value", "stage_schedule",
+    "ScheduleField", "Source", "Stage", "Verification", "json_schema", "schedule_value", "stage_schedule",
 ]
 
 
@@ -100,6 +100,23 @@ MAX_EPOCHS = 10_000
 Epochs = Annotated[int, Field(ge=0, le=MAX_EPOCHS, strict=True)]
 
 
+class Verification(StrictModel):
+    """A second reader's re-check of a paper file against its sources (the registry's data-honesty rule:
+    a file counts as verified only when someone who did not write it re-read every number)."""
+
+    status: Literal["verified", "differences"]
+    """``verified``: every number matches its source; ``differences``: the reader found differences
+    (listed in ``differences``), and the file counts as unverified until they are resolved."""
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    """When the file was re-read (``YYYY-MM-DD``, quoted in YAML)."""
+    by: OneLine = Field(min_length=1)
+    """Who re-read it (a name or a role such as ``second reader``), never the file's author."""
+    against: OneLine = Field(min_length=1)
+    """What was re-read: the documents and where (``seed PDF Tab. 4-7; lmbxmu/HRank README``)."""
+    differences: list[OneLine] = []
+    """Each difference found (field, file value, source value)."""
+
+
 class Paper(StrictModel):
     """Bibliographic identity of the paper a file describes."""
 
@@ -119,6 +136,14 @@ class Paper(StrictModel):
     """Official code repository; ``null`` = none known."""
     notes: str | None = None
     """Free-text caveats about the paper as a source."""
+    verification: Verification | None = None
+    """The second reader's re-check of this file; ``null`` = not re-checked yet (unverified files are
+    listed as such and kept out of the calibrated leaderboards)."""
+
+    @property
+    def verified(self) -> bool:
+        """True when a second reader found every number of the file in its source."""
+        return self.verification is not None and self.verification.status == "verified"
 
 
 class MethodDecl(StrictModel):
