@@ -230,10 +230,67 @@ def test_scratch_result_against_pruning():
     s = R(pipeline="scratch-b", top1={"mean": 74.0}, compression={"speedup": 2.31},
           scratch={"epochs": 180, "lr_schedule": "0:1e-1,60:1e-2,120:1e-3"})
     c = cmp(full(), s)
-    assert c.level == "S1" and c.criteria[C.BASE].outcome == "differs"
-    assert c.criteria[C.BASE].b == "random initialization"
+    # pruning vs scratch has its own chain (the seed's Sec. 4): no base model to compare
+    assert C.BASE not in c.criteria and c.criteria[C.ARCH].outcome == "same"
+    assert c.criteria[C.OVERALL].outcome == "unknown"  # the pretraining schedule is not reported
     assert c.sx["SX-A"].outcome == "same"  # 90 + 0 + 90 = 180 scratch epochs
     assert c.sx["SX-B"].outcome == "differs"
+    assert c.level == "SX-A" and c.level.reading == "not conclusive"
+    assert c.failed_text() == ["S4.2: overall LR schedule unknown (A did not report it)"]
+
+
+SCRATCH = "0:1e-1,30:1e-2,60:1e-3,90:1e-4,105:1e-5"
+
+
+def _scratch(**kw) -> Result:
+    d = dict(pipeline="scratch", top1={"mean": 83.31, "std": 0.13, "runs": 3}, dataset="imagenet-100",
+             network="resnet34", compression={"pruning_ratio": 0.3, "speedup": 1.41},
+             scratch={"epochs": 120, "lr_schedule": SCRATCH})
+    d.update(kw)
+    return R(**d)
+
+
+def _pruned(pt: int, ft: str, top1: float = 84.0, **kw) -> Result:
+    d = dict(top1={"mean": top1, "std": 0.22, "runs": 3}, dataset="imagenet-100", network="resnet34",
+             base={"identity": "own training"}, compression={"pruning_ratio": 0.3, "speedup": 1.41},
+             pretrain={"epochs": pt, "lr_schedule": "0:1e-1"}, prune={"epochs": 0},
+             finetune={"epochs": 120 - pt if "epochs" not in kw else kw.pop("epochs"), "lr_schedule": ft})
+    d.update(kw)
+    return R(**d)
+
+
+def test_pruning_vs_scratch_chain_follows_the_seed_legend():
+    s = _scratch()
+    # S4.2: pretraining to epoch 30 plus finetuning is the scratch run's schedule, epoch by epoch
+    c = cmp(_pruned(30, "0:1e-2,30:1e-3,60:1e-4,75:1e-5"), s)
+    assert c.level == "S4.2" and c.rank == 7 and c.criteria[C.OVERALL].outcome == "same"
+    assert c.significance.tested and c.significance.p_value == pytest.approx(0.0152, abs=5e-4)
+    # SX-A: same 120 epochs, the finetuning restarts at a larger LR
+    assert cmp(_pruned(30, "0:1e-1,30:1e-2,60:1e-3,75:1e-4,83:1e-5"), s).level == "SX-A"
+    # SX-B: pruned at 30/k (k = 1.41 -> 21) and 90 finetuning epochs: the same cost, not the same epochs
+    sxb = cmp(_pruned(21, "0:1e-1,30:1e-2,60:1e-3,75:1e-4,83:1e-5", epochs=90), s)
+    assert sxb.level == "SX-B" and sxb.sx["SX-A"].outcome == "differs"
+    # another architecture: not at this rate
+    other = cmp(_pruned(30, "0:1e-2,30:1e-3,60:1e-4,75:1e-5", compression={"pruning_ratio": 0.5, "speedup": 1.93}),
+                s)
+    assert other.rank == 1 and "pruned architectures differ" in other.label
+
+
+def test_tolerance_never_turns_s42_into_sxb():
+    # an S4.2 row whose speedup is 4 % off the scratch row's (within the 5 % tolerance) stays S4.2
+    c = cmp(_pruned(30, "0:1e-2,30:1e-3,60:1e-4,75:1e-5", compression={"speedup": 1.41 * 1.04}),
+            _scratch(compression={"speedup": 1.41}))
+    assert c.level == "S4.2"
+
+
+def test_classify_all_agrees_on_scratch_pairs():
+    rs = [_scratch(), _pruned(30, "0:1e-2,30:1e-3,60:1e-4,75:1e-5"),
+          _pruned(30, "0:1e-1,30:1e-2,60:1e-3,75:1e-4,83:1e-5"),
+          _pruned(21, "0:1e-1,30:1e-2,60:1e-3,75:1e-4,83:1e-5", epochs=90)]
+    feats = [F(r, f"x{i}") for i, r in enumerate(rs)]
+    table = C.classify_all(feats)
+    got = {(int(i), int(j)): str(table.level(k)) for k, (i, j) in enumerate(zip(table.i, table.j)) if 0 in (i, j)}
+    assert got == {(0, 1): "S4.2", (0, 2): "SX-A", (0, 3): "SX-B"}
 
 
 def test_delta_drop_when_bases_differ():

@@ -107,8 +107,10 @@ def audit(
             w.writerow([p.dataset, p.network, p.a, p.b, p.setup, "yes" if p.inferred else "no", p.pairs])
         return
     from audit.cli.render import render_audit
+    from audit.cli.render_value import render_value_of_pruning
 
     render_audit(rep)
+    render_value_of_pruning(rep)
 
 
 def _rerun_plan(*, a: str, b: str, dataset: str | None, network: str | None, tolerance: float, registry: Path | None,

@@ -39,6 +39,8 @@ from audit.core.views import (
     Role,
     Rule1Pair,
     Side,
+    ValueGroup,
+    ValueRow,
 )
 from audit.errors import AuditError, UnknownName
 
@@ -48,6 +50,49 @@ __all__ = [
 ]
 
 CALIBRATED_MIN_RANK = Level.S3_2.rank
+
+
+_SX_ORDER = {Level.SX_A: 2, Level.SX_B: 1}
+"""Among pruning-vs-scratch pairs below S4.2, SX-A (same total epochs) before SX-B (same total cost)."""
+
+
+def value_of_pruning(entries: Sequence[Any], feats: Sequence[C.Feat], tolerance: float) -> list[ValueGroup]:
+    """Every pruning result against each scratch-training result of the same pruned architecture (same
+    ratios on the same network, or speedups within ``tolerance``), classified on the scratch chain
+    (S4.2 / SX-A / SX-B / S1: :func:`audit.core.classify.classify`) with Welch's t-test where runs and
+    stds are reported (a run count given as a lower bound is used at that bound: the conservative
+    reading).  The seed's Mystery 2 (Sec. 4, Tab. 4).  Sorted by dataset, network, speedup, setup."""
+    groups: dict[tuple[str, str], list[ValueRow]] = {}
+    by_group: dict[tuple[str, str], list[int]] = {}
+    for idx, f in enumerate(feats):
+        by_group.setdefault((f.dataset, f.network), []).append(idx)
+    for (ds, nw), idxs in by_group.items():
+        scratch = [i for i in idxs if C.is_scratch(feats[i]) and feats[i].top1 is not None]
+        pruning = [i for i in idxs if not C.is_scratch(feats[i]) and feats[i].top1 is not None]
+        rows: list[ValueRow] = []
+        for p in pruning:
+            for sc in scratch:
+                cmp = C.classify(feats[p], feats[sc], tolerance)
+                if cmp.rank <= 1:
+                    continue  # another architecture
+                fp, fs = feats[p], feats[sc]
+                assert fp.top1 is not None and fs.top1 is not None
+                ratio = C._ratio_text(fp) if fp.ratio_key is not None else _sp_text(fp.speedup)
+                rows.append(ValueRow(ratio=ratio, speedup=fp.speedup, pruning=fp.key,
+                                     pruning_label=fp.label + (f" [{fp.variant}]" if fp.variant else ""),
+                                     scratch=fs.key, scratch_label=fs.label + (f" [{fs.variant}]" if fs.variant
+                                                                               and fs.variant != fs.label else ""),
+                                     setup=cmp.level, pruning_top1=fp.top1, scratch_top1=fs.top1,
+                                     delta_top1=round(fp.top1 - fs.top1, 6), significance=cmp.significance))
+        if rows:
+            order = {Level.S4_2: 0, Level.SX_A: 1, Level.SX_B: 2}
+            rows.sort(key=lambda r: (r.speedup or 0.0, order.get(r.setup, 3), -r.delta_top1, r.pruning))
+            groups[(ds, nw)] = rows
+    return [ValueGroup(dataset=ds, network=nw, rows=rows) for (ds, nw), rows in sorted(groups.items())]
+
+
+def _sp_text(v: float | None) -> str:
+    return "speedup n/r" if v is None else f"{v:.2f}×"
 
 
 def check_tolerance(tolerance: float) -> float:
@@ -406,13 +451,14 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
     feats = [C.features_of_entry(e) for e in entries]
     table = C.classify_all(feats, tolerance, accept_base_accuracy)
     methods = sorted({f.method for f in feats}, key=str.casefold)
-    best: dict[tuple[str, str, str, str], tuple[int, bool, int]] = {}
+    best: dict[tuple[str, str, str, str], tuple[int, int, bool, int]] = {}
+    best_level: dict[tuple[str, str, str, str], Level] = {}
     counts: dict[tuple[str, str, str, str], int] = {}
     wins: dict[str, list[int]] = {m: [0, 0, 0] for m in methods}  # wins, losses, ties (S3.2+)
     deltas: dict[str, list[float]] = {m: [] for m in methods}
     opponents: dict[str, set[str]] = {m: set() for m in methods}
-    for i, j, rank, inf, dom in zip(table.i.tolist(), table.j.tolist(), table.rank.tolist(),
-                                    table.inferred.tolist(), table.dominance.tolist()):
+    for k, (i, j, rank, inf, dom) in enumerate(zip(table.i.tolist(), table.j.tolist(), table.rank.tolist(),
+                                                   table.inferred.tolist(), table.dominance.tolist())):
         fi, fj = feats[i], feats[j]
         if fi.method == fj.method:
             continue
@@ -422,9 +468,11 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
         if rank == 1 and (fi.speedup is None or fj.speedup is None):
             rank = 0  # S1 not established: a speedup is not reported (ranked below "not at this rate")
         cur = best.get(key)
-        cand = (rank, not inf, -dom)
+        lvl = table.levels.get(k)
+        cand = (rank, 0 if lvl is None else _SX_ORDER.get(lvl, 0), not inf, -dom)
         if cur is None or cand > cur:
             best[key] = cand
+            best_level[key] = lvl if lvl is not None else (Level.RATE_UNKNOWN if rank == 0 else Level.of_rank(rank))
         d_or_none = C.accuracy_delta(fi, fj)
         if rank >= CALIBRATED_MIN_RANK and dom == 0 and d_or_none is not None:
             d = d_or_none
@@ -451,8 +499,8 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
             rule1_pairs.append(Rule1Pair(stops_higher=found.higher, final_lr=found.higher_lr, partner=found.lower,
                                          partner_final_lr=found.lower_lr, setup=Level.of_rank(rank)))
     pairs = []
-    for (ds, nw, m1, m2), (rank, stated, _) in sorted(best.items()):
-        level = Level.RATE_UNKNOWN if rank == 0 else Level.of_rank(rank)
+    for (ds, nw, m1, m2), (rank, _sx, stated, _) in sorted(best.items()):
+        level = best_level[(ds, nw, m1, m2)]
         inferred = not stated and rank >= 2
         pairs.append(MethodPair(dataset=ds, network=nw, a=m1, b=m2, setup=level, inferred=inferred,
                                 label=level.label + ("*" if inferred else ""), pairs=counts[(ds, nw, m1, m2)]))
@@ -474,7 +522,8 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
     by_top1 = sorted((f for f in feats if f.top1 is not None), key=lambda f: (-(f.top1 or 0.0), f.key))
     naive = [NaiveRow(method=f.method, key=f.key, top1=f.top1 or 0.0, speedup=f.speedup, dataset=f.dataset,
                       network=f.network, rank=pos) for pos, f in enumerate(by_top1, 1)]
-    return AuditReport(filters=Filters(dataset=dataset, network=network), tolerance=tolerance,
+    value = value_of_pruning(entries, feats, tolerance)
+    return AuditReport(filters=Filters(dataset=dataset, network=network), tolerance=tolerance, value_of_pruning=value,
                        accept_base_accuracy=accept_base_accuracy, methods=methods, groups=groups, pairs=pairs,
                        calibrated_leaderboard=calibrated, unranked=unranked, naive_leaderboard=naive,
                        rule1=rule1_pairs, results=len(feats), classified_pairs=len(table))

@@ -115,8 +115,8 @@ class Level(_Text):
         """How far a comparison at this level can be trusted (see :class:`Reading`)."""
         if self.fair:
             return Reading.FAIR
-        if self.rank >= _CHAIN_RANK[Level.S2]:
-            return Reading.NOT_CONCLUSIVE
+        if self.rank >= _CHAIN_RANK[Level.S2] or self in (Level.SX_A, Level.SX_B):
+            return Reading.NOT_CONCLUSIVE  # SX: the budget matches, the LR schedule does not (seed Sec. 4)
         return Reading.WEAK if self is Level.S1 else Reading.NONE
 
     @property

@@ -33,6 +33,8 @@ __all__ = [
     "MethodPair",
     "Missing",
     "NaiveRow",
+    "ValueGroup",
+    "ValueRow",
     "OperatingPoint",
     "Pair",
     "Recommendation",
@@ -312,6 +314,35 @@ class Rule1Pair(_Model):
     setup: Level
 
 
+class ValueRow(_Model):
+    """One pruning result against scratch training of its pruned architecture (the seed's Mystery 2)."""
+
+    ratio: str = Field(description="the pruned architecture: 'ratio 0.5' or the layer-wise list")
+    speedup: float | None
+    pruning: str = Field(description="registry key of the pruning result")
+    pruning_label: str = Field(description="method and variant of the pruning result")
+    scratch: str = Field(description="registry key of the scratch-training result")
+    scratch_label: str
+    setup: Level = Field(description="S4.2 (one overall LR schedule), SX-A (same total epochs), SX-B (same "
+                                     "total cost) or S1 (same architecture only)")
+    pruning_top1: float
+    scratch_top1: float
+    delta_top1: float = Field(description="pruning top-1 - scratch top-1, percentage points")
+    significance: Significance
+
+    @field_serializer("speedup")
+    def _speedup(self, v: float | None) -> float | None:
+        return _round(v, 4)
+
+
+class ValueGroup(_Model):
+    """The value of pruning on one dataset/network: every pruning result with a scratch counterpart."""
+
+    dataset: str
+    network: str
+    rows: list[ValueRow]
+
+
 class AuditReport(_Model):
     """Output of ``prune-audit audit``: the strongest setup per method pair, the calibrated leaderboard (S3.2+
     pairs only), the naive one (raw top-1) and the Rule 1 flags."""
@@ -326,6 +357,8 @@ class AuditReport(_Model):
     unranked: list[str] = Field(description="methods without a comparison at S3.2 or stronger")
     naive_leaderboard: list[NaiveRow]
     rule1: list[Rule1Pair]
+    value_of_pruning: list[ValueGroup] = Field(default_factory=list, description="pruning vs scratch training "
+                                                                                   "per ratio, under each setup")
     results: int
     classified_pairs: int
 
