@@ -65,7 +65,7 @@ def test_s1_speedup_within_tolerance_and_mismatch_reported():
     assert "mismatch 3.7% (tolerance 5%)" in c.criteria[C.RATE].note
     assert c.criteria[C.BASE].outcome == "differs"
     assert c.failed["S2"] == [C.BASE]
-    assert c.failed_text()[0] == f"S2: base model differs ({TV} vs own training)"
+    assert c.failed_text()[0] == f"S2: base model differs ({TV} (top-1 76.13) vs own training)"
 
 
 def test_speedup_beyond_tolerance_without_dominance_is_not_comparable_at_this_rate():
@@ -119,6 +119,26 @@ def test_s2_base_identity_same_differs_unknown():
 def test_base_identity_unknown_on_side_a():
     c = cmp(full(base={}), full())
     assert c.criteria[C.BASE].outcome == "unknown" and c.criteria[C.BASE].note == "A did not report it"
+
+
+def test_base_evidence_is_identity_and_printed_accuracy():
+    # C11: one checkpoint identity printed with two base accuracies
+    a = full(base={"identity": TV, "top1": 76.18})
+    b = full(base={"identity": TV, "top1": 76.13})
+    c = cmp(a, b)
+    assert c.criteria[C.BASE].outcome == "differs" and c.level == "S1"
+    assert c.criteria[C.BASE].describe().startswith(
+        f"base model differs ({TV} (top-1 76.18) vs {TV} (top-1 76.13)); same identity, base top-1 differs by 0.05")
+    assert c.delta_drop == pytest.approx((76.18 - 75.0) - (76.13 - 75.0))
+    trusted = cmp(a, b, trust_identity=True)
+    assert trusted.criteria[C.BASE].outcome == "same" and trusted.level == "S4.2"
+    assert "accepted as the same base" in trusted.criteria[C.BASE].note
+    # rounding reconciles 76.1 and 76.13: the same base
+    assert cmp(full(base={"identity": TV, "top1": 76.1}), b).criteria[C.BASE].outcome == "same"
+    # C01/C13: no identity, different printed base accuracies: the bases differ (not "unknown")
+    c = cmp(full(base={"top1": 93.53}), full(base={"top1": 93.59}))
+    assert c.criteria[C.BASE].outcome == "differs"
+    assert c.criteria[C.BASE].describe() == "base model differs (top-1 93.53 vs top-1 93.59)"
 
 
 def test_own_training_is_not_the_same_base_across_papers():
@@ -329,7 +349,7 @@ def test_blockers_name_the_own_criterion_or_what_a_level_needs():
 
     c = cmp(full(), full(base={"identity": "own training", "top1": 76.13}))  # only the base differs
     assert c.level == "S1"
-    assert c.failed_text()[:2] == ["S2: base model differs (torchvision/resnet50/IMAGENET1K_V1 vs own training)",
+    assert c.failed_text()[:2] == ["S2: base model differs (torchvision/resnet50/IMAGENET1K_V1 (top-1 76.13) vs own training (top-1 76.13))",
                                    "S3.1: needs base model"]
     assert [(b.level, b.needs) for b in c.blockers()][:2] == [("S2", None), ("S3.1", "base model")]
 
@@ -409,7 +429,7 @@ def test_classify_all_empty_and_singletons():
 
 def test_delta_drop_only_when_bases_are_not_the_same():
     a = full(top1={"mean": 75.0}, base={"identity": TV, "top1": 76.13})
-    b = full(top1={"mean": 74.0}, base={"identity": TV, "top1": 76.15})
+    b = full(top1={"mean": 74.0}, base={"identity": TV, "top1": 76.13})
     assert cmp(a, b).delta_drop is None
     c = cmp(a, full(top1={"mean": 74.0}, base={"top1": 76.15}))  # identity unknown
     assert c.delta_drop == pytest.approx((76.13 - 75.0) - (76.15 - 74.0))

@@ -259,7 +259,7 @@ def test_convention_from_the_dense_count(findings):
 
 
 def test_printed_precision_sets_the_tolerance():
-    from audit.registry.check import half_unit
+    from audit.core.fmt import half_unit
 
     assert half_unit("93.53", 93.53) == pytest.approx(0.005)
     assert half_unit("2", 2.0) == 0.5

@@ -50,6 +50,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from audit.core.fmt import half_unit
 from audit.core.rules import Rule1, rule1
 from audit.core.schedule import Schedule
 from audit.core.setups import CHAIN, Level, Outcome, pareto_dominance
@@ -108,6 +109,8 @@ class Feat:
     """Comparison key of the base identity (case-folded; "own training" is specific to the paper)."""
     base_inf: str | None = None
     base_top1: float | None = None
+    base_hu: float = 0.0
+    """Half a unit in the last printed place of ``base_top1`` (its rounding interval)."""
     ft_epochs: int | None = None
     ft_epochs_inf: str | None = None
     ft_sched: Schedule | None = None
@@ -214,6 +217,8 @@ def features(result: Any, *, key: str = "", method: str | None = None, paper: st
         f.base_key = _base_key(r.base.identity, paper)
         f.base_inf = why("base.identity")
         f.base_top1 = r.base.top1
+        if r.base.top1 is not None:
+            f.base_hu = half_unit(None, r.base.top1)  # refined from the printed text by features_of_entry
         ft, pr, pt = r.finetune, r.prune, r.pretrain
         if ft is not None:
             f.ft_epochs, f.ft_sched = ft.total_epochs, ft.lr_schedule  # over all repeats; None if symbolic
@@ -245,6 +250,8 @@ def features_of_entry(entry: Any) -> Feat:
     f = features(r, key=entry.key, method=entry.method, paper=entry.paper.id, label=label,
                  source="; ".join(sources[:2]))
     f.sources = sources
+    if f.base_top1 is not None:
+        f.base_hu = half_unit(getattr(entry, "printed", {}).get("base.top1"), f.base_top1)
     return f
 
 
@@ -312,6 +319,8 @@ class Options:
 
     tolerance: float
     accept_base_accuracy: bool = False
+    trust_identity: bool = False
+    """Accept one base identity as the same base even when the printed base accuracies differ."""
 
 
 @dataclass(frozen=True)
@@ -379,19 +388,36 @@ _SAME_ACCURACY = "identity unknown, same base accuracy"
 
 
 def _base_value(f: Feat, opts: Options) -> Any:
-    if not opts.accept_base_accuracy:
-        return f.base_key
-    return None if f.base_key is None and f.base_top1 is None else (f.base_key, f.base_top1)
+    return None if f.base_key is None and f.base_top1 is None else (f.base_key, f.base_top1, f.base_hu)
+
+
+def _acc_differs(ta: float | None, ha: float, tb: float | None, hb: float) -> bool:
+    """Two printed base accuracies that no rounding reconciles (76.1 and 76.13 agree; 93.53 and 93.59 do not)."""
+    return ta is not None and tb is not None and abs(ta - tb) > ha + hb + 1e-9
 
 
 def _base_cmp(x: Any, y: Any, opts: Options) -> int:
-    """Identities decide; with ``accept_base_accuracy`` an equal base accuracy stands in for a missing identity."""
-    if not opts.accept_base_accuracy:
-        return SAME if x == y else DIFFERS
-    (ka, ta), (kb, tb) = x, y
+    """The evidence is the identity **and** the printed base accuracy (issue-level rule of the classifier):
+
+    * different identities differ; the same identity is the same base unless the two printed base
+      accuracies differ beyond their printed precision (then it differs, with the note "same identity,
+      base top-1 differs"; ``trust_identity`` accepts it as the same base instead) — the default is the
+      strict reading, because a 0.05 gap between two evaluations of "one" checkpoint is as large as many
+      claimed improvements;
+    * without both identities, printed base accuracies that differ mean the bases differ; with
+      ``accept_base_accuracy`` equal ones stand in for the missing identity; otherwise unknown.
+    """
+    (ka, ta, ha), (kb, tb, hb) = x, y
+    differs = _acc_differs(ta, ha, tb, hb)
     if ka is not None and kb is not None:
-        return SAME if ka == kb else DIFFERS
-    return SAME if ta is not None and ta == tb else UNKNOWN
+        if ka != kb:
+            return DIFFERS
+        return DIFFERS if differs and not opts.trust_identity else SAME
+    if differs:
+        return DIFFERS
+    if opts.accept_base_accuracy and ta is not None and tb is not None:
+        return SAME
+    return UNKNOWN
 
 
 def _base_inferred(f: Feat, opts: Options) -> str | None:
@@ -399,14 +425,24 @@ def _base_inferred(f: Feat, opts: Options) -> str | None:
 
 
 def _base_shown(f: Feat, opts: Options, met: bool) -> str | None:
-    if f.base_id is None and met and f.base_top1 is not None:
-        return f"top-1 {f.base_top1:g}"  # met through the base accuracy (accept_base_accuracy)
-    return f.base_id
+    if f.base_top1 is None:
+        return f.base_id
+    acc = f"top-1 {f.base_top1:g}"  # the printed base accuracy is evidence too
+    return acc if f.base_id is None else f"{f.base_id} ({acc})"
 
 
 def _base_note(fa: Feat, fb: Feat, o: int, opts: Options) -> str:
-    if o == UNKNOWN and fa.base_top1 is not None and fa.base_top1 == fb.base_top1:
-        return f"same accuracy ({fa.base_top1:g}), identity unknown"
+    differs = _acc_differs(fa.base_top1, fa.base_hu, fb.base_top1, fb.base_hu)
+    if fa.base_key is not None and fa.base_key == fb.base_key and differs:
+        word = "accepted as the same base (trust_identity)" if opts.trust_identity else "not the same base unless accepted"
+        return (f"same identity, base top-1 differs by {abs(fa.base_top1 - fb.base_top1):.2f}; "  # type: ignore[operator]
+                f"{word}")
+    if o == UNKNOWN:
+        sides = [f.label or s for s, f in (("A", fa), ("B", fb)) if f.base_key is None and f.base_top1 is not None]
+        why = f"{' and '.join(sides)} did not report it" if sides else ""
+        same = (f"same accuracy ({fa.base_top1:g}), identity unknown"
+                if fa.base_top1 is not None and fb.base_top1 is not None else "")
+        return "; ".join(x for x in (why, same) if x)
     return ""
 
 
@@ -627,7 +663,7 @@ def _crit(name: str, outcome: int, va: Any, vb: Any, ia: str | None, ib: str | N
 
 
 def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: bool = False,
-             alpha: float = 0.05) -> Comparison:
+             alpha: float = 0.05, trust_identity: bool = False) -> Comparison:
     """Classify one pair and explain it (see the module docstring)."""
     if not tolerance > 0:
         raise ValueError(f"tolerance must be positive (got {tolerance})")
@@ -650,7 +686,7 @@ def classify(fa: Feat, fb: Feat, tolerance: float = 0.05, accept_base_accuracy: 
                           delta, delta_drop, Significance(tested=False, reason="different dataset or network",
                                                           short_reason="different dataset or network"))
 
-    opts = Options(tolerance, accept_base_accuracy)
+    opts = Options(tolerance, accept_base_accuracy, trust_identity)
     if is_scratch(fa) != is_scratch(fb):
         return _classify_scratch(fa, fb, opts, delta, alpha)
     crits = {spec.name: spec.explain(fa, fb, opts) for spec in SPECS}
@@ -922,7 +958,8 @@ def _group_pairs(np: Any, feats: Sequence[Feat], opts: Options) -> tuple:
     return iu, ju, rank, inferred, sxa, sxb, dom
 
 
-def classify_all(feats: Sequence[Feat], tolerance: float = 0.05, accept_base_accuracy: bool = False) -> PairTable:
+def classify_all(feats: Sequence[Feat], tolerance: float = 0.05, accept_base_accuracy: bool = False,
+                 trust_identity: bool = False) -> PairTable:
     """Classify every pair within each (dataset, network) group (vectorized; numpy imported here).
 
     Indices refer to ``feats``; pairs across groups are *not comparable* and are not listed.
@@ -940,7 +977,8 @@ def classify_all(feats: Sequence[Feat], tolerance: float = 0.05, accept_base_acc
         if len(members) < 2:
             continue
         sub = [feats[m] for m in members]
-        iu, ju, rank, inf, sxa, sxb, dom = _group_pairs(np, sub, Options(tolerance, accept_base_accuracy))
+        iu, ju, rank, inf, sxa, sxb, dom = _group_pairs(np, sub, Options(tolerance, accept_base_accuracy,
+                                                                           trust_identity))
         m = np.asarray(members, dtype=np.int64)
         parts.append((m[iu], m[ju], rank, inf, sxa, sxb, dom))
     if not parts:

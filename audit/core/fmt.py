@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DERIVED", "DERIVED_LEGEND", "NR", "accuracy", "change", "metric", "num", "speedup", "stage", "top1"]
+__all__ = ["DERIVED", "DERIVED_LEGEND", "NR", "accuracy", "change", "half_unit", "metric", "num", "speedup", "stage", "top1"]
 
 NR = "n/r"
 """How a value that the source does not report is shown."""
@@ -56,6 +56,21 @@ def top1(result: Any) -> str:
     if value is not None:
         return f"{value:.2f}{DERIVED}"
     return change(result.top1_change) if result.top1_change is not None else NR
+
+
+def half_unit(text: str | None, value: float) -> float:
+    """Half a unit in the last printed place of a number: ``"93.53"`` -> 0.005, ``"2"`` -> 0.5,
+    ``"1.5e-3"`` -> 0.00005.  Without the text (a value built in code), from ``repr(value)``, where a
+    whole float (``2.0``) counts as printed without decimals."""
+    t = (text if text is not None else repr(float(value))).strip().lstrip("+-")
+    exp = 0
+    if "e" in t.lower():
+        t, e = t.lower().split("e", 1)
+        exp = int(e)
+    decimals = len(t.split(".", 1)[1]) if "." in t else 0
+    if text is None and t.endswith(".0"):
+        decimals = 0
+    return 0.5 * 10.0 ** (exp - decimals)
 
 
 def num(value: float | None, digits: int = 2, suffix: str = "") -> str:

@@ -44,11 +44,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from audit.core import catalog
+from audit.core.fmt import half_unit
 from audit.registry.schema import Result
 
 __all__ = [
     "CHECKS", "RATIO_FIT_TOL", "RATIO_GRID", "RATIO_REL_TOL", "TEST_SET_SIZE", "CheckReport", "Finding", "SpeedupAt",
-    "check_entries", "check_entry", "half_unit", "mac_table_speedup", "markdown",
+    "check_entries", "check_entry", "mac_table_speedup", "markdown",
 ]
 
 Severity = Literal["error", "warning", "info"]
@@ -109,20 +110,6 @@ class CheckReport(BaseModel):
 
 
 # ---------------------------------------------------------------------- printed precision
-def half_unit(text: str | None, value: float) -> float:
-    """Half a unit in the last printed place of a number: ``"93.53"`` -> 0.005, ``"2"`` -> 0.5,
-    ``"1.5e-3"`` -> 0.00005.  Without the text (a value built in code), from ``repr(value)``."""
-    t = (text if text is not None else repr(float(value))).strip().lstrip("+-")
-    exp = 0
-    if "e" in t.lower():
-        t, e = t.lower().split("e", 1)
-        exp = int(e)
-    decimals = len(t.split(".", 1)[1]) if "." in t else 0
-    if text is None and t.endswith(".0"):
-        decimals = 0
-    return 0.5 * 10.0 ** (exp - decimals)
-
-
 class _Val:
     """A printed number as the interval its rounding allows."""
 
