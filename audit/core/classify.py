@@ -391,6 +391,12 @@ def _base_value(f: Feat, opts: Options) -> Any:
     return None if f.base_key is None and f.base_top1 is None else (f.base_key, f.base_top1, f.base_hu)
 
 
+def _structured(key: str) -> bool:
+    """A base identity that names one checkpoint unambiguously: an id such as
+    ``torchvision/resnet50/imagenet1k_v1`` (no spaces, a slash) or a paper's own training."""
+    return key.startswith("own") or ("/" in key and " " not in key.split("@", 1)[0])
+
+
 def _acc_differs(ta: float | None, ha: float, tb: float | None, hb: float) -> bool:
     """Two printed base accuracies that no rounding reconciles (76.1 and 76.13 agree; 93.53 and 93.59 do not)."""
     return ta is not None and tb is not None and abs(ta - tb) > ha + hb + 1e-9
@@ -411,7 +417,9 @@ def _base_cmp(x: Any, y: Any, opts: Options) -> int:
     differs = _acc_differs(ta, ha, tb, hb)
     if ka is not None and kb is not None:
         if ka != kb:
-            return DIFFERS
+            # two checkpoint ids, or an own training, are different bases; two descriptions in prose
+            # ("the authors' released checkpoint", "the repo's --pretrained model") may name one
+            return DIFFERS if differs or (_structured(ka) and _structured(kb)) else UNKNOWN
         return DIFFERS if differs and not opts.trust_identity else SAME
     if differs:
         return DIFFERS
@@ -437,6 +445,8 @@ def _base_note(fa: Feat, fb: Feat, o: int, opts: Options) -> str:
         word = "accepted as the same base (trust_identity)" if opts.trust_identity else "not the same base unless accepted"
         return (f"same identity, base top-1 differs by {abs(fa.base_top1 - fb.base_top1):.2f}; "  # type: ignore[operator]
                 f"{word}")
+    if o == UNKNOWN and fa.base_key is not None and fb.base_key is not None:
+        return "identities given in prose: they may or may not name one checkpoint"
     if o == UNKNOWN:
         sides = [f.label or s for s, f in (("A", fa), ("B", fb)) if f.base_key is None and f.base_top1 is not None]
         why = f"{' and '.join(sides)} did not report it" if sides else ""

@@ -237,8 +237,9 @@ class Recipe(NamedTuple):
 
 def own_recipe(reg: Any, method: str, dataset: str, network: str, *, complete_only: bool = False,
                by_key: bool = False) -> Recipe | None:
-    """The method's own-paper finetuning recipe (``None``: none with epochs and a schedule), preferring a result on
-    this dataset/network, then one of the method's own paper.
+    """The method's published finetuning recipe **on this dataset and network** (``None``: none there with
+    epochs and a schedule), preferring a result of the method's own paper.  A recipe of another
+    benchmark is never borrowed: an ImageNet/ResNet-34 recipe says nothing about CIFAR-10/ResNet-56.
 
     ``complete_only`` skips schedules with unreported parts (a recipe someone must run); ``by_key`` breaks ties
     in the order of result keys instead of registry order.
@@ -248,12 +249,13 @@ def own_recipe(reg: Any, method: str, dataset: str, network: str, *, complete_on
     entries = sorted(reg.entries, key=lambda e: e.key) if by_key else reg.entries
     for e in entries:
         r = e.result
-        if e.method != method or r.reimplementation_of is not None or r.finetune is None:
+        if (e.method != method or r.reimplementation_of is not None or r.finetune is None
+                or (r.dataset, r.network) != (dataset, network)):
             continue
         ft = r.finetune
         if ft.epochs is None or ft.lr_schedule is None or (complete_only and not ft.lr_schedule.is_complete):
             continue
-        score = (2 if (r.dataset, r.network) == (dataset, network) else 0) + (1 if e.paper.id == paper else 0)
+        score = 1 if e.paper.id == paper else 0
         if best is None or score > best[0]:
             best = (score, e)
     if best is None:

@@ -249,7 +249,11 @@ def _sig(cmp: Pair) -> str:
 
 
 def _recipe_of(reg: Any, entry: Any) -> tuple[str, str]:
-    """(recipe text, where it comes from) for a result's finetuning."""
+    """(recipe text, where it comes from) for a result's finetuning: the result's own complete recipe,
+    else the method's published recipe on the same dataset and network, else the seed's Appendix A
+    derivation from the result's epochs and initial LR (labelled derived), else what is known with a
+    request to the authors. A recipe of another benchmark is never used (case: a CIFAR-10 claim must not
+    be cross-validated with an ImageNet recipe)."""
     r = entry.result
     st = r.finetune if r.pipeline == "pruning" else r.scratch
     if st is not None and st.epochs is not None and st.lr_schedule is not None and st.lr_schedule.is_complete:
@@ -258,9 +262,22 @@ def _recipe_of(reg: Any, entry: Any) -> tuple[str, str]:
     if own is not None:
         return (_recipe(own.epochs, own.schedule),
                 f"{own.key} (the method's own recipe; {entry.key} does not report all of it)")
+    where = f"{r.dataset}/{r.network}"
+    if st is not None and st.epochs and st.lr_schedule is not None and st.lr_schedule.kind == "initial-only":
+        from audit.core.rules import derive
+
+        try:
+            derived = derive(st.epochs, st.lr_schedule.initial_lr)
+        except Exception:  # defensive: an LR the rules cannot step down from; ask instead
+            derived = None
+        if derived is not None:
+            return (_recipe(st.epochs, derived),
+                    f"the seed's Appendix A rules applied to {entry.key}'s {st.epochs} epochs and initial LR "
+                    f"(no complete published recipe for {entry.method} on {where}; ask the authors to confirm)")
     if st is not None:
         return _recipe(st.epochs, st.lr_schedule), f"{entry.key} (incomplete: ask the authors for the rest)"
-    return "not reported", f"{entry.key} (ask the authors for the finetuning recipe)"
+    return "not reported", (f"{entry.key}; no published recipe for {entry.method} on {where}: ask the authors "
+                            "for the finetuning recipe")
 
 
 # ---------------------------------------------------------------------- calibrated baseline
@@ -358,8 +375,11 @@ def _check_items(entry: Any) -> list[tuple[str, str]]:
         items.append(("base-model top-1", _state(entry, "base.top1", r.base.top1)))
     items.append(("number of runs", _state(entry, "top1.runs", None if r.top1 is None else r.top1.runs)))
     items.append(("std over runs", _state(entry, "top1.std", None if r.top1 is None else r.top1.std)))
-    conv = None if r.compression.flops is None else r.compression.flops.convention
-    items.append(("FLOPs convention (MACs or 2×MACs)", _state(entry, "compression.flops.convention", conv)))
+    fl = r.compression.flops
+    if fl is not None and (fl.dense is not None or fl.pruned is not None):
+        # only absolute counts depend on the convention; a speedup or a ratio does not (case C01)
+        conv = fl.convention if fl.convention != "unstated" else None
+        items.append(("FLOPs convention (MACs or 2×MACs)", _state(entry, "compression.flops.convention", conv)))
     return items
 
 
