@@ -55,10 +55,13 @@ def write(directory: Path, name: str, text: str) -> Path:
     return p
 
 
-def paper(pid: str, methods: list[dict], results: list[dict]) -> dict:
-    """A paper file as data."""
-    return {"paper": {"id": pid, "title": pid, "authors": ["X"], "venue": "arXiv", "year": 2020},
-            "methods": methods, "results": results}
+def paper(pid: str, methods: list[dict], results: list[dict], *, verified: bool = True) -> dict:
+    """A paper file as data (marked as re-checked by a second reader unless ``verified`` is false, so
+    its results count on the calibrated leaderboard)."""
+    p = {"id": pid, "title": pid, "authors": ["X"], "venue": "arXiv", "year": 2020}
+    if verified:
+        p["verification"] = {"status": "verified", "date": "2026-01-01", "by": "test", "against": "test data"}
+    return {"paper": p, "methods": methods, "results": results}
 
 
 def res(rid: str, method: str, top1: float, speedup: float | None, *, ft=(90, FT90), base=TV, prune=None,

@@ -89,7 +89,33 @@ def test_audit_shipped_resnet50_imagenet(capsys, monkeypatch, shipped):
                  str(ROOT / "registry")]) == 0
     rep = json.loads(capsys.readouterr().out)
     ranked = {r["method"] for r in rep["calibrated_leaderboard"]}
-    assert {"GReg-2", "L1-norm"} <= ranked
+    from audit.registry.store import load_registry
+
+    reg = load_registry(ROOT / "registry")
+    verified = {pid for pid, pf in reg.papers.items() if pf.paper.verified}
+    assert set(rep["unverified"]) == {e.paper.id for e in reg.entries if e.result.network == "resnet50"
+                                      and e.result.dataset == "imagenet-1k"} - verified
+    assert all(reg.papers[reg.method_paper[m]].paper.verified or any(
+        e.method == m and e.paper.id in verified for e in reg.entries) for m in ranked)
+
+
+def test_calibrated_leaderboard_ranks_only_verified_files(capsys, tmp_path):
+    files = {
+        "alpha2020-a.yaml": paper("alpha2020-a", [{"name": "Alpha"}], [res("r50", "Alpha", 75.36, 2.31)]),
+        "beta2017-b.yaml": paper("beta2017-b", [{"name": "Beta"}], [res("r50", "Beta", 75.24, 2.31)]),
+        "gamma2021-g.yaml": paper("gamma2021-g", [{"name": "Gamma"}], [res("r50", "Gamma", 75.9, 2.31)],
+                                  verified=False),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    assert main(["audit", "--json", "--registry", str(tmp_path)]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert [(r["method"], r["wins"], r["losses"]) for r in rep["calibrated_leaderboard"]] == [
+        ("Alpha", 1, 0), ("Beta", 0, 1)]
+    assert rep["unverified"] == ["gamma2021-g"] and "Gamma" in rep["unranked"]
+    assert rep["naive_leaderboard"][0]["method"] == "Gamma"  # the naive board shows everything
+    assert main(["audit", "--registry", str(tmp_path)]) == 0
+    assert "not verified by a second reader: gamma2021-g" in capsys.readouterr().out
 
 
 def test_audit_rule1_flags(capsys, tmp_path):

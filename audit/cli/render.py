@@ -214,3 +214,6 @@ def render_audit(rep: AuditReport) -> None:
                       f"({format_lr(ex.partner_final_lr)}); all in --json")
     if rep.unranked:
         console.print(f"Unranked (no comparison at S3.2 or stronger): {escape(', '.join(rep.unranked))}")
+    if rep.unverified:
+        console.print(f"Left out of the calibrated leaderboard, not verified by a second reader: "
+                      f"{escape(', '.join(rep.unverified))}")

@@ -453,6 +453,9 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
     feats = [C.features_of_entry(e) for e in entries]
     table = C.classify_all(feats, tolerance, accept_base_accuracy)
     methods = sorted({f.method for f in feats}, key=str.casefold)
+    # the calibrated leaderboard ranks only results of files a second reader verified (data honesty)
+    verified = {pid for pid, pf in reg.papers.items() if pf.paper.verified}
+    unverified = sorted({f.paper for f in feats} - verified)
     best: dict[tuple[str, str, str, str], tuple[int, int, bool, int]] = {}
     best_level: dict[tuple[str, str, str, str], Level] = {}
     counts: dict[tuple[str, str, str, str], int] = {}
@@ -476,7 +479,8 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
             best[key] = cand
             best_level[key] = lvl if lvl is not None else (Level.RATE_UNKNOWN if rank == 0 else Level.of_rank(rank))
         d_or_none = C.accuracy_delta(fi, fj)
-        if rank >= CALIBRATED_MIN_RANK and dom == 0 and d_or_none is not None:
+        if (rank >= CALIBRATED_MIN_RANK and dom == 0 and d_or_none is not None
+                and fi.paper in verified and fj.paper in verified):
             d = d_or_none
             if abs(d) < TIE:
                 wins[fi.method][2] += 1
@@ -528,4 +532,4 @@ def audit_matrix(reg: Any, dataset: str | None = None, network: str | None = Non
     return AuditReport(filters=Filters(dataset=dataset, network=network), tolerance=tolerance, value_of_pruning=value,
                        accept_base_accuracy=accept_base_accuracy, methods=methods, groups=groups, pairs=pairs,
                        calibrated_leaderboard=calibrated, unranked=unranked, naive_leaderboard=naive,
-                       rule1=rule1_pairs, results=len(feats), classified_pairs=len(table))
+                       rule1=rule1_pairs, results=len(feats), classified_pairs=len(table), unverified=unverified)

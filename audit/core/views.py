@@ -357,6 +357,9 @@ class AuditReport(_Model):
     unranked: list[str] = Field(description="methods without a comparison at S3.2 or stronger")
     naive_leaderboard: list[NaiveRow]
     rule1: list[Rule1Pair]
+    unverified: list[str] = Field(default_factory=list, description="papers whose file no second reader has "
+                                                                    "verified: their results are kept out of the "
+                                                                    "calibrated leaderboard")
     value_of_pruning: list[ValueGroup] = Field(default_factory=list, description="pruning vs scratch training "
                                                                                    "per ratio, under each setup")
     results: int
