@@ -378,7 +378,30 @@ class Spec:
         return _mark(np, out, _inferred_mask(np, [self.inferred(f, opts) for f in feats], iu, ju))
 
 
+def _rate_value(f: Feat, opts: Options) -> Any:
+    return None if f.speedup is None and f.ratio_key is None else (f.speedup, f.ratio_key)
+
+
+def _rate_cmp(x: Any, y: Any, opts: Options) -> int:
+    """The same operating point: the same printed pruning ratios on the same network (whatever speedups are
+    printed), else speedups within the tolerance; unknown without either."""
+    (sa, ka), (sb, kb) = x, y
+    if ka is not None and ka == kb:
+        return SAME
+    if sa is None or sb is None:
+        return UNKNOWN
+    return SAME if rel_mismatch(sa, sb) <= opts.tolerance else DIFFERS
+
+
+def _rate_shown(f: Feat, opts: Options, met: bool) -> str | None:
+    if f.speedup is None:
+        return None if f.ratio_key is None else _ratio_text(f)
+    return _sp(f.speedup)
+
+
 def _rate_note(fa: Feat, fb: Feat, o: int, opts: Options) -> str:
+    if o == SAME and fa.ratio_key is not None and fa.ratio_key == fb.ratio_key:
+        return "same pruning ratios on the same network"
     if fa.speedup is None or fb.speedup is None:
         return ""
     return f"mismatch {rel_mismatch(fa.speedup, fb.speedup) * 100:.1f}% (tolerance {opts.tolerance * 100:g}%)"
@@ -476,8 +499,7 @@ def _sx_b_note(fa: Feat, fb: Feat, o: int, opts: Options) -> str:
 
 
 SPECS = (
-    Spec(RATE, "speedup", lambda f, o: f.speedup, lambda f, o: f.speedup_inf, lambda f, o, m: _sp(f.speedup),
-         tolerant=True, note=_rate_note),
+    Spec(RATE, "speedup", _rate_value, lambda f, o: f.speedup_inf, _rate_shown, compare=_rate_cmp, note=_rate_note),
     Spec(BASE, "base model", _base_value, _base_inferred, _base_shown, compare=_base_cmp, note=_base_note),
     Spec(FT_EPOCHS, "finetuning epochs", lambda f, o: f.ft_epochs, lambda f, o: f.ft_epochs_inf,
          lambda f, o, m: f.ft_epochs),

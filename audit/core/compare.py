@@ -19,7 +19,7 @@ from audit.core import catalog
 from audit.core import classify as C
 from audit.core.rules import rule1
 from audit.core.schedule import Schedule
-from audit.core.setups import CHAIN, TIE, Level, Reading
+from audit.core.setups import CHAIN, TIE, Level, Outcome, Reading
 from audit.core.views import (
     AuditGroup,
     AuditReport,
@@ -36,6 +36,7 @@ from audit.core.views import (
     OperatingPoint,
     Pair,
     Recommendation,
+    Reproduction,
     Role,
     Rule1Pair,
     Side,
@@ -46,7 +47,7 @@ from audit.errors import AuditError, UnknownName
 
 __all__ = [
     "CALIBRATED_MIN_RANK", "Recipe", "audit_matrix", "check_filters", "check_tolerance", "compare_methods",
-    "own_recipe", "pair_view", "verdict",
+    "own_recipe", "pair_view", "reproduction", "value_of_pruning", "verdict",
 ]
 
 CALIBRATED_MIN_RANK = Level.S3_2.rank
@@ -392,6 +393,32 @@ def _compare_group(reg: Any, a: str, b: str, bench: tuple[str, str], fa: list[C.
                         other_rate_pairs=other_rate), recommendations
 
 
+def reproduction(reg: Any, entry: Any, tolerance: float = 0.05) -> Reproduction | None:
+    """The reproducibility gap of ``entry`` when it reproduces a published result (``reproduces``):
+    its top-1 minus the published one, whether the rate (same ratios, or speedups within the tolerance)
+    and the finetuning recipe (epochs and LR schedule) are the same.  ``None`` for other results."""
+    key = entry.result.reproduces
+    if key is None:
+        return None
+    pub = reg.find_result(key)
+    fr, fp = C.features_of_entry(entry), C.features_of_entry(pub)
+    cmp = C.classify(fr, fp, tolerance)
+    rate = cmp.criteria[C.RATE].outcome
+    ep, lr = cmp.criteria[C.FT_EPOCHS].outcome, cmp.criteria[C.FT_LR].outcome
+    recipe = (Outcome.SAME if ep.ok and lr.ok else Outcome.DIFFERS if Outcome.DIFFERS in (ep, lr)
+              else Outcome.UNKNOWN)
+    gap = None if fr.top1 is None or fp.top1 is None else round(fr.top1 - fp.top1, 6)
+    if gap is None:
+        head = f"{entry.key} reproduces {key}: no top-1 to compare"
+    else:
+        where = "below" if gap < 0 else "above"
+        head = (f"reproducibility gap: {entry.key} reaches {fr.top1:.2f}, {abs(gap):.2f} {where} the published "
+                f"{fp.top1:.2f} ({key})")
+    text = f"{head}; rate {rate}, finetuning recipe {recipe}"
+    return Reproduction(key=entry.key, reproduces=key, top1=fr.top1, published_top1=fp.top1, gap=gap, rate=rate,
+                        recipe=recipe, text=text)
+
+
 def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = None, network: str | None = None,
                     tolerance: float = 0.05, accept_base_accuracy: bool = False) -> CompareReport:
     """The full content of ``prune-audit compare A B`` (see the module docstring).
@@ -430,9 +457,11 @@ def compare_methods(reg: Any, a_name: str, b_name: str, dataset: str | None = No
         text="Compare only at S3.2 or stronger: same base model and the same finetuning LR schedule "
              "(the seed's Sec. 6); report mean±std over several runs so the gap can be tested.")
     verdicts = [f"{g.dataset}/{g.network} {op.verdict}" for g in groups for op in g.operating_points]
+    repro = [x for e in ea + eb if (x := reproduction(reg, e, tolerance)) is not None]
+    verdicts.extend(x.text for x in repro)
     return CompareReport(a=a, b=b, tolerance=tolerance, accept_base_accuracy=accept_base_accuracy,
                          filters=Filters(dataset=dataset, network=network), groups=groups, missing=missing,
-                         verdicts=verdicts, recommendation=recommendation)
+                         verdicts=verdicts, recommendation=recommendation, reproductions=repro)
 
 
 # ---------------------------------------------------------------------- audit

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from audit.core.classify import CRITERIA, Criterion, Significance
 from audit.core.rules import Rule1
-from audit.core.setups import CHAIN, Level
+from audit.core.setups import CHAIN, Level, Outcome
 
 __all__ = [
     "AuditGroup",
@@ -38,6 +38,7 @@ __all__ = [
     "OperatingPoint",
     "Pair",
     "Recommendation",
+    "Reproduction",
     "Role",
     "Rule1Pair",
     "SCHEMAS",
@@ -229,6 +230,19 @@ class Missing(_Model):
     other_results: int
 
 
+class Reproduction(_Model):
+    """A reproduction (``reproduces``) next to the published result it reproduces."""
+
+    key: str = Field(description="registry key of the reproduction")
+    reproduces: str = Field(description="registry key of the published result")
+    top1: float | None
+    published_top1: float | None
+    gap: float | None = Field(description="reproduction top-1 - published top-1, percentage points")
+    rate: Outcome = Field(description="same operating point (ratios or speedup)?")
+    recipe: Outcome = Field(description="same finetuning epochs and LR schedule?")
+    text: str = Field(description="the reproducibility-gap line as printed")
+
+
 class Recommendation(_Model):
     """What to cite and how to compare fairly."""
 
@@ -252,6 +266,8 @@ class CompareReport(_Model):
     missing: list[Missing]
     verdicts: list[str]
     recommendation: Recommendation
+    reproductions: list[Reproduction] = Field(default_factory=list, description="reproductions among the "
+                                                                                 "compared results, with their gap")
 
 
 # ---------------------------------------------------------------------- audit

@@ -21,7 +21,7 @@ from audit.core import classify as C
 from audit.core import fmt
 from audit.core.compare import own_recipe, pair_view
 from audit.core.schedule import format_lr
-from audit.core.setups import TIE, Level, Reading
+from audit.core.setups import TIE, Level, Outcome, Reading
 from audit.core.views import CompareReport, CrossValidation, Pair
 
 from ..errors import UnknownName
@@ -291,6 +291,8 @@ class Baseline:
     mismatch: float | None
     base: str | None = None
     """The baseline's base-model identity (``None``: not reported)."""
+    result: Any = None
+    """The baseline's result (for the classifier's base-model criterion)."""
 
 
 def _calibrated_baseline(reg: Any, entry: Any, reruns: Sequence[Rerun],
@@ -330,7 +332,7 @@ def _calibrated_baseline(reg: Any, entry: Any, reruns: Sequence[Rerun],
         mis = None if sp is None or r.speedup is None else C.rel_mismatch(sp, r.speedup)
         found.append((float("inf") if mis is None else round(mis, 6), key,
                       Baseline(key, label, res.top1_value, sp, _recipe(res.finetune.epochs, sched), mis,
-                               res.base.identity)))
+                               res.base.identity, res)))
     if not found:
         return None, (f"no calibrated baseline in the registry or reruns/: no {BASELINE_METHOD} result on "
                       f"{r.dataset}/{r.network} finetuned with {entry.key}'s recipe "
@@ -477,6 +479,19 @@ def _criteria_table(cmp: Pair) -> Table:
     return Table(["criterion", "outcome", "A", "B", "note"], rows)
 
 
+def _reproduction_of(reg: Any, c: Claim) -> Any:
+    """The reproducibility gap when one side of the claim reproduces the other (``reproduces``)."""
+    from audit.core.compare import reproduction
+
+    if c.other is None:
+        return None
+    if c.own.result.reproduces == c.other.key:
+        return reproduction(reg, c.own)
+    if c.other.result.reproduces == c.own.key:
+        return reproduction(reg, c.other)
+    return None
+
+
 def _verdict_text(c: Claim, subject: str) -> str:
     cmp = c.cmp
     assert cmp is not None
@@ -508,12 +523,16 @@ def _baseline_para(c: Claim, base: Baseline, tolerance: float) -> Para:
     delta = float("nan") if own_top1 is None else own_top1 - base.top1
     far = "" if base.mismatch is not None and base.mismatch <= tolerance else \
         " (a different operating point: read it as a trend, not a same-rate comparison)"
-    own_base = c.own.result.base.identity
-    if base.base is None or own_base is None:
-        far += f"; the base model is not known to be the same ({own_base or 'n/r'} vs {base.base or 'n/r'})"
-    elif " ".join(own_base.casefold().split()) != " ".join(base.base.casefold().split()) \
-            or own_base.casefold().startswith("own"):
-        far += f"; the base model differs ({own_base} vs {base.base})"
+    if base.result is not None:
+        # the classifier's own base-model criterion, so the report and compare agree (one paper's own
+        # training is one base; printed base accuracies are evidence)
+        fa = C.features(c.own.result, paper=c.own.paper.id, label=c.own.method)
+        fb = C.features(base.result, paper=base.key.split("/", 1)[0], label=base.label)
+        crit = C.classify(fa, fb, tolerance).criteria.get(C.BASE)
+        if crit is not None and crit.outcome == Outcome.UNKNOWN:
+            far += f"; the base model is not known to be the same ({crit.a or 'n/r'} vs {crit.b or 'n/r'})"
+        elif crit is not None and not crit.ok:
+            far += f"; the {crit.describe()}"
     return Para([("b", "Calibrated baseline:"), f" {base.label} finetuned with the same recipe "
                  f"({base.recipe}) reaches {base.top1:.2f} at {_sp(base.speedup)}, the nearest operating point "
                  f"(speedup mismatch {mis}; ", ("code", base.key), f"): {c.own.method} − baseline = "
@@ -604,6 +623,11 @@ def _claim_section(ctx: Context, c: Claim, doc: Doc, req: Requests) -> None:
         doc.add(Table(["other pair at this rate: A", "B", "setup", "Δ top-1"], rows,
                       caption="Naive pairs a reader could also cite at this operating point"))
     verdict = c.verdict or _verdict_text(c, ctx.subject)
+    repro = _reproduction_of(ctx.reg, c)
+    if repro is not None:
+        doc.add(Para([("b", "Reproduction:"), " " + repro.text + "."]))
+        verdict = (f"A reproduction, not a competing method: {repro.text}. The setup above says how far the two "
+                   "runs can be compared; a gap under the same rate and recipe is a reproducibility gap.")
     doc.add(Para([("b", "Verdict:"), " " + verdict]))
     if c.alternatives:
         more = len(c.alternatives) - 4
