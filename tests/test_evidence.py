@@ -301,3 +301,25 @@ def test_shipped_check_md_is_current(cli, tmp_path):
     assert code in (0, 1) and not err
     assert out.read_text(encoding="utf-8") == (SHIPPED / "CHECK.md").read_text(encoding="utf-8"), (
         "registry/CHECK.md is stale: run `prune-audit registry check --write registry/CHECK.md`")
+
+
+def test_base_accuracy_that_does_not_belong_to_the_named_weights(tmp_path):
+    from conftest import write
+
+    from audit.core import catalog
+    from audit.registry.check import check_entries
+    from audit.registry.store import load_registry
+
+    _, ck = catalog.checkpoint("TORCHVISION/resnet50/IMAGENET1K_V1")
+    assert ck.top1 == 76.13 and "torchvision" in ck.source
+    d = tmp_path / "reg"
+    d.mkdir()
+    write(d, "p.yaml", "paper: {id: p, title: T, authors: [A], venue: V, year: 2020}\nmethods: [{name: M}]\n"
+                       "results:\n"
+                       "- {id: a, method: M, dataset: imagenet-1k, network: resnet50, top1: {mean: 75.0},\n"
+                       "   base: {identity: torchvision/resnet50/IMAGENET1K_V1, top1: 76.15}, sources: [{where: T}]}\n"
+                       "- {id: b, method: M, dataset: imagenet-1k, network: resnet50, top1: {mean: 75.0},\n"
+                       "   base: {identity: torchvision/resnet50/IMAGENET1K_V1, top1: 76.1}, sources: [{where: T}]}\n")
+    rep = check_entries(load_registry(d).entries)
+    assert [(f.key, f.check, f.severity) for f in rep.findings] == [("p/a", "base-checkpoint", "warning")]
+    assert "base top-1 76.15 does not belong to torchvision/resnet50/IMAGENET1K_V1 (76.13" in rep.findings[0].message

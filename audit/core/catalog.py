@@ -23,7 +23,7 @@ from audit.io.paths import default_registry_dir
 from audit.names import name_key, unknown_name
 
 __all__ = [
-    "DATASETS", "ENGINE_METHODS", "GRANULARITIES", "NETWORKS", "NETWORKS_FILE", "NETWORK_FAMILIES", "Dataset",
+    "DATASETS", "ENGINE_METHODS", "Checkpoint", "checkpoint", "GRANULARITIES", "NETWORKS", "NETWORKS_FILE", "NETWORK_FAMILIES", "Dataset",
     "DatasetId", "EngineMethod", "EngineMethodId", "EngineNetworkId", "Granularity", "Network", "NetworkFile",
     "NetworkId", "dataset", "engine_method", "engine_networks", "network",
 ]
@@ -47,6 +47,21 @@ class Dataset:
 NETWORK_FAMILIES = ("cifar-resnet", "tv-resnet", "vgg", "mobilenet", "densenet", "googlenet", "other")
 """Layout families: He et al.'s CIFAR ResNets (3 stages, option-A shortcuts), torchvision ResNets, VGG,
 MobileNet, DenseNet, GoogLeNet, anything else."""
+
+
+class Checkpoint(StrictModel):
+    """Published weights of a network and the accuracy their publisher states for them."""
+
+    identity: str = Field(min_length=1, max_length=200, pattern=r"^[^\s]+$")
+    """How paper files name them in ``base.identity`` (``torchvision/resnet50/IMAGENET1K_V1``)."""
+    dataset: str = Field(min_length=1, max_length=64)
+    """The dataset the accuracy is on (``imagenet-1k``)."""
+    top1: float = Field(ge=0, le=100)
+    """Top-1 in percent as the publisher states it."""
+    top5: float | None = Field(default=None, ge=0, le=100)
+    """Top-5 in percent, when stated."""
+    source: str = Field(min_length=1, max_length=300)
+    """Where the accuracy is stated (package, version and field)."""
 
 
 class Network(StrictModel):
@@ -79,6 +94,9 @@ class Network(StrictModel):
     """Dense parameter count (BN included); ``null`` = not measured."""
     measured_by: str | None = Field(default=None, max_length=300)
     """The command (or counter) that measured ``dense_macs``/``dense_params``."""
+    checkpoints: tuple[Checkpoint, ...] = ()
+    """Published weights of this network with their stated accuracy, so a base top-1 that does not
+    belong to the weights a paper names is flagged (``registry check``)."""
 
 
 class NetworkFile(StrictModel):
@@ -150,6 +168,16 @@ def dataset(name: str) -> Dataset:
         return DATASETS[name]
     except KeyError:
         raise UnknownName.of("dataset", name, DATASETS) from None
+
+
+def checkpoint(identity: str) -> tuple[Network, Checkpoint] | None:
+    """The catalog network and checkpoint a base identity names (case-insensitive), else ``None``."""
+    key = identity.strip().casefold()
+    for net in NETWORKS.values():
+        for ck in net.checkpoints:
+            if ck.identity.casefold() == key:
+                return net, ck
+    return None
 
 
 def network(name: str, extra: Mapping[str, Network] | None = None) -> Network:

@@ -21,6 +21,9 @@ Checks (each finding names its ``check``):
 * ``convention``: the printed dense FLOPs vs the catalog's dense MACs (``registry/networks.yaml``):
   which counting convention the paper used (MACs, 2xMACs, MACs plus BN/ReLU/pooling), and whether it
   is the one the file states; the printed dense parameters vs the catalog's.
+* ``base-checkpoint``: a base top-1 (top-5) that does not belong to the published weights the result
+  names as its base (the catalog's checkpoints: ``torchvision/resnet50/IMAGENET1K_V1`` is 76.130 top-1
+  in torchvision's own model metadata).
 * ``ratios``: a printed speedup (or parameter reduction) vs the one its pruning ratios give on the
   network (torch-free MAC tables, :mod:`audit.core.macs`), naming the uniform ratio that would fit
   (the seed's Tab. 7 prints at 0.3/0.5/0.7/0.9 the counts of 0.1/0.3/0.5/0.7: seed PDF, Tab. 7).
@@ -54,7 +57,7 @@ __all__ = [
 
 Severity = Literal["error", "warning", "info"]
 CHECKS = ("delta", "error-rate", "speedup-reduction", "speedup-flops", "reduction-flops", "params", "convention",
-          "ratios", "std-zero", "test-grid")
+          "base-checkpoint", "ratios", "std-zero", "test-grid")
 """Every check this module runs, in report order."""
 RATIO_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
 """Uniform pruning ratios tried when a printed speedup does not fit its own ratio (0.05 .. 0.95)."""
@@ -313,6 +316,26 @@ def _check_convention(c: _Ctx, networks: Mapping[str, Any]) -> None:
                   {"params.dense": d}, float(net.dense_params), d.hu * scale)
 
 
+def _check_checkpoint(c: _Ctx) -> None:
+    r = c.r
+    if r.base.identity is None:
+        return
+    found = catalog.checkpoint(r.base.identity)
+    if found is None:
+        return
+    _, ck = found
+    if ck.dataset != r.dataset:
+        return
+    for name, printed, ref in (("top1", r.base.top1, ck.top1), ("top5", r.base.top5, ck.top5)):
+        if printed is None or ref is None:
+            continue
+        v = c.val(f"base.{name}", printed)
+        if not _overlaps(v, ref, ref):
+            c.add("warning", "base-checkpoint", f"base.{name}",
+                  f"base {name.replace('top', 'top-')} {v.text} does not belong to {ck.identity} ({ref:g} in "
+                  f"{ck.source}): another evaluation or other weights?", {f"base.{name}": v}, ref, v.hu)
+
+
 def _check_ratios(c: _Ctx, speedup_at: SpeedupAt | None) -> None:
     r = c.r
     comp = r.compression
@@ -435,6 +458,7 @@ def check_entry(entry: Any, *, speedup_at: SpeedupAt | None = None,
     _check_error(c)
     _check_compression(c)
     _check_convention(c, networks if networks is not None else catalog.NETWORKS)
+    _check_checkpoint(c)
     _check_ratios(c, speedup_at)
     _check_stats(c)
     return c.out
