@@ -88,3 +88,14 @@ def test_audit_prints_the_value_of_pruning(cli, monkeypatch):
     assert code == 0
     assert "Value of pruning — imagenet-100/resnet34" in out
     assert "S4.2 = one overall LR schedule" in out
+
+
+def test_reports_carry_the_value_of_pruning(cli, tmp_path):
+    code, _, err = cli("report", "--compare", "L1-norm", "Scratch training", "--dataset", "imagenet-100",
+                       "--network", "resnet34", "--out", str(tmp_path), "--format", "md", "--registry", str(SHIPPED))
+    assert code == 0, err
+    md = next(tmp_path.glob("*.md")).read_text(encoding="utf-8")
+    section = md.split("## Value of pruning: pruning vs scratch training", 1)[1].split("\n## ", 1)[0]
+    rows = [x for x in section.splitlines() if x.startswith("| ratio ")]
+    assert len(rows) >= 18  # six ratios x (S4.2, SX-A, SX-B)
+    assert {x.split(" | ")[1] for x in rows} >= {"S4.2", "SX-A", "SX-B"}

@@ -10,20 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from audit.core.views import AuditReport, ValueRow
+    from audit.core.views import AuditReport
 
-__all__ = ["best_per_setup", "render_value_of_pruning"]
-
-
-def best_per_setup(rows: list[ValueRow]) -> list[ValueRow]:
-    """The best pruning row (highest Δ top-1) for each (architecture, setup, scratch result), in the
-    order of ``rows`` (speedup, then setup)."""
-    best: dict[tuple[str, str, str], ValueRow] = {}
-    for r in rows:
-        k = (r.ratio, str(r.setup), r.scratch)
-        if k not in best or r.delta_top1 > best[k].delta_top1:
-            best[k] = r
-    return [r for r in rows if best[(r.ratio, str(r.setup), r.scratch)] is r]
+__all__ = ["render_value_of_pruning"]
 
 
 def render_value_of_pruning(rep: AuditReport) -> None:
@@ -32,6 +21,7 @@ def render_value_of_pruning(rep: AuditReport) -> None:
     from rich.table import Table
 
     from audit.cli.console import make_console
+    from audit.core.compare import best_value_rows
 
     if not rep.value_of_pruning:
         return
@@ -42,7 +32,7 @@ def render_value_of_pruning(rep: AuditReport) -> None:
         for col in ("architecture", "setup", "pruning (best of the setup)", "Δ top-1 (pruning − scratch)",
                     "Welch p", "significant"):
             t.add_column(col)
-        for r in best_per_setup(g.rows):
+        for r in best_value_rows(g.rows):
             sig = r.significance
             t.add_row(escape(r.ratio), f"[{r.setup.style}]{r.setup}[/]", escape(r.pruning_label),
                       f"{r.delta_top1:+.2f}", sig.p_text() if sig.tested else "n/r",

@@ -771,7 +771,9 @@ def is_scratch(f: Feat) -> bool:
 OVERALL = "overall LR schedule"
 """The scratch chain's S4.2 criterion (seed Sec. 4, Tab. 4 legend): pretraining to the pruning epoch P
 followed by finetuning is one LR schedule, equal epoch by epoch to the scratch training's."""
-ARCH = "pruned architecture"
+ARCH = RATE
+"""The scratch chain's first criterion: the same pruned architecture (the rate criterion, named alike so
+every reader of a pair finds it under one name)."""
 
 
 def overall_schedule(f: Feat) -> tuple[float | None, ...] | None:
@@ -823,9 +825,7 @@ def _classify_scratch(fa: Feat, fb: Feat, opts: Options, delta: float | None, al
     rate = SPECS[0].explain(fa, fb, opts)
     if arch_same:
         rate = Criterion(name=ARCH, outcome=Outcome.SAME, a=_txt(_ratio_text(fa)), b=_txt(_ratio_text(fb)),
-                         note="same pruning ratios on the same network")
-    else:
-        rate = rate.model_copy(update={"name": ARCH})
+                         note="same pruned architecture: the same pruning ratios on the same network")
     oa, ob = overall_schedule(fa), overall_schedule(fb)
     o = UNKNOWN if oa is None or ob is None else (SAME if _same_lrs(oa, ob) else DIFFERS)
     overall = _crit(OVERALL, o, _overall_text(fa), _overall_text(fb), None, None, fa, fb)

@@ -47,7 +47,7 @@ from audit.errors import AuditError, UnknownName
 
 __all__ = [
     "CALIBRATED_MIN_RANK", "Recipe", "audit_matrix", "check_filters", "check_tolerance", "compare_methods",
-    "own_recipe", "pair_view", "reproduction", "value_of_pruning", "verdict",
+    "best_value_rows", "own_recipe", "pair_view", "reproduction", "value_of_pruning", "verdict",
 ]
 
 CALIBRATED_MIN_RANK = Level.S3_2.rank
@@ -58,8 +58,9 @@ _SX_ORDER = {Level.SX_A: 2, Level.SX_B: 1}
 
 
 def value_of_pruning(entries: Sequence[Any], feats: Sequence[C.Feat], tolerance: float) -> list[ValueGroup]:
-    """Every pruning result against each scratch-training result of the same pruned architecture (same
-    ratios on the same network, or speedups within ``tolerance``), classified on the scratch chain
+    """Every pruning result against each scratch-training result of the same pruned architecture (the
+    same printed pruning ratios on the same network, or, within one paper, speedups within
+    ``tolerance``), classified on the scratch chain
     (S4.2 / SX-A / SX-B / S1: :func:`audit.core.classify.classify`) with Welch's t-test where runs and
     stds are reported (a run count given as a lower bound is used at that bound: the conservative
     reading).  The seed's Mystery 2 (Sec. 4, Tab. 4).  Sorted by dataset, network, speedup, setup."""
@@ -73,10 +74,13 @@ def value_of_pruning(entries: Sequence[Any], feats: Sequence[C.Feat], tolerance:
         rows: list[ValueRow] = []
         for p in pruning:
             for sc in scratch:
-                cmp = C.classify(feats[p], feats[sc], tolerance)
+                fp, fs = feats[p], feats[sc]
+                same_arch = fp.ratio_key is not None and fp.ratio_key == fs.ratio_key
+                if not same_arch and fp.paper != fs.paper:
+                    continue  # a similar speedup of another paper is not the same pruned architecture
+                cmp = C.classify(fp, fs, tolerance)
                 if cmp.rank <= 1:
                     continue  # another architecture
-                fp, fs = feats[p], feats[sc]
                 assert fp.top1 is not None and fs.top1 is not None
                 ratio = C._ratio_text(fp) if fp.ratio_key is not None else _sp_text(fp.speedup)
                 rows.append(ValueRow(ratio=ratio, speedup=fp.speedup, pruning=fp.key,
@@ -90,6 +94,17 @@ def value_of_pruning(entries: Sequence[Any], feats: Sequence[C.Feat], tolerance:
             rows.sort(key=lambda r: (r.speedup or 0.0, order.get(r.setup, 3), -r.delta_top1, r.pruning))
             groups[(ds, nw)] = rows
     return [ValueGroup(dataset=ds, network=nw, rows=rows) for (ds, nw), rows in sorted(groups.items())]
+
+
+def best_value_rows(rows: Sequence[ValueRow]) -> list[ValueRow]:
+    """The best pruning row (highest Δ top-1) for each (architecture, setup, scratch result), in the
+    order of ``rows`` (speedup, then setup): the "value of pruning" table of ``audit`` and reports."""
+    best: dict[tuple[str, str, str], ValueRow] = {}
+    for r in rows:
+        k = (r.ratio, str(r.setup), r.scratch)
+        if k not in best or r.delta_top1 > best[k].delta_top1:
+            best[k] = r
+    return [r for r in rows if best[(r.ratio, str(r.setup), r.scratch)] is r]
 
 
 def _sp_text(v: float | None) -> str:

@@ -856,6 +856,32 @@ def _crossval_section(ctx: Context, claims: Sequence[Claim], doc: Doc) -> None:
         doc.add(Para([("b", "Verdict of the rerun:"), " " + cv.verdict]))
 
 
+def _value_section(ctx: Context, claims: Sequence[Claim], doc: Doc) -> None:
+    """The value of pruning (seed Sec. 4, Mystery 2) on the benchmarks of the claims, where the registry
+    holds scratch training of pruned architectures: per ratio and setup, the best pruning result against
+    scratch training, with Welch's test."""
+    from audit.core.compare import best_value_rows, value_of_pruning
+
+    benches = sorted({(c.own.result.dataset, c.own.result.network) for c in claims})
+    entries = [e for e in ctx.reg.entries if (e.result.dataset, e.result.network) in benches]
+    groups = value_of_pruning(entries, [_feat(e) for e in entries], ctx.tolerance)
+    if not groups:
+        return
+    doc.add(Heading(2, "Value of pruning: pruning vs scratch training", anchor="value-of-pruning"))
+    doc.add(Para("Per pruned architecture and setup, the best pruning result against scratch training of the "
+                 "same architecture (the seed's Sec. 4): S4.2 = one overall LR schedule with the pruning at "
+                 "epoch P; SX-A = the same total epochs; SX-B = the same total cost in dense-epoch units."))
+    for g in groups:
+        rows: list[list[Inline]] = []
+        for r in best_value_rows(g.rows):
+            sig = r.significance
+            rows.append([r.ratio, str(r.setup), [("code", r.pruning)], _delta(r.delta_top1),
+                         sig.p_text() if sig.tested else "n/r",
+                         ("yes" if sig.significant else "no") if sig.tested else f"untestable: {sig.reason}"])
+        doc.add(Table(["architecture", "setup", "best pruning result", "Δ top-1 (pruning − scratch)", "Welch p",
+                       "significant"], rows, caption=f"{g.dataset}/{g.network}"))
+
+
 def _common(ctx: Context, doc: Doc, claims: list[Claim], audited: list[Any], intro: list[Any]) -> None:
     req = Requests()
     doc.add(*intro)
@@ -866,6 +892,7 @@ def _common(ctx: Context, doc: Doc, claims: list[Claim], audited: list[Any], int
     for c in claims:
         _claim_section(ctx, c, doc, req)
     _crossval_section(ctx, claims, doc)
+    _value_section(ctx, claims, doc)
     doc.add(Heading(2, "What is not reported (seed Sec. 6 checklist)", anchor="checklist"))
     if not audited:
         doc.add(Para("No result is under review: nothing was compared."))
