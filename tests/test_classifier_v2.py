@@ -99,3 +99,18 @@ def test_reports_carry_the_value_of_pruning(cli, tmp_path):
     rows = [x for x in section.splitlines() if x.startswith("| ratio ")]
     assert len(rows) >= 18  # six ratios x (S4.2, SX-A, SX-B)
     assert {x.split(" | ")[1] for x in rows} >= {"S4.2", "SX-A", "SX-B"}
+
+
+def test_welch_reproduces_the_seed_sec4_claim_under_s42(shipped):
+    """With the run count the seed's Tab. 4 caption states (at least three; three is the conservative
+    reading), the best S4.2 pruning row beats scratch training significantly (p < 0.05) at 30/50/70 %
+    and not at 10/90/95 % (seed Sec. 4 (1))."""
+    from audit.core.compare import audit_matrix, best_value_rows
+
+    (group,) = audit_matrix(shipped, "imagenet-100", "resnet34", 0.05, False).value_of_pruning
+    best = {r.ratio: r for r in best_value_rows(group.rows) if str(r.setup) == "S4.2"}
+    significant = {ratio: r.significance.significant for ratio, r in best.items()}
+    assert significant == {"ratio 0.1": False, "ratio 0.3": True, "ratio 0.5": True, "ratio 0.7": True,
+                           "ratio 0.9": False, "ratio 0.95": False}
+    assert all(r.delta_top1 > 0 for r in best.values())
+    assert best["ratio 0.3"].significance.p_value == pytest.approx(0.017, abs=0.001)
