@@ -150,3 +150,20 @@ def test_atomic_write_gives_normal_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_committed_network_schema_is_current_and_the_catalog_validates(cli):
+    import yaml
+
+    code, out, _ = cli("registry", "schema", "--networks")
+    assert code == 0
+    committed = (ROOT / "registry" / "networks.schema.json").read_text(encoding="utf-8")
+    assert out == committed, "run: prune-audit registry schema --networks --out registry/networks.schema.json"
+    jsonschema = pytest.importorskip("jsonschema")
+    catalog = yaml.safe_load((ROOT / "registry" / "networks.yaml").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(json.loads(out)).validate(catalog)
+    bad = {"networks": [{**catalog["networks"][0], "famly": "x"}]}
+    assert not jsonschema.Draft202012Validator(json.loads(out)).is_valid(bad)
+    # editors map the schemas onto the files
+    settings = json.loads((ROOT / ".vscode" / "settings.json").read_text(encoding="utf-8"))["yaml.schemas"]
+    assert settings["./registry/networks.schema.json"] == ["registry/networks.yaml"]

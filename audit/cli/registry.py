@@ -207,13 +207,15 @@ def registry_validate(
     print(f"ok: {len(reg.papers)} file(s), {len(reg.methods)} method(s), {len(reg.entries)} result(s)")
 
 
-def _schema_text() -> str:
-    """The JSON Schema of a paper file (draft 2020-12), as committed in ``registry/paper.schema.json``."""
+def _schema_text(networks: bool = False) -> str:
+    """The JSON Schema of a paper file (draft 2020-12), as committed in ``registry/paper.schema.json``;
+    with ``networks``, that of the network catalog (``registry/networks.schema.json``)."""
     import json
 
-    from audit.registry.schema import json_schema
+    from audit.registry.schema import json_schema, networks_json_schema
 
-    return json.dumps(json_schema(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    schema = networks_json_schema() if networks else json_schema()
+    return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def _write(path: Path, text: str) -> None:
@@ -231,11 +233,13 @@ def _write(path: Path, text: str) -> None:
 def registry_schema(
     out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", show_default=False,
                                                 help="Write to this file instead of stdout.")] = None,
+    networks: Annotated[bool, typer.Option("--networks", help="The schema of registry/networks.yaml instead.")]
+    = False,
 ) -> None:
-    """Print the JSON Schema of a paper file (for editors)."""
+    """Print the JSON Schema of a paper file, or of the network catalog (for editors)."""
     import sys
 
-    text = _schema_text()
+    text = _schema_text(networks)
     if out is None:
         sys.stdout.write(text)
         return

@@ -36,7 +36,7 @@ from audit.io.loader import StrictModel
 __all__ = [
     "FLOPS_CONVENTIONS", "MAX_EPOCHS", "RESULT_ID", "Alternative", "BaseModelInfo", "Change", "Compression", "Epochs",
     "Derived", "FlopsCount", "MethodDecl", "Metric", "OneLine", "Paper", "PaperFile", "ParamsCount", "Percent", "Result",
-    "ScheduleField", "Source", "Stage", "Verification", "json_schema", "schedule_value", "stage_schedule",
+    "ScheduleField", "Source", "Stage", "Verification", "json_schema", "networks_json_schema", "schedule_value", "stage_schedule",
 ]
 
 
@@ -452,6 +452,16 @@ def json_schema() -> dict[str, Any]:
     schema = PaperFile.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "prune-audit paper file"
+    return schema
+
+
+def networks_json_schema() -> dict[str, Any]:
+    """JSON Schema of the network catalog ``registry/networks.yaml`` (draft 2020-12)."""
+    from audit.core.catalog import NetworkFile
+
+    schema = NetworkFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "prune-audit network catalog"
     return schema
 
 
