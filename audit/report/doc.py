@@ -17,7 +17,33 @@ from typing import Union
 Piece = Union[str, tuple[str, str]]
 Inline = Union[str, list[Piece]]
 
-__all__ = ["Bullets", "Doc", "Figure", "Heading", "Inline", "Para", "Piece", "Table", "render_html", "render_markdown"]
+__all__ = [
+    "GENERATION_SLOT", "Bullets", "Doc", "Figure", "Heading", "Inline", "Para", "Piece", "Table", "render_html",
+    "render_markdown", "stamp",
+]
+
+GENERATION_SLOT = "@@GENERATION@@"
+"""Placeholder the renderers write where the pair's generation stamp goes (filled by
+:func:`audit.report.main.render` once both texts are known)."""
+
+
+def stamp(texts) -> str:
+    """The generation stamp of a report pair: the first 12 hex digits of the SHA-256 of its texts (with
+    :data:`GENERATION_SLOT` unfilled), in order.  Content-derived, so equal inputs give equal files, and two
+    files of different runs carry different stamps unless their content is the same."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()[:12]
+
+
+def _generation_line(partner: str | None) -> str:
+    where = f"the {partner} of this report" if partner else "the other file of this report, if any,"
+    return (f"Report generation {GENERATION_SLOT}: {where} carries the same stamp; a different one means one of "
+            "the two is stale (check with prune-audit report --check DIR).")
 
 
 @dataclass
@@ -94,7 +120,9 @@ def _md_inline(value: Inline, in_table: bool = False) -> str:
 
 
 def render_markdown(doc: Doc, html_name: str | None = None) -> str:
-    lines: list[str] = [f"# {_md_escape(doc.title)}", ""]
+    """GitHub-flavoured Markdown of ``doc``; the generation stamp comment is on line 2 (``html_name``: the
+    HTML file of the same report, named where a figure is left out)."""
+    lines: list[str] = [f"# {_md_escape(doc.title)}", f"<!-- prune-audit-generation: {GENERATION_SLOT} -->", ""]
     for b in doc.blocks:
         if isinstance(b, Heading):
             lines += [f"{'#' * b.level} {_md_escape(b.text)}", ""]
@@ -116,6 +144,7 @@ def render_markdown(doc: Doc, html_name: str | None = None) -> str:
             lines += [f"*Figure{_md_escape(where)}: {_md_escape(b.caption)}*", ""]
     while lines and lines[-1] == "":
         lines.pop()
+    lines += ["", f"*{_md_escape(_generation_line(f'HTML version {html_name}' if html_name else None))}*"]
     return "\n".join(lines) + "\n"
 
 
@@ -178,9 +207,12 @@ def _generator(doc: Doc) -> str:
         return "prune-audit report"
 
 
-def render_html(doc: Doc) -> str:
+def render_html(doc: Doc, md_name: str | None = None) -> str:
+    """One self-contained HTML page of ``doc`` (embedded PNGs, no script, no request); the generation stamp
+    is a ``<meta>`` element in the head (``md_name``: the Markdown file of the same report)."""
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f"<!-- prune-audit-generation: {GENERATION_SLOT} -->",
            f'<meta name="generator" content="{html.escape(_generator(doc))}">',
            f"<title>{html.escape(doc.title)}</title>", f"<style>\n{_CSS}\n</style>", "</head>", "<body>",
            f"<h1>{html.escape(doc.title)}</h1>"]
@@ -202,5 +234,6 @@ def render_html(doc: Doc) -> str:
             data = base64.b64encode(b.data()).decode("ascii")
             out.append(f'<figure><img alt="{html.escape(b.alt)}" src="data:image/png;base64,{data}">'
                        f"<figcaption>{html.escape(b.caption)}</figcaption></figure>")
-    out += ["</body>", "</html>"]
+    partner = f"Markdown version {md_name}" if md_name else None
+    out += [f'<p class="note">{html.escape(_generation_line(partner))}</p>', "</body>", "</html>"]
     return "\n".join(out) + "\n"
