@@ -62,6 +62,21 @@ class Command(TyperCommand):
     the usual convention: required bare, optional in brackets, repeatable with ``...``.
     """
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Click's help page, without the type Typer appends to each argument in the Arguments section
+        (``A <str>``): an argument is named by its placeholder alone, like the usage line."""
+        import re
+
+        page = type(formatter)(width=formatter.width, max_width=formatter.width)
+        super().format_help(ctx, page)
+        text = page.getvalue()
+        head, sep, rest = text.partition("\nArguments:\n")
+        if sep:
+            args, sep2, tail = rest.partition("\n\n")
+            args = re.sub(r"^(  \S+)( <[^>\s]+>)", lambda m: m.group(1) + " " * len(m.group(2)), args, flags=re.M)
+            text = head + sep + args + sep2 + tail
+        formatter.write(text)
+
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
         for param in self.get_params(ctx):

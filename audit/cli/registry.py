@@ -225,12 +225,18 @@ def _show_entry(console: Console, e: Entry) -> None:
     t.add_column("field", style="bold")
     t.add_column("value", overflow="fold")
 
-    def mark(path: str, text: str | Text) -> Text:
+    # each justification once: numbered here, marked "(inferred [n])" on the fields it covers, printed at the end
+    notes: dict[str, int] = {}
+    for why in dict.fromkeys(r.inferred.values()):
+        notes[why] = len(notes) + 1
+
+    def mark(path: str | tuple[str, ...], text: str | Text) -> Text:
         out = Text(text) if isinstance(text, str) else text
-        why = r.is_inferred(path)
-        if why:
+        whys = [r.is_inferred(p) for p in ((path,) if isinstance(path, str) else path)]
+        refs = sorted({notes.setdefault(w, len(notes) + 1) for w in whys if w})
+        if refs:
             out = out + "  "
-            out.append(f"(inferred: {why})", style="italic")
+            out.append(f"(inferred {', '.join(f'[{n}]' for n in refs)})", style="italic")
         return out
 
     t.add_row("method", e.label + (f"  reimplementation of {r.reimplementation_of}" if r.reimplementation_of else ""))
@@ -246,6 +252,10 @@ def _show_entry(console: Console, e: Entry) -> None:
     t.add_row("base top-1 / top-5", mark("base.top1", f"{fmt.num(r.base.top1)} / {fmt.num(r.base.top5)}"))
     c = r.compression
     comp = [f"speedup {fmt.speedup(c.speedup)}"]
+    if c.speedup is None and r.speedup is not None:  # derived, not printed by the source
+        how = ("the FLOPs reduction" if c.flops_reduction_pct is not None and c.flops_reduction_pct < 100
+               else "the dense and pruned FLOPs")
+        comp = [f"speedup {fmt.speedup(r.speedup)} (derived from {how}; not printed by the source)"]
     if c.flops_reduction_pct is not None:
         comp.append(f"FLOPs −{c.flops_reduction_pct:g}%")
     if c.params_reduction_pct is not None:
@@ -267,12 +277,15 @@ def _show_entry(console: Console, e: Entry) -> None:
         text = fmt.stage(st) + (f" ({', '.join(extra)})" if extra else "")
         if st.notes:
             text += f" — {st.notes}"
-        t.add_row(name, mark(f"{name}.lr_schedule", mark(f"{name}.epochs", text)))
+        t.add_row(name, mark((f"{name}.epochs", f"{name}.lr_schedule"), text))
     for s in r.sources:
         t.add_row("source", f"{s.paper or e.paper.id}: {s.where}" + ("" if s.fields == ["*"] else f" [{', '.join(s.fields)}]")
                   + (" (secondary)" if s.secondary else "") + (f" — {s.note}" if s.note else ""))
+    paths: dict[str, list[str]] = {}
     for path, why in sorted(r.inferred.items()):
-        t.add_row("inferred", f"{path}: {why}")
+        paths.setdefault(why, []).append(path)
+    for why, n in sorted(notes.items(), key=lambda kv: kv[1]):
+        t.add_row(f"inferred [{n}]", f"{', '.join(paths.get(why, []))}: {why}")
     if r.notes:
         t.add_row("notes", r.notes)
     console.print(t)
