@@ -134,7 +134,7 @@ def test_root_help_lists_every_group():
     proc = subprocess.run([sys.executable, "-m", "audit", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     listed = {line.split()[0] for line in proc.stdout.split("Commands:")[1].splitlines() if line.strip()}
-    assert listed == {"registry", "compare", "audit", "recipe", "report", "rerun"}
+    assert listed == {"registry", "compare", "audit", "recipe", "report", "rerun", "site"}
 
 
 def test_no_arguments_prints_help_and_is_a_usage_error(cli):

@@ -10,7 +10,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["LEVEL_STYLE", "epochs_by_year", "learning_curves", "level_key", "top1_vs_speedup"]
+__all__ = ["LEVEL_STYLE", "benchmark_scatter", "epochs_by_year", "learning_curves", "level_key", "top1_vs_speedup"]
 
 #: Line style of a comparison by the setup it reaches (colour, linestyle, width, legend text).
 LEVEL_STYLE: dict[str, tuple[str, str, float, str]] = {
@@ -202,5 +202,32 @@ def learning_curves(curves: Sequence[tuple[str, list[dict[str, Any]], float | No
         ax.set_ylabel("accuracy (%)")
         ax.set_title(title)
         ax.legend(loc="lower right", framealpha=0.92)
+        fig.tight_layout()
+        return _png(fig)
+
+
+_PALETTE = ("#0969da", "#bc4c00", "#1a7f37", "#8250df", "#cf222e", "#9a6700", "#1b7c83", "#bf3989", "#57606a",
+            "#0550ae", "#953800", "#116329", "#6639ba", "#a40e26", "#7d4e00", "#136061", "#99286e", "#24292f")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">")
+
+
+def benchmark_scatter(title: str, points: Sequence[tuple[float, float, str]],
+                      size: tuple[float, float] = (9.6, 6.0)) -> bytes:
+    """Top-1 (%) vs speedup (dense FLOPs / pruned FLOPs) of every result on one benchmark, one colour and
+    marker per method (``points``: speedup, top-1, method), the legend under the axes in columns."""
+    matplotlib, plt = _mpl()
+    methods = sorted({p[2] for p in points}, key=str.casefold)
+    with matplotlib.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=size)
+        for n, m in enumerate(methods):
+            pts = sorted((x, y) for x, y, mm in points if mm == m)
+            ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=34, c=_PALETTE[n % len(_PALETTE)],
+                       marker=_MARKERS[n % len(_MARKERS)], edgecolors="#1b1f24", linewidths=0.4, label=m, zorder=3)
+        ax.set_xlabel("speedup (dense FLOPs / pruned FLOPs)")
+        ax.set_ylabel("top-1 accuracy (%)")
+        ax.set_title(title)
+        if methods:
+            ncol = max(1, min(4, int(size[0] // 2.3)))
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=ncol, framealpha=0.92, fontsize=8)
         fig.tight_layout()
         return _png(fig)
