@@ -633,3 +633,33 @@ def test_default_output_folder_is_review(report, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = report(str(SUBS / "toy-review.yaml"), "--format", "md")
     assert (code, out) == (0, "wrote review/toy-review.md\n"), err
+
+
+def test_the_verdict_comes_first_and_each_claim_heading_carries_its_own():
+    md = (REPORTS / "wang2021-greg-review.md").read_text(encoding="utf-8").splitlines()
+    assert md[3] == ("**Verdict:** 0 of 9 claimed comparisons survive a fair comparison (S3.2 or stronger, with the "
+                     "submission ahead); 0 reach S3.2 or stronger.")
+    assert md[5] == ("- **C1** GReg-1 (1.49×) vs ProvableFP (1.43×): not conclusive at S3.1 (finetuning not shown the "
+                     "same): GReg-1 ahead by 1.06 top-1")
+    headings = [ln for ln in md if re.match(r"### C\d+\. ", ln)]
+    assert len(headings) == 9 and all(" — " in h for h in headings)
+    assert "### C8. GReg-2\\* (1.49×) vs C-SGD — cannot be checked: the competitor is not in the registry" in headings
+    # figures right after the summary, before the sections
+    order = [ln for ln in md if ln.startswith("## ")]
+    assert order[:4] == ["## Summary", "## Figures", "## What is under review", "## Claimed comparisons"]
+    compare = (REPORTS / "GReg-2-vs-L1-norm.md").read_text(encoding="utf-8")
+    assert "### C1. GReg-2 (2.31×) vs L1-norm (reimpl.) (2.31×) — survives at S3.2 (fair): GReg-2 ahead by 0.12 " \
+           "top-1" in compare
+
+
+def test_the_scatter_plot_focuses_on_the_compared_points():
+    from audit.report import plots
+
+    rng = plots.focus_range([(2.31, 75.36), (2.31, 75.24), (2.56, 74.93), (2.56, 74.77)])
+    assert rng is not None
+    x0, x1, y0, y1 = rng
+    assert x0 < 2.31 and x1 > 2.56 and y0 < 74.77 and y1 > 75.36 and x1 - x0 < 0.6 and y1 - y0 < 2
+    assert not plots.in_range(rng, 4.17, 68.17) and plots.in_range(rng, 2.4, 75.0)
+    md = (REPORTS / "GReg-2-vs-L1-norm.md").read_text(encoding="utf-8")
+    assert "*The other registry results in the view of the figure on imagenet-1k/resnet50, by speedup*" in md
+    assert "| `peng2019-ccp/resnet50-2.18x` | CCP-AC | 75.32 | 2.18× |" in md

@@ -78,9 +78,14 @@ class Figure:
     """PNG bytes, or a function drawing them (called only when HTML is rendered: Markdown needs no plot)."""
     alt: str
     caption: str
+    narrow: bytes | Callable[[], bytes] | None = None
+    """The same figure drawn for narrow screens (about 440 px wide, legible on a phone), or ``None``."""
 
     def data(self) -> bytes:
         return self.png() if callable(self.png) else self.png
+
+    def narrow_data(self) -> bytes | None:
+        return self.narrow() if callable(self.narrow) else self.narrow
 
 
 @dataclass
@@ -150,8 +155,13 @@ def render_markdown(doc: Doc, html_name: str | None = None) -> str:
 
 # ---------------------------------------------------------------------- HTML
 _CSS = """
+*{box-sizing:border-box}
 body{font-family:"DejaVu Sans",Verdana,Arial,sans-serif;font-size:15px;line-height:1.45;color:#1b1f24;
-max-width:1200px;margin:24px auto;padding:0 20px;background:#fff}
+max-width:1200px;margin:24px auto;padding:0 20px;background:#fff;overflow-wrap:break-word}
+@media (max-width:600px){body{padding:0 10px;margin:12px auto;font-size:14px}h1{font-size:21px}h2{font-size:18px}}
+.scroll{overflow-x:auto;max-width:100%;margin:10px 0 16px 0}
+.scroll table{margin:0}
+.verdict{background:#f6f8fa;border:1px solid #d0d7de;border-left:4px solid #1a7f37;padding:10px 14px;font-size:16px}
 h1{font-size:26px;border-bottom:2px solid #d0d7de;padding-bottom:6px}
 h2{font-size:21px;border-bottom:1px solid #d0d7de;padding-bottom:4px;margin-top:32px}
 h3{font-size:17px;margin-top:24px}
@@ -229,11 +239,16 @@ def render_html(doc: Doc, md_name: str | None = None) -> str:
             cap = f"<caption>{html.escape(b.caption)}</caption>" if b.caption else ""
             head = "".join(f"<th>{html.escape(h)}</th>" for h in b.headers)
             rows = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in b.rows)
-            out.append(f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            out.append(f'<div class="scroll"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody>'
+                       "</table></div>")
         elif isinstance(b, Figure):
             data = base64.b64encode(b.data()).decode("ascii")
-            out.append(f'<figure><img alt="{html.escape(b.alt)}" src="data:image/png;base64,{data}">'
-                       f"<figcaption>{html.escape(b.caption)}</figcaption></figure>")
+            img = f'<img alt="{html.escape(b.alt)}" src="data:image/png;base64,{data}">'
+            small = b.narrow_data()
+            if small is not None:  # a phone gets the figure drawn for its width, legible without zooming
+                img = (f'<picture><source media="(max-width: 600px)" srcset="data:image/png;base64,'
+                       f'{base64.b64encode(small).decode("ascii")}">{img}</picture>')
+            out.append(f"<figure>{img}<figcaption>{html.escape(b.caption)}</figcaption></figure>")
     partner = f"Markdown version {md_name}" if md_name else None
     out += [f'<p class="note">{html.escape(_generation_line(partner))}</p>', "</body>", "</html>"]
     return "\n".join(out) + "\n"
