@@ -149,7 +149,8 @@ def test_calibrated_only_for_fair_pairs_and_dominance_pairs_listed(capsys, monke
             "speedup and at least the top-1") in flat
 
 
-@pytest.mark.parametrize("argv", [["compare", "GReg-2", "L1-norm"], ["audit"], ["registry", "list"]])
+@pytest.mark.parametrize("argv", [["compare", "GReg-2", "L1-norm"], ["audit"], ["registry", "list"],
+                                  ["registry", "show", "GReg-2"]])
 def test_format_md_csv_json_everywhere(capsys, monkeypatch, argv):
     md = run(capsys, monkeypatch, 80, *argv, "--format", "md")
     assert re.search(r"^\|( [^|]+ \|)+\n\|(---\|)+$", md, re.M), md[:300]

@@ -295,23 +295,33 @@ def _show_entry(console: Console, e: Entry) -> None:
 def registry_show(
     name: Annotated[str, typer.Argument(metavar="NAME", show_default=False,
                                         help="A method (any alias), a paper id, or a result key paper/result.")],
+    fmt_opt: FormatOpt = OutputFormat.table,
     as_json: JsonOpt = False,
     registry: RegistryOpt = None,
 ) -> None:
-    """Show every result of a method or paper, with its full recipe and sources."""
+    """Show every result of a method or paper, with its full recipe and sources (--format csv|md: one row
+    per result, the columns of registry list --csv)."""
     import sys
 
     from rich.text import Text
 
     from audit.cli.console import make_console
-    from audit.registry.store import load_registry
+    from audit.registry.store import ResultRow, load_registry
 
+    fmt_out = output_format(fmt_opt, as_json=as_json)
     reg = load_registry(registry)
     kind, entries = reg.lookup(name)
-    if as_json:
+    if fmt_out is OutputFormat.json:
         out = [{"key": e.key, "method": e.method, **e.result.model_dump(mode="json", exclude_none=True)}
                for e in entries]
         sys.stdout.write(jsontext.dumps(out))
+        return
+    if fmt_out in (OutputFormat.csv, OutputFormat.md):
+        from audit.cli.console import write_rows
+
+        cols = list(ResultRow.model_fields)
+        rows = [ResultRow.of(e).model_dump(mode="json") for e in entries]
+        write_rows(fmt_out.value, cols, [[r[c] for c in cols] for r in rows])
         return
     console = make_console()
     if kind == "method":

@@ -33,7 +33,9 @@ def site(
     file://, makes no network request, reads without JavaScript; equal registries give identical files."""
     from audit.registry.store import load_registry
     from audit.site import build_site, write_site
+    from audit.site.write import check_target
 
+    check_target(out)  # before the work: a folder that may not be replaced is refused at once
     files = build_site(load_registry(registry), tolerance=tolerance, accept_base_accuracy=accept_base_accuracy)
     write_site(files, out)
     pages = sum(1 for name in files if name.endswith(".html"))

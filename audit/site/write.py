@@ -17,13 +17,15 @@ from pathlib import Path
 from audit.errors import AuditError
 from audit.io.atomic import TEMP_SUFFIX
 
-__all__ = ["MARKER", "write_site"]
+__all__ = ["MARKER", "check_target", "write_site"]
 
 MARKER = ".prune-audit-site"
 """File at the root of every site written here; its presence allows a rerun to replace the directory."""
 
 
-def _check_target(out: Path) -> None:
+def check_target(out: Path) -> None:
+    """:class:`AuditError` unless ``out`` may take the site: absent, empty, or a site written here."""
+    out = Path(out)
     if out.exists() and not out.is_dir():
         raise AuditError(f"{out}: cannot write the site: not a directory")
     if out.is_dir() and not (out / MARKER).is_file() and any(out.iterdir()):
@@ -37,7 +39,7 @@ def write_site(files: dict[str, bytes], out: Path) -> list[Path]:
     Raises :class:`AuditError` (one line) when ``out`` is a file, a non-empty directory that is not a site,
     or cannot be written; returns the paths written, sorted."""
     out = Path(out)
-    _check_target(out)
+    check_target(out)
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
