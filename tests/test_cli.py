@@ -115,8 +115,10 @@ def test_help_pages_have_no_bool_values_and_plain_usage(cli, path):
     assert usage.startswith("Usage: prune-audit" + "".join(f" {w}" for w in path)), usage
     assert "{" not in usage and "<" not in usage, usage
     options = out.split("Options:")[1]
-    for bogus in ("<bool>", "<str>", "<int>", "<float>", "<list[str]>", "<path>"):
+    arguments = out.split("Arguments:")[1].split("Options:")[0] if "Arguments:" in out else ""
+    for bogus in ("<bool>", "<str>", "<int>", "<float>", "<list[str]>", "<path>", "<list[Path]>", "<Path>"):
         assert bogus not in options, (bogus, options)
+        assert bogus not in arguments, (bogus, arguments)
 
 
 def test_usage_names_arguments_by_their_placeholder(cli):
@@ -132,7 +134,7 @@ def test_root_help_lists_every_group():
     proc = subprocess.run([sys.executable, "-m", "audit", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     listed = {line.split()[0] for line in proc.stdout.split("Commands:")[1].splitlines() if line.strip()}
-    assert listed == {"registry", "compare", "audit", "recipe", "report", "rerun"}
+    assert listed == {"registry", "compare", "audit", "recipe", "report", "rerun", "site"}
 
 
 def test_no_arguments_prints_help_and_is_a_usage_error(cli):
@@ -220,3 +222,26 @@ def test_json_is_strict_json():
     text = jsontext.dumps({"std": float("nan"), "runs": [1.0, float("inf")], "name": "ℓ1"})
     assert text == '{\n  "std": null,\n  "runs": [\n    1.0,\n    null\n  ],\n  "name": "ℓ1"\n}\n'
     json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON token {c}"))
+
+
+def test_registry_show_prints_each_justification_once(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    code, out, err = cli("registry", "show", "wang2021-greg/resnet50-greg2-2.31x")
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert flat.count("Not stated by GReg. The torchvision IMAGENET1K_V1") == 1
+    assert "90 ep, 0:1e-1,30:1e-2,60:1e-3 (inferred [1])" in flat
+    assert "inferred [1] │ pretrain: Not stated by GReg." in flat
+
+
+def test_registry_show_gives_a_derived_speedup(cli, tmp_path):
+    import yaml
+    from conftest import paper, res
+
+    r = res("r50-flops", "Alpha", 75.0, None)
+    r["compression"] = {"flops_reduction_pct": 50.0}
+    (tmp_path / "alpha2020-a.yaml").write_text(yaml.safe_dump(paper("alpha2020-a", [{"name": "Alpha"}], [r])),
+                                               encoding="utf-8")
+    code, out, err = cli("registry", "show", "alpha2020-a/r50-flops", "--registry", str(tmp_path))
+    assert code == 0, err
+    assert "speedup 2.00× (derived from the FLOPs reduction; not printed by the source)" in " ".join(out.split())

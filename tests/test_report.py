@@ -465,7 +465,8 @@ def test_help_documents_exit_codes(report):
     code, out, err = report("--help")
     assert code == 0
     text = " ".join(out.split())
-    assert "Exit status: 0 report written; 1 invalid submission" in text
+    assert "Exit status: 0 report written (or --check found every pair whole); 1 invalid submission" in text
+    assert "a mixed pair under --check" in text
     assert "2 unknown method, dataset or network in --compare, or a usage error" in text
 
 
@@ -573,3 +574,92 @@ def test_a_submission_that_replaces_a_registry_paper_says_so(report, tmp_path, b
     md = (tmp_path / "out" / "li2017-l1-norm.md").read_text()
     assert ("**Replaces a registry paper:** the submission has the paper id li2017-l1-norm, which the registry holds "
             "in its file li2017-l1-norm.yaml;") in md
+
+
+KILL_AFTER_FIRST_RENAME = """
+import os, signal, sys
+real = os.replace
+def replace_then_die(src, dst):
+    real(src, dst)
+    os.kill(os.getpid(), signal.SIGKILL)  # killed between the two renames of the pair
+os.replace = replace_then_die
+from audit.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_a_kill_between_the_two_renames_is_detected_and_named(report, tmp_path):
+    """The .md is replaced, then the process is SIGKILLed before the .html: every later reader (``report
+    --check DIR`` and the next ``report`` run) names the stale .html instead of silently showing a mix."""
+    old_sub = tmp_path / "toy-review.yaml"
+    old_sub.write_text((SUBS / "toy-review.yaml").read_text(encoding="utf-8").replace("claim: ", "claim: (v1) "),
+                       encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = report(str(old_sub), "--out", str(out), "--reruns", str(RERUNS))
+    assert code == 0, err
+    code, text, err = report("--check", str(out))
+    assert code == 0 and err == "" and text.startswith("ok: toy-review.md and toy-review.html are one report")
+    old_html = (out / "toy-review.html").read_bytes()
+    new_sub = SUBS / "toy-review.yaml"
+    proc = subprocess.run([sys.executable, "-c", KILL_AFTER_FIRST_RENAME, "report", str(new_sub), "--out", str(out),
+                           "--reruns", str(RERUNS), "--format", "both"], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == -9, proc.stderr
+    assert (out / "toy-review.html").read_bytes() == old_html  # the mix exists on disk ...
+    assert "(v1)" not in (out / "toy-review.md").read_text(encoding="utf-8")
+    code, text, err = report("--check", str(out))  # ... and is stated, naming the stale file
+    assert code == 1 and text == ""
+    stale = err.splitlines()
+    assert len(stale) == 2 and stale[0].startswith(f"prune-audit: stale: {out / 'toy-review.md'} (generation ")
+    assert f"are not one report: {out / 'toy-review.html'} is stale ({out / 'toy-review.md'} was written after it)" \
+        in stale[0]
+    assert stale[1] == f"prune-audit: error: {out}: 1 of 1 report pair(s) mix two runs (listed above)"
+    # the next run says what it found and replaces both
+    code, _, err = report(str(new_sub), "--out", str(out), "--reruns", str(RERUNS))
+    assert code == 0 and err.startswith("prune-audit: warning: ") and f"{out / 'toy-review.html'} is stale" in err
+    code, _, err = report("--check", str(out))
+    assert (code, err) == (0, "")
+
+
+def test_one_format_beside_a_file_of_another_run_is_named_stale(report, tmp_path):
+    out = tmp_path / "out"
+    code, _, err = report(str(SUBS / "toy-review.yaml"), "--out", str(out), "--reruns", str(RERUNS))
+    assert (code, err) == (0, "")
+    code, _, err = report(str(SUBS / "toy-review.yaml"), "--out", str(out), "--format", "md")
+    assert code == 0 and f"{out / 'toy-review.html'} is stale" in err
+
+
+def test_default_output_folder_is_review(report, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = report(str(SUBS / "toy-review.yaml"), "--format", "md")
+    assert (code, out) == (0, "wrote review/toy-review.md\n"), err
+
+
+def test_the_verdict_comes_first_and_each_claim_heading_carries_its_own():
+    md = (REPORTS / "wang2021-greg-review.md").read_text(encoding="utf-8").splitlines()
+    assert md[3] == ("**Verdict:** 0 of 9 claimed comparisons survive a fair comparison (S3.2 or stronger, with the "
+                     "submission ahead); 0 reach S3.2 or stronger.")
+    assert md[5] == ("- **C1** GReg-1 (1.49×) vs ProvableFP (1.43×): not conclusive at S3.1 (finetuning not shown the "
+                     "same): GReg-1 ahead by 1.06 top-1")
+    headings = [ln for ln in md if re.match(r"### C\d+\. ", ln)]
+    assert len(headings) == 9 and all(" — " in h for h in headings)
+    assert "### C9. GReg-2\\* (2.31×) vs AOFP — cannot be checked: the competitor is not in the registry" in headings
+    # figures right after the summary, before the sections
+    order = [ln for ln in md if ln.startswith("## ")]
+    assert order[:4] == ["## Summary", "## Figures", "## What is under review", "## Claimed comparisons"]
+    compare = (REPORTS / "GReg-2-vs-L1-norm.md").read_text(encoding="utf-8")
+    assert "### C1. GReg-2 (2.31×) vs L1-norm (reimpl.) (2.31×) — survives at S3.2 (fair): GReg-2 ahead by 0.12 " \
+           "top-1" in compare
+
+
+def test_the_scatter_plot_focuses_on_the_compared_points():
+    from audit.report import plots
+
+    rng = plots.focus_range([(2.31, 75.36), (2.31, 75.24), (2.56, 74.93), (2.56, 74.77)])
+    assert rng is not None
+    x0, x1, y0, y1 = rng
+    assert x0 < 2.31 and x1 > 2.56 and y0 < 74.77 and y1 > 75.36 and x1 - x0 < 0.6 and y1 - y0 < 2
+    assert not plots.in_range(rng, 4.17, 68.17) and plots.in_range(rng, 2.4, 75.0)
+    md = (REPORTS / "GReg-2-vs-L1-norm.md").read_text(encoding="utf-8")
+    assert "*The other registry results in the view of the figure on imagenet-1k/resnet50, by speedup*" in md
+    assert "| `peng2019-ccp/resnet50-2.18x` | CCP-AC | 75.32 | 2.18× |" in md

@@ -2,7 +2,7 @@
 
 One module per command group, each one Typer app: :mod:`~audit.cli.registry`,
 :mod:`~audit.cli.compare` (``compare`` and ``audit``), :mod:`~audit.cli.recipe`,
-:mod:`~audit.cli.report` and :mod:`~audit.cli.rerun`; the options they share are in
+:mod:`~audit.cli.report`, :mod:`~audit.cli.rerun` and :mod:`~audit.cli.site`; the options they share are in
 :mod:`~audit.cli.options`, the console in :mod:`~audit.cli.console`.
 
 Heavy modules (pydantic models, pandas, scipy, matplotlib, torch) are imported inside the
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 
-from audit.cli import check, compare, recipe, registry, report, rerun  # noqa: F401 (check registers "registry check")
+from audit.cli import check, compare, recipe, registry, report, rerun, site  # noqa: F401 (check registers "registry check")
 from audit.cli.options import new_app
 
 __all__ = ["app", "main"]
@@ -27,6 +27,7 @@ app.add_typer(compare.app)
 app.add_typer(recipe.app, name="recipe")
 app.add_typer(report.app)
 app.add_typer(rerun.app, name="rerun")
+app.add_typer(site.app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,13 +15,17 @@ from audit.cli.options import (
     BaseAccuracyOpt,
     Command,
     DatasetOpt,
+    FormatOpt,
     JsonOpt,
     NetworkOpt,
+    OutputFormat,
     RegistryOpt,
     RunsDirOpt,
     SeedsOpt,
     ToleranceOpt,
+    WideOpt,
     new_app,
+    output_format,
 )
 from audit.io import jsontext
 
@@ -38,8 +42,11 @@ def compare(
     dataset: DatasetOpt = None,
     network: NetworkOpt = None,
     tolerance: ToleranceOpt = 0.05,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON (docs/compare.schema.json).")]
+    fmt: FormatOpt = OutputFormat.table,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON (docs/compare.schema.json; same as "
+                                                         "--format json).")]
     = False,
+    wide: WideOpt = False,
     accept_base_accuracy: BaseAccuracyOpt = False,
     registry: RegistryOpt = None,
     rerun: Annotated[bool, typer.Option(
@@ -63,16 +70,23 @@ def compare(
     from audit.core.compare import check_filters, check_tolerance, compare_methods
     from audit.registry.store import load_registry
 
+    out = output_format(fmt, as_json=as_json)
     check_tolerance(tolerance)
     check_filters(dataset, network)
     rep = compare_methods(load_registry(registry), method_a, method_b, dataset=dataset, network=network,
                           tolerance=tolerance, accept_base_accuracy=accept_base_accuracy)
-    if as_json:
+    if out is OutputFormat.json:
         sys.stdout.write(jsontext.dumps(rep.model_dump(mode="json")))
         return
-    from audit.cli.render import render_compare
+    from audit.cli.render import compare_rows, render_compare
 
-    render_compare(rep)
+    if out is OutputFormat.table:
+        render_compare(rep, wide=wide)
+        return
+    from audit.cli.console import write_rows
+
+    cols, rows = compare_rows(rep)
+    write_rows(out.value, cols, rows, title=f"{rep.a} vs {rep.b}: pairs (Δ = A − B, top-1 points)")
 
 
 @app.command("audit", cls=Command)
@@ -80,8 +94,11 @@ def audit(
     dataset: DatasetOpt = None,
     network: NetworkOpt = None,
     tolerance: ToleranceOpt = 0.05,
-    as_csv: Annotated[bool, typer.Option("--csv", help="The setup matrix as CSV (one row per method pair).")] = False,
+    fmt: FormatOpt = OutputFormat.table,
+    as_csv: Annotated[bool, typer.Option("--csv", help="The setup matrix as CSV, one row per method pair (same as "
+                                                       "--format csv).")] = False,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
     accept_base_accuracy: BaseAccuracyOpt = False,
     registry: RegistryOpt = None,
 ) -> None:
@@ -91,26 +108,32 @@ def audit(
     from audit.core.compare import audit_matrix, check_filters, check_tolerance
     from audit.registry.store import load_registry
 
+    out = output_format(fmt, as_json=as_json, as_csv=as_csv)
     check_tolerance(tolerance)
     check_filters(dataset, network)
     rep = audit_matrix(load_registry(registry), dataset=dataset, network=network, tolerance=tolerance,
                        accept_base_accuracy=accept_base_accuracy)
-    if as_json:
+    if out is OutputFormat.json:
         sys.stdout.write(jsontext.dumps(rep.model_dump(mode="json")))
         return
-    if as_csv:
-        import csv
+    from audit.cli.render import audit_tables, render_audit
 
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["dataset", "network", "method_a", "method_b", "setup", "inferred", "pairs"])
-        for p in rep.pairs:
-            w.writerow([p.dataset, p.network, p.a, p.b, p.setup, "yes" if p.inferred else "no", p.pairs])
+    if out is OutputFormat.table:
+        from audit.cli.render_value import render_value_of_pruning
+
+        render_audit(rep, wide=wide)
+        render_value_of_pruning(rep)
         return
-    from audit.cli.render import render_audit
-    from audit.cli.render_value import render_value_of_pruning
+    from audit.cli.console import write_rows
 
-    render_audit(rep)
-    render_value_of_pruning(rep)
+    tables = audit_tables(rep)
+    if out is OutputFormat.csv:  # the setup matrix, one row per method pair (as before --format)
+        write_rows("csv", tables[0][1], tables[0][2])
+        return
+    for i, (title, cols, rows) in enumerate(tables):
+        if i:
+            sys.stdout.write("\n")
+        write_rows("md", cols, rows, title=title)
 
 
 def _rerun_plan(*, a: str, b: str, dataset: str | None, network: str | None, tolerance: float, registry: Path | None,

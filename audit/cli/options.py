@@ -17,9 +17,19 @@ from typer.core import TyperArgument, TyperCommand
 
 __all__ = [
     "BaseAccuracyOpt", "Command", "CsvOpt", "DatasetOpt", "Device", "DeviceOpt", "Executor", "ExecutorOpt",
-    "JsonOpt", "NetworkOpt", "RegistryOpt", "ReportFormat", "ResultsDirOpt", "RunsDirOpt", "SeedsOpt",
-    "ToleranceOpt", "WorkersOpt", "parse_finite", "new_app",
+    "FormatOpt", "JsonOpt", "NetworkOpt", "OutputFormat", "RegistryOpt", "ReportFormat", "ResultsDirOpt",
+    "RunsDirOpt", "SeedsOpt", "ToleranceOpt", "WideOpt", "WorkersOpt", "new_app", "output_format", "parse_finite",
 ]
+
+
+class OutputFormat(str, enum.Enum):
+    """``--format`` of every command that prints a table: a terminal table (fitted to the width), CSV, JSON or
+    a GitHub-flavoured Markdown table."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
 
 
 class ReportFormat(str, enum.Enum):
@@ -51,6 +61,21 @@ class Command(TyperCommand):
     Typer's own usage line wraps required arguments in braces (``{GRID.yaml}``); this one follows
     the usual convention: required bare, optional in brackets, repeatable with ``...``.
     """
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Click's help page, without the type Typer appends to each argument in the Arguments section
+        (``A <str>``): an argument is named by its placeholder alone, like the usage line."""
+        import re
+
+        page = type(formatter)(width=formatter.width, max_width=formatter.width)
+        super().format_help(ctx, page)
+        text = page.getvalue()
+        head, sep, rest = text.partition("\nArguments:\n")
+        if sep:
+            args, sep2, tail = rest.partition("\n\n")
+            args = re.sub(r"^(  \S+)( <[^>\s]+>)", lambda m: m.group(1) + " " * len(m.group(2)), args, flags=re.M)
+            text = head + sep + args + sep2 + tail
+        formatter.write(text)
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -124,8 +149,28 @@ BaseAccuracyOpt = Annotated[
     bool, typer.Option("--accept-base-accuracy",
                        help="Count an equal base accuracy without a base identity as the same base (inferred) for S2.")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-CsvOpt = Annotated[bool, typer.Option("--csv", help="CSV output.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output (same as --format json).")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="CSV output (same as --format csv).")]
+FormatOpt = Annotated[
+    OutputFormat, typer.Option("--format", help="table (fitted to the terminal), csv, json or md (a Markdown table).")
+]
+WideOpt = Annotated[
+    bool, typer.Option("--wide", help="Every column and full keys in one wide table, however wide the terminal.")
+]
+
+
+def output_format(fmt: OutputFormat, *, as_json: bool = False, as_csv: bool = False) -> OutputFormat:
+    """The format asked for: ``--json`` and ``--csv`` are aliases of ``--format json|csv``; two different
+    formats at once are a usage error (exit status 2)."""
+    asked = {fmt} - {OutputFormat.table}
+    if as_json:
+        asked.add(OutputFormat.json)
+    if as_csv:
+        asked.add(OutputFormat.csv)
+    if len(asked) > 1:
+        raise typer.BadParameter("give one output format: " + ", ".join(sorted(f.value for f in asked)),
+                                 param_hint="'--format'")
+    return asked.pop() if asked else OutputFormat.table
 RunsDirOpt = Annotated[
     Path, typer.Option("--runs-dir", metavar="DIR", help="Where runs live (one folder per recipe hash).")
 ]

@@ -32,8 +32,11 @@ HELP = (
     "{result: <own result id>, against: <method name/alias or registry key paper-id/result-id>, claim: <text>}. "
     "Competitors the registry lacks are listed as \"not in registry\"; the report is still written.\n\n"
     "Output: <name>.md and <name>.html (self-contained: embedded PNG figures, no network, no JavaScript) in "
-    "--out (default: reports/), written atomically; equal inputs give byte-identical files.\n\n"
-    "Exit status: 0 report written; 1 invalid submission (one line per problem, file:line: field: message), "
+    "--out (default: review/), written atomically as a pair: both files carry one generation stamp, and a "
+    "run (or --check DIR) names the stale file when an interrupted run left a mix; equal inputs give "
+    "byte-identical files.\n\n"
+    "Exit status: 0 report written (or --check found every pair whole); 1 invalid submission (one line per problem, "
+    "file:line: field: message), a mixed pair under --check, "
     "no comparisons, output directory not writable, or bad options; 2 unknown method, dataset or network in "
     "--compare, or a usage error."
 )
@@ -49,7 +52,7 @@ def report(
     dataset: DatasetOpt = None,
     network: NetworkOpt = None,
     out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", show_default=False,
-                                                help="Output directory (default: reports/).")] = None,
+                                                help="Output directory (default: review/ in the working directory).")] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", help="Which files to write.")] = ReportFormat.both,
     tolerance: ToleranceOpt = 0.05,
     accept_base_accuracy: BaseAccuracyOpt = False,
@@ -59,10 +62,22 @@ def report(
     regenerate_examples: Annotated[bool, typer.Option(
         "--regenerate-examples", help="Regenerate the shipped example reports in reports/ (or --out) and exit.")]
     = False,
+    check: Annotated[Optional[Path], typer.Option(
+        "--check", metavar="DIR", show_default=False,
+        help="Check that every report's .md and .html in DIR are of one run (exit 1 naming each stale file).")]
+    = None,
     registry: RegistryOpt = None,
 ) -> None:
     """Write a fairness report (the command's help is :data:`HELP`); failures raise AuditError."""
     from audit.report import main as report_main
+
+    if check is not None:
+        if submission is not None or compare:
+            from audit.errors import AuditError
+
+            raise AuditError("--check DIR takes no submission and no --compare")
+        report_main.check(check)
+        return
 
     report_main.run(submission=submission, compare=compare, out=out, fmt=fmt.value, registry=registry,
                     reruns=reruns, tolerance=tolerance, accept_base_accuracy=accept_base_accuracy,

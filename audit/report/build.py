@@ -572,12 +572,16 @@ class Requests:
         return out
 
 
+def _claim_title(c: Claim) -> str:
+    """``GReg-2 (2.31×) vs L1-norm (reimpl.) (2.31×)``: the two sides of a claim."""
+    if c.other is None:
+        return f"{_short_label(c.own)} ({_sp(c.own.result.speedup)}) vs {c.against}"
+    return (f"{_short_label(c.own)} ({_sp(c.own.result.speedup)}) vs {_short_label(c.other)} "
+            f"({_sp(c.other.result.speedup)})")
+
+
 def _claim_section(ctx: Context, c: Claim, doc: Doc, req: Requests) -> None:
-    title = f"{c.cid}. {_short_label(c.own)} ({_sp(c.own.result.speedup)}) vs {c.against}"
-    if c.other is not None:
-        title = (f"{c.cid}. {_short_label(c.own)} ({_sp(c.own.result.speedup)}) vs {_short_label(c.other)} "
-                 f"({_sp(c.other.result.speedup)})")
-    doc.add(Heading(3, title, anchor=c.cid.lower()))
+    doc.add(Heading(3, f"{c.cid}. {_claim_title(c)} — {_one_line(c)}", anchor=c.cid.lower()))
     if c.claim:
         doc.add(Para(["Claim: ", ("b", c.claim)]))
     for line in c.cited:
@@ -736,7 +740,7 @@ def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], do
                      and (c.other.result.dataset, c.other.result.network) == (ds, nw)}
         comp_keys |= {e.key for e in members if ctx.is_competitor is not None and ctx.is_competitor(e)}
         comp_keys -= own_keys
-        highlight, background = [], []
+        highlight, background, others = [], [], []
         no_speedup = 0
         for e in members:
             sp, acc = e.result.speedup, e.result.top1_value
@@ -749,6 +753,7 @@ def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], do
                 highlight.append((sp, acc, _short_label(e), "competitor"))
             else:
                 background.append((sp, acc))
+                others.append(e)
         lines = []
         for c in claims:
             p = c.cmp
@@ -761,17 +766,32 @@ def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], do
         rerun_pts = [(rr.result.speedup, rr.result.top1_value, f"{rr.result.method} (rerun)") for rr in ctx.reruns
                      if (rr.result.dataset, rr.result.network) == (ds, nw) and rr.result.speedup is not None
                      and rr.result.top1_value is not None]
+        # the view: the compared operating points (each claim's two sides, else the results under review)
+        focus = [(ln[0], ln[1]) for ln in lines] + [(ln[2], ln[3]) for ln in lines]
+        focus += [(e.result.speedup, e.result.top1_value) for e in own_entries
+                  if (e.result.dataset, e.result.network) == (ds, nw) and e.result.speedup is not None
+                  and e.result.top1_value is not None]
+        rng = plots.focus_range(focus)
         png = partial(plots.top1_vs_speedup, f"{ds} / {nw}: top-1 vs speedup", background, highlight, lines,
-                      highlight_name=ctx.own_name, competitor_name=ctx.competitor_name, reruns=rerun_pts)
-        caption = (f"Top-1 vs speedup on {ds}/{nw}: {ctx.own_name} (stars), {ctx.competitor_name} (squares) and "
-                   f"every other registry result (grey); each claimed comparison is a line styled by the setup it "
-                   f"reaches. A * marks a result on an own-trained base.")
+                      highlight_name=ctx.own_name, competitor_name=ctx.competitor_name, reruns=rerun_pts,
+                      focus=focus)
+        caption = (f"Top-1 vs speedup on {ds}/{nw}, around the compared operating points: {ctx.own_name} (stars), "
+                   f"{ctx.competitor_name} (squares) and the other registry results (grey, listed below the "
+                   f"figure); each claimed comparison is a line styled by the setup it reaches; results outside "
+                   f"the view are counted in its corner. A * marks a result on an own-trained base.")
         if rerun_pts:
             caption += (f" Triangles are the {len(rerun_pts)} rerun result(s) recorded under reruns/results"
                         + (" (unlabelled when more than 3)." if len(rerun_pts) > 3 else "."))
         if no_speedup:
             caption += f" {no_speedup} result(s) without a reported speedup are not drawn."
-        doc.add(Figure(png, f"top-1 vs speedup, {ds}/{nw}", caption))
+        doc.add(Figure(png, f"top-1 vs speedup, {ds}/{nw}", caption, narrow=partial(png, narrow=True)))
+        shown = sorted((e for e in others if plots.in_range(rng, e.result.speedup, e.result.top1_value)),
+                       key=lambda e: (e.result.speedup, -e.result.top1_value, e.key))
+        if shown:
+            doc.add(Table(["other result (grey point)", "method", "top-1", "speedup"],
+                          [[[("code", e.key)], e.label, f"{e.result.top1_value:.2f}", _sp(e.result.speedup)]
+                           for e in shown], caption=f"The other registry results in the view of the figure on "
+                                                    f"{ds}/{nw}, by speedup"))
     # finetuning epochs over the years (the seed's Tab. 3 trend)
     pts: set[tuple[int, int, str, bool]] = set()
     for e in ctx.reg.entries:
@@ -783,7 +803,8 @@ def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], do
         pts.add((e.paper.year, r.finetune.epochs, e.method, e.method in ctx.highlight_methods))
     if pts:
         png = partial(plots.epochs_by_year, sorted(pts), "Finetuning epochs per method over publication year")
-        doc.add(Figure(png, "finetuning epochs per method over publication year",
+        doc.add(Figure(png, "finetuning epochs per method over publication year", narrow=partial(png, narrow=True),
+                       caption=
                        "Finetuning epochs of each method in its own paper, by publication year (the seed's Tab. 3 "
                        "trend: finetuning grows longer over the years, which makes comparisons with older results "
                        "more and more unfair, Sec. 3.2)."))
@@ -813,7 +834,7 @@ def _plots(ctx: Context, claims: Sequence[Claim], own_entries: Sequence[Any], do
         curves = [(rr.id.removeprefix("rerun-"), rr.curve, rr.result.trainability_acc) for rr in chosen]
         png = partial(plots.learning_curves, curves, "Rerun evidence: learning curves with trainability accuracy (TA)")
         more = len(cands) - len(chosen)
-        doc.add(Figure(png, "rerun learning curves",
+        doc.add(Figure(png, "rerun learning curves", narrow=partial(png, narrow=True), caption=
                        "Learning curves recorded by the rerun engine (reruns/results): test top-1 (solid), train "
                        "accuracy (dashed) and the trainability accuracy TA (dash-dot, the seed's Eq. 1); the reruns "
                        "the report cites first, then those of its methods nearest in speedup"
@@ -882,17 +903,61 @@ def _value_section(ctx: Context, claims: Sequence[Claim], doc: Doc) -> None:
                        "significant"], rows, caption=f"{g.dataset}/{g.network}"))
 
 
+def _one_line(c: Claim) -> str:
+    """A claim's verdict in one line (its heading and the verdict list at the top of the report)."""
+    p = c.cmp
+    if p is None:
+        return ("cannot be checked: the competitor is not in the registry" if c.status == "not in registry"
+                else "cannot be checked: no registry result of the competitor on this benchmark")
+    d = p.delta.top1
+    if d is None:
+        dd = p.delta.drop
+        gap = ("no accuracy to compare" if dd is None else "a tie on the top-1 change" if abs(dd) < TIE else
+               f"{p.a.label} {'ahead' if dd < 0 else 'behind'} by {abs(dd):.2f} on the top-1 change")
+        d = 0.0 if dd is None else -dd
+    else:
+        gap = "a tie" if abs(d) < TIE else f"{p.a.label} {'ahead' if d > 0 else 'behind'} by {abs(d):.2f} top-1"
+    reading = p.setup.reading
+    if reading is Reading.FAIR:
+        return f"{'survives' if d > TIE else 'does not survive'} at {p.setup} (fair): {gap}"
+    if reading is Reading.NOT_CONCLUSIVE:
+        return f"not conclusive at {p.setup} (finetuning not shown the same): {gap}"
+    if reading is Reading.WEAK:
+        return f"unfair, {p.setup} only: {gap}"
+    return f"no fair reading ({p.setup_label})"
+
+
+def _verdict_blocks(ctx: Context, claims: Sequence[Claim]) -> list[Any]:
+    """The report's first lines: how many claims survive at S3.2+ and each claim's one-line verdict."""
+    fair = [c for c in claims if c.cmp is not None and c.cmp.setup.fair]
+    survive = sum(1 for c in fair if c.cmp is not None and c.cmp.delta.top1 is not None and c.cmp.delta.top1 > TIE)
+    what = ctx.noun.replace("(s)", "s")
+    head = Para([("b", "Verdict:"), f" {survive} of {len(claims)} {what} survive a fair comparison (S3.2 or "
+                 f"stronger, with {ctx.own_name} ahead); {len(fair)} reach S3.2 or stronger."], kind="verdict")
+    items: list[Inline] = [[("b", f"{c.cid}"), f" {_claim_title(c)}: {_one_line(c)}"] for c in claims]
+    return [head, Bullets(items or ["Nothing was compared."])]
+
+
 def _common(ctx: Context, doc: Doc, claims: list[Claim], audited: list[Any], intro: list[Any]) -> None:
+    """Assemble the report: the verdict first (its first lines), the summary, the figures, what is under review,
+    one section per claim, the checklist and the requests."""
     req = Requests()
-    doc.add(*intro)
+    sections = Doc(doc.title)  # built before the figures: the claims record the reruns the figures show first
+    sections.add(Heading(2, "Claimed comparisons" if ctx.noun.startswith("claimed") else "Compared operating points",
+                         anchor="comparisons"))
+    for c in claims:
+        _claim_section(ctx, c, sections, req)
+    _crossval_section(ctx, claims, sections)
+    _value_section(ctx, claims, sections)
+    figures = Doc(doc.title)
+    _plots(ctx, claims, [c.own for c in claims], figures)
+    doc.add(*_verdict_blocks(ctx, claims))
     para, table = _summary(ctx, claims)
     doc.add(Heading(2, "Summary", anchor="summary"), para, table)
-    doc.add(Heading(2, "Claimed comparisons" if ctx.noun.startswith("claimed") else "Compared operating points",
-                    anchor="comparisons"))
-    for c in claims:
-        _claim_section(ctx, c, doc, req)
-    _crossval_section(ctx, claims, doc)
-    _value_section(ctx, claims, doc)
+    if figures.blocks:
+        doc.add(Heading(2, "Figures", anchor="figures"), *figures.blocks)
+    doc.add(Heading(2, "What is under review", anchor="scope"), *intro)
+    doc.add(*sections.blocks)
     doc.add(Heading(2, "What is not reported (seed Sec. 6 checklist)", anchor="checklist"))
     if not audited:
         doc.add(Para("No result is under review: nothing was compared."))
@@ -914,8 +979,6 @@ def _common(ctx: Context, doc: Doc, claims: list[Claim], audited: list[Any], int
     doc.add(Heading(2, "Requests to the authors (copy into the review)", anchor="requests"))
     items = req.items()
     doc.add(Bullets([[f"R{i}. "] + r for i, r in enumerate(items, 1)] or ["No requests."]))
-    doc.add(Heading(2, "Figures", anchor="figures"))
-    _plots(ctx, claims, [c.own for c in claims], doc)
     doc.add(Para("Setups follow Wang et al., 'Why is the State of Neural Network Pruning so Confusing?' (2023), "
                  f"Tab. 2; speedups within {ctx.tolerance * 100:g}% count as the same rate. 'n/r' = not reported. "
                  "Generated by prune-audit report from the registry; equal inputs give identical files.",

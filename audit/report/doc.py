@@ -17,7 +17,33 @@ from typing import Union
 Piece = Union[str, tuple[str, str]]
 Inline = Union[str, list[Piece]]
 
-__all__ = ["Bullets", "Doc", "Figure", "Heading", "Inline", "Para", "Piece", "Table", "render_html", "render_markdown"]
+__all__ = [
+    "GENERATION_SLOT", "Bullets", "Doc", "Figure", "Heading", "Inline", "Para", "Piece", "Table", "render_html",
+    "render_markdown", "stamp",
+]
+
+GENERATION_SLOT = "@@GENERATION@@"
+"""Placeholder the renderers write where the pair's generation stamp goes (filled by
+:func:`audit.report.main.render` once both texts are known)."""
+
+
+def stamp(texts) -> str:
+    """The generation stamp of a report pair: the first 12 hex digits of the SHA-256 of its texts (with
+    :data:`GENERATION_SLOT` unfilled), in order.  Content-derived, so equal inputs give equal files, and two
+    files of different runs carry different stamps unless their content is the same."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()[:12]
+
+
+def _generation_line(partner: str | None) -> str:
+    where = f"the {partner} of this report" if partner else "the other file of this report, if any,"
+    return (f"Report generation {GENERATION_SLOT}: {where} carries the same stamp; a different one means one of "
+            "the two is stale (check with prune-audit report --check DIR).")
 
 
 @dataclass
@@ -52,9 +78,14 @@ class Figure:
     """PNG bytes, or a function drawing them (called only when HTML is rendered: Markdown needs no plot)."""
     alt: str
     caption: str
+    narrow: bytes | Callable[[], bytes] | None = None
+    """The same figure drawn for narrow screens (about 440 px wide, legible on a phone), or ``None``."""
 
     def data(self) -> bytes:
         return self.png() if callable(self.png) else self.png
+
+    def narrow_data(self) -> bytes | None:
+        return self.narrow() if callable(self.narrow) else self.narrow
 
 
 @dataclass
@@ -94,7 +125,9 @@ def _md_inline(value: Inline, in_table: bool = False) -> str:
 
 
 def render_markdown(doc: Doc, html_name: str | None = None) -> str:
-    lines: list[str] = [f"# {_md_escape(doc.title)}", ""]
+    """GitHub-flavoured Markdown of ``doc``; the generation stamp comment is on line 2 (``html_name``: the
+    HTML file of the same report, named where a figure is left out)."""
+    lines: list[str] = [f"# {_md_escape(doc.title)}", f"<!-- prune-audit-generation: {GENERATION_SLOT} -->", ""]
     for b in doc.blocks:
         if isinstance(b, Heading):
             lines += [f"{'#' * b.level} {_md_escape(b.text)}", ""]
@@ -116,13 +149,19 @@ def render_markdown(doc: Doc, html_name: str | None = None) -> str:
             lines += [f"*Figure{_md_escape(where)}: {_md_escape(b.caption)}*", ""]
     while lines and lines[-1] == "":
         lines.pop()
+    lines += ["", f"*{_md_escape(_generation_line(f'HTML version {html_name}' if html_name else None))}*"]
     return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------- HTML
 _CSS = """
+*{box-sizing:border-box}
 body{font-family:"DejaVu Sans",Verdana,Arial,sans-serif;font-size:15px;line-height:1.45;color:#1b1f24;
-max-width:1200px;margin:24px auto;padding:0 20px;background:#fff}
+max-width:1200px;margin:24px auto;padding:0 20px;background:#fff;overflow-wrap:break-word}
+@media (max-width:600px){body{padding:0 10px;margin:12px auto;font-size:14px}h1{font-size:21px}h2{font-size:18px}}
+.scroll{overflow-x:auto;max-width:100%;margin:10px 0 16px 0}
+.scroll table{margin:0}
+.verdict{background:#f6f8fa;border:1px solid #d0d7de;border-left:4px solid #1a7f37;padding:10px 14px;font-size:16px}
 h1{font-size:26px;border-bottom:2px solid #d0d7de;padding-bottom:6px}
 h2{font-size:21px;border-bottom:1px solid #d0d7de;padding-bottom:4px;margin-top:32px}
 h3{font-size:17px;margin-top:24px}
@@ -178,9 +217,12 @@ def _generator(doc: Doc) -> str:
         return "prune-audit report"
 
 
-def render_html(doc: Doc) -> str:
+def render_html(doc: Doc, md_name: str | None = None) -> str:
+    """One self-contained HTML page of ``doc`` (embedded PNGs, no script, no request); the generation stamp
+    is a ``<meta>`` element in the head (``md_name``: the Markdown file of the same report)."""
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f"<!-- prune-audit-generation: {GENERATION_SLOT} -->",
            f'<meta name="generator" content="{html.escape(_generator(doc))}">',
            f"<title>{html.escape(doc.title)}</title>", f"<style>\n{_CSS}\n</style>", "</head>", "<body>",
            f"<h1>{html.escape(doc.title)}</h1>"]
@@ -197,10 +239,16 @@ def render_html(doc: Doc) -> str:
             cap = f"<caption>{html.escape(b.caption)}</caption>" if b.caption else ""
             head = "".join(f"<th>{html.escape(h)}</th>" for h in b.headers)
             rows = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in b.rows)
-            out.append(f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            out.append(f'<div class="scroll"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody>'
+                       "</table></div>")
         elif isinstance(b, Figure):
             data = base64.b64encode(b.data()).decode("ascii")
-            out.append(f'<figure><img alt="{html.escape(b.alt)}" src="data:image/png;base64,{data}">'
-                       f"<figcaption>{html.escape(b.caption)}</figcaption></figure>")
-    out += ["</body>", "</html>"]
+            img = f'<img alt="{html.escape(b.alt)}" src="data:image/png;base64,{data}">'
+            small = b.narrow_data()
+            if small is not None:  # a phone gets the figure drawn for its width, legible without zooming
+                img = (f'<picture><source media="(max-width: 600px)" srcset="data:image/png;base64,'
+                       f'{base64.b64encode(small).decode("ascii")}">{img}</picture>')
+            out.append(f"<figure>{img}<figcaption>{html.escape(b.caption)}</figcaption></figure>")
+    partner = f"Markdown version {md_name}" if md_name else None
+    out += [f'<p class="note">{html.escape(_generation_line(partner))}</p>', "</body>", "</html>"]
     return "\n".join(out) + "\n"

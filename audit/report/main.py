@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from .evidence import Evidence
 
 __all__ = [
-    "EXAMPLES", "EXAMPLES_DIR", "FORMATS", "build_compare", "build_submission", "regenerate_examples", "render",
-    "run", "synced_submission", "write_report",
+    "DEFAULT_OUT", "EXAMPLES", "EXAMPLES_DIR", "FORMATS", "PairState", "build_compare", "build_submission",
+    "check", "check_pairs", "pair_state", "read_generation", "regenerate_examples", "render", "run", "synced_submission",
+    "write_report",
 ]
 
 FORMATS = ("md", "html", "both")
@@ -39,21 +40,84 @@ EXAMPLES_DIR = Path("reports")
 """Where the shipped examples live, relative to the working directory (a checkout's root; an installed wheel
 has no examples)."""
 
+DEFAULT_OUT = Path("review")
+"""Where ``prune-audit report`` writes when no ``--out`` is given, relative to the working directory (not
+``reports/``, which holds the committed examples)."""
+
 
 def _stem(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-") or "report"
 
 
 def render(doc: Doc, fmt: str, stem: str) -> dict[str, str]:
-    """``{file name: text}`` for the requested format(s)."""
-    from .doc import render_html, render_markdown
+    """``{file name: text}`` for the requested format(s), the ``.md`` first (it is replaced first).
+
+    Both files carry the same generation stamp (:func:`audit.report.doc.stamp`: a hash of the two texts
+    without it, so equal inputs still give equal bytes); :func:`pair_state` compares them.
+    """
+    from .doc import GENERATION_SLOT, render_html, render_markdown, stamp
 
     out: dict[str, str] = {}
     if fmt in ("md", "both"):
         out[f"{stem}.md"] = render_markdown(doc, html_name=f"{stem}.html" if fmt == "both" else None)
     if fmt in ("html", "both"):
-        out[f"{stem}.html"] = render_html(doc)
-    return out
+        out[f"{stem}.html"] = render_html(doc, md_name=f"{stem}.md" if fmt == "both" else None)
+    generation = stamp(out.values())
+    return {name: text.replace(GENERATION_SLOT, generation) for name, text in out.items()}
+
+
+_GENERATION = re.compile(r"prune-audit-generation: ([0-9a-f]{12})\b")
+
+
+def read_generation(path: Path) -> str | None:
+    """The generation stamp of a report file (``None``: no stamp, e.g. a file of an older version).
+
+    The stamp is in the file's first 4 KiB: an HTML comment on the Markdown's second line, a ``<meta>``
+    element in the HTML head.  Raises :class:`OSError` when the file cannot be read."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096).decode("utf-8", errors="replace")
+    m = _GENERATION.search(head)
+    return m.group(1) if m else None
+
+
+class PairState:
+    """The state of a report pair ``STEM.md`` + ``STEM.html`` in a directory (see :func:`pair_state`)."""
+
+    def __init__(self, md: Path, html: Path, ok: bool, message: str) -> None:
+        self.md, self.html, self.ok, self.message = md, html, ok, message
+
+
+def pair_state(out_dir: Path, stem: str) -> PairState:
+    """Whether ``STEM.md`` and ``STEM.html`` in ``out_dir`` belong together (the same generation stamp).
+
+    A single file, or none, is consistent.  When the stamps differ (a run was killed between the two
+    renames, or only one format was rewritten with ``--format``), the message names the stale file: the one
+    modified earlier (a run replaces the ``.md`` first, then the ``.html``)."""
+    md, html = Path(out_dir) / f"{stem}.md", Path(out_dir) / f"{stem}.html"
+    try:
+        both = md.is_file() and html.is_file()
+    except OSError:  # a path the system refuses (too long): the write that follows says so
+        both = False
+    if not both:
+        return PairState(md, html, True, "")
+    try:
+        gm, gh = read_generation(md), read_generation(html)
+        tm, th = md.stat().st_mtime_ns, html.stat().st_mtime_ns
+    except OSError as exc:
+        return PairState(md, html, False, f"{exc.filename}: cannot read: {exc.strerror or exc}")
+    if gm is not None and gm == gh:
+        return PairState(md, html, True, "")
+    stale, fresh = (html, md) if th < tm else (md, html) if tm < th else (None, None)
+    which = (f"{stale} is stale ({fresh} was written after it)" if stale is not None
+             else "one of them is stale")
+    return PairState(md, html, False, f"{md} (generation {gm or 'none'}) and {html} (generation {gh or 'none'}) "
+                                      f"are not one report: {which}; rerun the report to replace both")
+
+
+def check_pairs(out_dir: Path) -> list[PairState]:
+    """:func:`pair_state` of every ``*.md`` with a ``*.html`` beside it in ``out_dir``, sorted by name."""
+    stems = sorted(p.name[:-3] for p in Path(out_dir).glob("*.md") if (Path(out_dir) / f"{p.name[:-3]}.html").is_file())
+    return [pair_state(out_dir, s) for s in stems]
 
 
 def write_report(files: dict[str, str], out_dir: Path) -> list[Path]:
@@ -202,8 +266,32 @@ def run(*, submission: Path | None, compare: Sequence[str] | None, out: Path | N
     else:
         raise AuditError("nothing to report: give a SUBMISSION.yaml or --compare A B "
                          "(see prune-audit report --help)")
-    out_dir = out if out is not None else Path("reports")
+    out_dir = out if out is not None else DEFAULT_OUT
+    before = pair_state(out_dir, stem)
+    if not before.ok:
+        print(f"prune-audit: warning: {before.message}", file=sys.stderr)
     for p in write_report(render(doc, fmt, stem), out_dir):
         print(f"wrote {p}")
+    after = pair_state(out_dir, stem)
+    if not after.ok:  # --format md|html beside a file of another run
+        print(f"prune-audit: warning: {after.message}", file=sys.stderr)
+
+
+def check(out_dir: Path) -> None:
+    """``prune-audit report --check DIR``: print each report pair's state; :class:`AuditError` (exit 1) naming
+    every mixed pair (a ``.md`` and ``.html`` of different generations)."""
+    if not Path(out_dir).is_dir():
+        raise AuditError(f"{out_dir}: not a directory")
+    states = check_pairs(out_dir)
+    bad = [s for s in states if not s.ok]
+    for s in states:
+        if s.ok:
+            print(f"ok: {s.md.name} and {s.html.name} are one report (generation {read_generation(s.md)})")
+    for s in bad:
+        print(f"prune-audit: stale: {s.message}", file=sys.stderr)
+    if bad:
+        raise AuditError(f"{out_dir}: {len(bad)} of {len(states)} report pair(s) mix two runs (listed above)")
+    if not states:
+        print(f"{out_dir}: no report pair (.md with .html)")
 
 
