@@ -664,9 +664,10 @@ def _resolve_dataset(name: str, opts: ImportOptions) -> str | None:
     return _DATASET_ALIASES.get(key)
 
 
-def _resolve_network(name: str, dataset: str, opts: ImportOptions, known: Mapping[str, Network]) -> str | None:
+def _resolve_network(name: str, dataset: str, opts: ImportOptions, known: Mapping[str, Network],
+                     dataset_name: str = "") -> str | None:
     pm = opts.paper_map
-    for k in (f"{dataset}/{name}", name):
+    for k in (f"{dataset_name}/{name}", f"{dataset}/{name}", name):
         if k in pm.networks:
             return pm.networks[k]
     try:
@@ -743,13 +744,17 @@ def import_table(table: Table, colmap: Mapping[str, str], opts: ImportOptions, r
             continue
         nname, nref = text("network", row)
         nname = nname or (opts.network or "")
-        network = _resolve_network(nname, dataset, opts, known_nets) if nname else None
+        network = _resolve_network(nname, dataset, opts, known_nets, dname) if nname else None
         if network is None or (network not in catalog.NETWORKS and network not in known_nets):
             d.skipped += 1
             skip(row, nref, f"network {nname!r} is not in the catalog (map it in a paper map, declaring it there "
                  "when the catalog lacks it): row not imported" if nname else "no network: row not imported")
             continue
         mname, mref = text("method", row)
+        if not mname and entry is not None and entry.method is None:
+            d.skipped += 1
+            skip(row, mref, f"no method in the row, and the paper map names none for {paper_name!r}: row not imported")
+            continue
         mname = mname or (entry.method if entry and entry.method else "") or (opts.method or "") or paper_name
         b = _read_row(row, cmap, table, opts, findings)
         if not any(k in b.result for k in ("top1", "top5", "top1_change", "top5_change")):
@@ -760,6 +765,16 @@ def import_table(table: Table, colmap: Mapping[str, str], opts: ImportOptions, r
             canonical = registry.resolve_method(mname)
         except UnknownName:
             canonical = None
+        if canonical is None and d.existing is not None:
+            d.skipped += 1
+            skip(row, mref, f"method {mname!r} is not in the registry, and {pid!r} already has a file (the import "
+                 "only appends results to it): row not imported")
+            continue
+        if network not in catalog.NETWORKS and network not in registry.networks and d.existing is not None:
+            d.skipped += 1
+            skip(row, nref, f"network {network!r} is not in the catalog, and {pid!r} already has a file (the import "
+                 "only appends results to it): row not imported")
+            continue
         if canonical is None and name_key(mname) not in declared_methods:
             declared_methods[name_key(mname)] = pid
             aliases = entry.aliases if entry and entry.method == mname else []
