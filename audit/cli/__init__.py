@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 
-from audit.cli import check, compare, recipe, registry, report, rerun, site  # noqa: F401 (check registers "registry check")
+from audit.cli import check, compare, importer, recipe, registry, report, rerun, site  # noqa: F401 (check, importer register "registry check", "registry import")
 from audit.cli.options import new_app
 
 __all__ = ["app", "main"]

@@ -260,23 +260,43 @@ def _show_entry(console: Console, e: Entry) -> None:
               + (f" — {r.base.description}" if r.base.description else ""))
     t.add_row("base top-1 / top-5", mark("base.top1", f"{fmt.num(r.base.top1)} / {fmt.num(r.base.top5)}"))
     c = r.compression
+    printed = e.printed
+
+    def as_printed(path: str, value: float | None) -> str:
+        return fmt.NR if value is None else printed.get(path, f"{value:g}")
+
     comp = [f"speedup {fmt.speedup(c.speedup)}"]
     if c.speedup is None and r.speedup is not None:  # derived, not printed by the source
         how = ("the FLOPs reduction" if c.flops_reduction_pct is not None and c.flops_reduction_pct < 100
                else "the dense and pruned FLOPs")
-        comp = [f"speedup {fmt.speedup(r.speedup)} (derived from {how}; not printed by the source)"]
+        comp = [f"speedup {fmt.speedup(r.speedup, derived=True)} (derived from {how}; not printed by the source)"]
     if c.flops_reduction_pct is not None:
-        comp.append(f"FLOPs −{c.flops_reduction_pct:g}%")
+        comp.append(f"FLOPs −{as_printed('compression.flops_reduction_pct', c.flops_reduction_pct)}%")
     if c.params_reduction_pct is not None:
-        comp.append(f"params −{c.params_reduction_pct:g}%")
+        comp.append(f"params −{as_printed('compression.params_reduction_pct', c.params_reduction_pct)}%")
     if c.flops is not None:
-        comp.append(f"FLOPs {fmt.num(c.flops.pruned)}/{fmt.num(c.flops.dense)} {c.flops.scale} "
+        comp.append(f"FLOPs {as_printed('compression.flops.pruned', c.flops.pruned)}/"
+                    f"{as_printed('compression.flops.dense', c.flops.dense)} {c.flops.scale} "
                     f"{c.flops.convention or 'convention n/r'}")
+    if c.params is not None:
+        comp.append(f"params {as_printed('compression.params.pruned', c.params.pruned)}/"
+                    f"{as_printed('compression.params.dense', c.params.dense)} {c.params.scale}")
     if c.pruning_ratio is not None:
         comp.append(f"ratio {c.pruning_ratio:g}")
     if c.layerwise_ratios is not None:
         comp.append(f"layer-wise {c.layerwise_ratios} {c.ratio_layout}")
+    if c.conv_ratios is not None:
+        comp.append(f"per-conv ratios ({len(c.conv_ratios)}) {c.conv_ratio_layout}")
+    if c.skip:
+        comp.append(f"skip {', '.join(c.skip)}")
+    if c.rounding is not None:
+        comp.append(f"rounding {c.rounding}")
     t.add_row("compression", mark("compression", ", ".join(comp)))
+    for alt in r.alternatives:
+        src = f"{alt.paper + ' ' if alt.paper else ''}{alt.where}{' (secondary)' if alt.secondary else ''}"
+        t.add_row(f"{alt.status} value", f"{alt.field} = {alt.value} ({src})" + (f" — {alt.note}" if alt.note else ""))
+    if r.reproduces is not None:
+        t.add_row("reproduces", r.reproduces)
     for name in ("pretrain", "prune", "finetune", "scratch"):
         st = getattr(r, name)
         if st is None:
