@@ -75,6 +75,14 @@ class Network:
     ``stem, layer1 .. layer4, fc``); empty where the rerun engine has no ratio list for it."""
     engine: bool = False
     """True when the rerun engine builds, prunes and counts this network."""
+    shortcut: Literal["A", "B"] | None = None
+    """CIFAR ResNets: the shortcut where the shape changes, ``A`` (zero padding, He et al.'s CIFAR
+    default) or ``B`` (1x1 conv + BN projection); ``None`` = the family's own (A for CIFAR ResNets)."""
+    bottleneck: bool = False
+    """CIFAR ResNets: bottleneck blocks (1x1-3x3-1x1, depth 9n+2) instead of basic blocks."""
+    fc_hidden: tuple[int, ...] = ()
+    """CIFAR VGGs: widths of the hidden Linear+BN+ReLU layers before the classifier (Li et al.'s
+    VGG-16: ``(512,)``); empty = one Linear."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,17 @@ NETWORKS: Mapping[str, Network] = _index(
     Network("resnet44", "CIFAR ResNet-44", "cifar-resnet", 32, 10, 44, _CIFAR_LAYOUT, engine=True),
     Network("resnet56", "CIFAR ResNet-56", "cifar-resnet", 32, 10, 56, _CIFAR_LAYOUT, engine=True),
     Network("resnet110", "CIFAR ResNet-110", "cifar-resnet", 32, 10, 110, _CIFAR_LAYOUT, engine=True),
+    Network("resnet56-optb", "CIFAR ResNet-56 with 1x1 projection shortcuts (option B)", "cifar-resnet", 32, 10, 56,
+            _CIFAR_LAYOUT, engine=True, shortcut="B"),
+    Network("resnet110-optb", "CIFAR ResNet-110 with 1x1 projection shortcuts (option B)", "cifar-resnet", 32, 10,
+            110, _CIFAR_LAYOUT, engine=True, shortcut="B"),
+    Network("resnet164", "CIFAR ResNet-164 (bottleneck blocks, option-B projections)", "cifar-resnet", 32, 10, 164,
+            _CIFAR_LAYOUT, engine=True, shortcut="B", bottleneck=True),
     Network("vgg16", "VGG-16", "vgg", 32, 10, 16),
+    Network("vgg16-2fc", "VGG-16 with BatchNorm for CIFAR, head Linear(512, 512)+BN+ReLU+Linear (Li et al. Tab. 2)",
+            "vgg", 32, 10, 16, tuple(f"conv{i}" for i in range(13)) + ("fc",), engine=True, fc_hidden=(512,)),
+    Network("vgg16-1fc", "VGG-16 with BatchNorm for CIFAR, one Linear(512, classes) (GReg, HRank)", "vgg", 32, 10,
+            16, tuple(f"conv{i}" for i in range(13)) + ("fc",), engine=True),
     Network("vgg19", "VGG-19 with BatchNorm (CIFAR variant: 16 convs, one Linear)", "vgg", 32, 100, 19,
             tuple(f"conv{i}" for i in range(16)) + ("fc",), engine=True),
     Network("mobilenetv2", "MobileNetV2", "mobilenet", 224, 1000, 53),
