@@ -461,7 +461,9 @@ def _tally(table: Mapping[str, Any], kept: Mapping[str, int], conv_kept: Mapping
            convention: str, size: int, classes: int) -> tuple[int, int, int]:
     """(MACs in the convention, params, params without BN) of the network at ``kept`` filters per unit."""
     macs = params = bn_params = 0
+    chains = table["chains"]
     for row in table["layers"]:
+        row = {**row, "spatial_in": chains[row["spatial_in"]], "spatial_out": chains[row["spatial_out"]]}
         kind = row["kind"]
         cin = _channels(row["in"], row.get("in_unit"), kept, classes, False)
         cout = _channels(row["out"], row.get("out_unit"), kept, classes, bool(row.get("classes")))
@@ -478,7 +480,8 @@ def _tally(table: Mapping[str, Any], kept: Mapping[str, int], conv_kept: Mapping
             if row["first"]:
                 params += cout * (cin // g) * k + (cout if row["bias"] else 0)
         elif kind == "linear":
-            macs += cin * cout + (cout if convention in ("ptflops", "outputs-only") and row["bias"] else 0)
+            m_in = row["in"] if convention == "outputs-only" else cin  # HRank's counting never shrinks inputs
+            macs += m_in * cout + (cout if convention in ("ptflops", "outputs-only") and row["bias"] else 0)
             if row["first"]:
                 params += cin * cout + (cout if row["bias"] else 0)
         elif kind == "bn":
