@@ -146,3 +146,95 @@ def test_macs_module_never_imports_torch():
     code = ("import sys\nfrom audit.core.macs import count_macs\ncount_macs('resnet50', 0.5)\n"
             "assert 'torch' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+# ---------------------------------------------------------------------- rerun flops from the tables
+def _imported_after(argv: list[str]) -> set[str]:
+    code = ("import contextlib, io, sys\nfrom audit.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    assert main({argv!r}) == 0\n"
+            "print('\\n'.join(sorted(sys.modules)))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_rerun_flops_answers_without_torch():
+    mods = _imported_after(["rerun", "flops", "--network", "resnet56", "--ratios", "0,0.6,0.3,0.1,0",
+                            "--skip", "layer1.7,layer1.8", "--json"])
+    assert "audit.core.macs" in mods
+    for heavy in ("torch", "torchvision", "audit.rerun.flops"):
+        assert heavy not in mods, heavy
+
+
+def test_cli_skip_list_and_mapping(cli):
+    import json
+
+    code, out, _ = cli("rerun", "flops", "--network", "resnet56", "--ratios", "layer1=0.6,layer2=0.3,layer3=0.1",
+                       "--skip", "layer1.7,layer1.8,layer2.0", "--skip", "layer2.7,layer3.0,layer3.8", "--json")
+    d = json.loads(out)
+    assert code == 0 and d["pruned_macs"] == 90_907_264 and round(d["flops_reduction_pct"], 2) == 27.56
+    kept = {row["layer"]: row["kept"] for row in d["layers"]}
+    assert kept["layer1.7.conv1"] == 16 and kept["layer1.6.conv1"] == 6 and kept["layer2.0.conv1"] == 32
+
+
+def test_cli_vgg16_example(cli):
+    code, out, _ = cli("rerun", "flops", "--network", "vgg16-2fc", "--ratios", "0=0.5,7-12=0.5")
+    assert code == 0
+    assert "speedup 1.5196x (34.19% MACs removed), params -63.99%" in " ".join(out.split())
+
+
+def test_cli_conventions_and_rounding(cli):
+    import json
+
+    code, out, _ = cli("rerun", "flops", "--network", "resnet34", "--ratios", "0,0.3,0.3,0.3,0,0", "--skip",
+                       ",".join(LI_R34_SKIP), "--convention", "no-projection", "--rounding", "floor-kept", "--json")
+    d = json.loads(out)
+    assert code == 0 and round(d["flops_reduction_pct"], 2) == 15.46
+    assert d["convention_name"] == "no-projection" and d["rounding"] == "floor-kept"
+    code, out, _ = cli("rerun", "flops", "--network", "resnet56", "--ratios", "0.5", "--convention", "2xMACs")
+    assert code == 0 and "MACs (G, alt.)" in out
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--network", "resnet56", "--ratios", "0.5", "--skip", "layer1.9"], "'layer1.9' names no prunable layer"),
+    (["--network", "resnet56", "--ratios", "0.5", "--rounding", "nearest"], "unknown rounding rule 'nearest'"),
+    (["--network", "resnet56", "--ratios", "0.5", "--convention", "flops"], "unknown counting convention"),
+    (["--network", "resnet56", "--ratios", "layer1:0.5"], "is not a number"),
+    (["--network", "vgg16", "--ratios", "0.5"], "unknown network 'vgg16' for the rerun engine"),
+])
+def test_cli_bad_layouts_are_one_line(cli, args, msg):
+    code, out, err = cli("rerun", "flops", *args)
+    lines = err.strip().splitlines()
+    assert code != 0 and len(lines) == 1 and msg in lines[0] and "Traceback" not in err
+
+
+def test_flops_help_shows_the_layout_brackets(cli):
+    from rich.text import Text
+
+    from audit.cli.rerun import _RATIOS_HELP
+
+    code, out, _ = cli("rerun", "flops", "--help")
+    assert code == 0 and "[ stem, layer1, ..., fc ]" in " ".join(out.split())
+    # a markup renderer keeps them too (rich takes "[stem, ...]" for a tag and drops it)
+    assert Text.from_markup(_RATIOS_HELP).plain == _RATIOS_HELP
+
+
+def test_flops_result_uses_the_results_dataset_and_convention(cli, base_registry):
+    import json
+
+    import yaml
+    from conftest import paper, res, write
+
+    r = res("r56-b", "L1-norm", 93.0, 1.99, dataset="cifar-100", network="resnet56", ft=(40, "0:1e-2"),
+            base=None)
+    r["compression"].update(layerwise_ratios=[0, 0.5, 0.5, 0.5, 0], ratio_layout="[stem, layer1, layer2, layer3, fc]",
+                            flops={"dense": 0.25, "pruned": 0.126, "scale": "G", "convention": "2xMACs"})
+    write(base_registry, "zz2099-test.yaml",
+          yaml.safe_dump(paper("zz2099-test", [{"name": "Test", "description": "d"}], [{**r, "method": "L1-norm"}])))
+    code, out, err = cli("rerun", "flops", "--result", "zz2099-test/r56-b", "--registry", str(base_registry),
+                         "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert (d["num_classes"], d["input_size"], d["convention_name"]) == (100, 32, "2xMACs")
+    assert d["dense_macs"] == 2 * count_macs("resnet56", 0.5, classes=100).dense_macs
+    assert d["check"]["agrees"] is True
