@@ -286,7 +286,7 @@ def _ratio_rule(loaded: Loaded[Recipe]) -> list[Problem]:
     try:
         resolve_ratios(loaded.model.model.network, p.ratio, overrides=p.overrides, skip=p.skip)
     except RatioError as exc:
-        return [loaded.problem(("pruning", "ratio"), str(exc))]
+        return [loaded.problem(("pruning", *exc.field), str(exc))]
     return []
 
 
