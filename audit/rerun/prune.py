@@ -1,15 +1,20 @@
 """L1-norm filter pruning (Li et al., ICLR'17) as physical surgery, with the seed's conventions.
 
-* ResNet basic blocks (resnet18/34, CIFAR ResNets): only the first conv of each block is pruned; its
-  BN and the second conv's input channels follow.  Stem, second convs, downsample convs and the
-  classifier are never pruned.
-* ResNet-50 bottlenecks: conv1 and conv2 of each block, with the stage's ratio; conv3, downsample,
-  stem and fc never.
-* VGG-19: any of the 16 convs by index (``conv0`` .. ``conv15``); the uniform shorthand prunes
-  ``1-15`` (the first conv is kept); the last conv's consumer is the classifier.
+* ResNet basic blocks (resnet18/34, CIFAR ResNets): the first conv of each block is pruned; its
+  BN and the second conv's input channels follow.
+* Bottlenecks (ResNet-50, ResNet-164): conv1 and conv2 of each block, with the stage's ratio.
+* Residual streams (:func:`residual_groups`, only when named: ``layerN.residual`` or ``stem``; ResNets
+  with projection shortcuts): the second/third convs, the projection and the stem that write one
+  chain of additions lose the same channels, their readers' inputs follow (Li et al.'s
+  ResNet-34-pruned-C).  Option-A CIFAR ResNets have none; the classifier is never pruned.
+* VGG (19: ``conv0`` .. ``conv15``; 16: ``conv0`` .. ``conv12``): any conv by index or range; the
+  uniform shorthand prunes every conv but the first; the last conv's consumer is the classifier.
 
-Ratios are exact fractions of their decimal text: a layer of ``C`` filters at ratio ``r`` loses
-``min(ceil(r * C), C - 1)`` filters (0.7 of 10 is 7, never 8).  Filters are ranked by their L1
+The ratio forms (uniform, stage-wise, per-conv, mapping, overrides, skip) and the rounding rules are
+:mod:`audit.core.macs`'s, shared with the torch-free MAC tables.
+
+Ratios are exact fractions of their decimal text: by default a layer of ``C`` filters at ratio ``r``
+loses ``min(ceil(r * C), C - 1)`` filters (0.7 of 10 is 7, never 8).  Filters are ranked by their L1
 norm (computed in float64); ties keep the lower index.  The random-filter baseline shares all of
 this except the ranking.  The result is a small-dense network of new Conv/BN/Linear modules.
 """
