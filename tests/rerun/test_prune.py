@@ -217,3 +217,15 @@ def test_recipe_skip_error_is_located(tmp_path):
     with pytest.raises(RecipeProblems) as info:
         load_recipe(p)
     assert str(info.value).startswith(f"{p}:6: pruning.skip[1]: 'layer1.9' names no prunable layer of resnet20. Did you mean")
+
+
+def test_greg_recipe_with_residual_streams_is_refused(tmp_path):
+    from audit.rerun.config import load_recipe
+    from audit.rerun.errors import RecipeProblems
+
+    p = tmp_path / "r.yaml"
+    p.write_text("name: s\nmodel: {network: resnet18}\ndataset: {name: digits}\npruning:\n  method: greg1\n"
+                 "  ratio: {layer2.residual: 0.3}\npretrain: {epochs: 1, lr_schedule: \"0:1e-1\"}\n"
+                 "finetune: {epochs: 1, lr_schedule: \"0:1e-2\"}\n")
+    with pytest.raises(RecipeProblems, match=r"r.yaml:5: pruning.method: greg1's penalty covers the conv groups only"):
+        load_recipe(p)
