@@ -14,10 +14,20 @@
    in the mode that is fastest for the *dense* model at that batch and thread count (the runtime a
    deployment would pick), and prints every mode so nothing is cherry-picked.
 
+   (``--gpu`` runs part 3 instead of parts 1 and 2.)
+
    Why the ratio stays below 1: with r = 0.5 the first stage's inner convs have 8 channels, and
    oneDNN's AVX-512 kernels work on blocks of 16 channels, so a 16->8 conv costs as much as a 16->16
    one (the whole 16-channel stage gains ~1.3x instead of 2x).  At batch 1 the per-op overhead of
    the 55 small layers (tens of microseconds each) dominates as well.
+3. ``--gpu`` (needs CUDA; without it the script says so in one line and exits 2): ResNet-56 training
+   epoch time on CIFAR-shaped synthetic data (``--gpu-images`` random 3x32x32 images, 10 classes,
+   the engine's batching with pad-4 crop + flip, ``train_epoch``) in each regime -- fp32 eager;
+   bf16 autocast + channels_last; ``torch.compile`` of the fp32 model; ``--pack`` runs of fp32
+   eager at once on the one GPU through the engine's local executor (aggregate epochs/s) -- and the
+   projected GPU time of the seed's Tab. 6 grid: the registry's Tab. 6 cells (each ``finetune.epochs``
+   of finetuning or scratch training) x 3 seeds (Tab. 4 caption: "at least three"), plus one 200-epoch
+   dense ResNet-56 per seed (App. C), at the fastest single-run regime and at the packed rate.
 """
 
 from __future__ import annotations
@@ -163,8 +173,99 @@ def have_compiler() -> bool:
     return any(shutil.which(cc) for cc in ("g++", "c++", "clang++"))
 
 
+# ---------------------------------------------------------------------- GPU mode
+def _synthetic_cifar(images: int):
+    from audit.rerun.data import TensorSplit
+
+    g = torch.Generator().manual_seed(0)
+    return TensorSplit(torch.randn(images, 3, 32, 32, generator=g), torch.randint(0, 10, (images,), generator=g),
+                       pad=4, flip=True)
+
+
+def gpu_epoch_seconds(regime: str, images: int, batch_size: int, epochs: int) -> float:
+    """Median seconds of one ResNet-56 training epoch on ``images`` synthetic CIFAR images (after a warm-up
+    epoch that also compiles) in ``regime``: fp32, bf16-cl (bf16 autocast + channels_last), compile."""
+    from audit.rerun.rng import epoch_generator
+    from audit.rerun.train import make_optimizer, train_epoch
+
+    dev = torch.device("cuda")
+    split = _synthetic_cifar(images)
+    torch.manual_seed(0)
+    model = build_model("resnet56", 10).to(dev)
+    if regime == "bf16-cl":
+        model = model.to(memory_format=torch.channels_last)
+    opt = make_optimizer(model, 0.1, 0.9, 5e-4, False)
+    run = torch.compile(model) if regime == "compile" else model
+    times = []
+    for e in range(epochs + 1):
+        gen = epoch_generator(0, "bench", e)
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        if regime == "bf16-cl":
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                train_epoch(run, opt, split.batches(batch_size, gen, augment=True), dev, channels_last=True)
+        else:
+            train_epoch(run, opt, split.batches(batch_size, gen, augment=True), dev)
+        torch.cuda.synchronize()
+        if e:
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _packed_job(images: int, batch_size: int, epochs: int) -> float:
+    return gpu_epoch_seconds("fp32", images, batch_size, epochs)
+
+
+def tab6_epochs() -> tuple[int, int]:
+    """(cells, epochs) of the seed's Tab. 6 grid from the shipped registry, 3 seeds, with one 200-epoch dense run
+    per seed (App. C)."""
+    from audit.registry.store import load_registry
+
+    cells = [e.result for e in load_registry().entries
+             if e.key.startswith("wang2023-why-pruning-confusing/t6-")]
+    per_seed = 200 + sum((r.finetune.epochs if r.finetune is not None and r.finetune.epochs else 120) for r in cells)
+    return len(cells), 3 * per_seed
+
+
+def gpu_main(args: argparse.Namespace) -> int:
+    if not torch.cuda.is_available():
+        import sys
+
+        print("rerun_bench --gpu: no CUDA device (torch.cuda.is_available() is False); nothing measured",
+              file=sys.stderr)
+        return 2
+    from audit.rerun.executor import LocalExecutor
+
+    print(f"torch {torch.__version__}, {torch.cuda.get_device_name(0)}; ResNet-56, {args.gpu_images} synthetic "
+          f"CIFAR images per epoch, batch {args.batch_size}, median of {args.gpu_epochs} epochs after a warm-up")
+    rates = {}
+    for regime, label in (("fp32", "fp32 eager"), ("bf16-cl", "bf16 autocast + channels_last"),
+                          ("compile", "torch.compile (fp32)")):
+        sec = gpu_epoch_seconds(regime, args.gpu_images, args.batch_size, args.gpu_epochs)
+        rates[regime] = 1 / sec
+        print(f"{label:>32}: {sec:7.2f} s/epoch  ({args.gpu_images / sec:8.0f} img/s)", flush=True)
+    t0 = time.perf_counter()
+    per_run = LocalExecutor(args.pack).map([(_packed_job, (args.gpu_images, args.batch_size, args.gpu_epochs))
+                                            for _ in range(args.pack)])
+    wall = time.perf_counter() - t0
+    packed = sum(1 / s for s in per_run)
+    print(f"{f'{args.pack} runs packed (fp32 eager)':>32}: {statistics.median(per_run):7.2f} s/epoch each, "
+          f"{packed:.2f} epochs/s together vs {rates['fp32']:.2f} alone ({wall:.0f} s wall incl. start-up)")
+    cells, epochs = tab6_epochs()
+    best = max(rates, key=lambda k: rates[k])
+    scale = 50000 / args.gpu_images  # a CIFAR-10 training epoch has 50,000 images
+    print(f"seed Tab. 6 grid: {cells} cells x 3 seeds + 3 dense runs = {epochs} CIFAR-10 epochs: "
+          f"{epochs * scale / rates[best] / 3600:.1f} GPU-hours at {best}, "
+          f"{epochs * scale / max(packed, rates[best]) / 3600:.1f} h wall packed {args.pack} per GPU")
+    return 0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--gpu", action="store_true", help="the GPU mode (part 3) instead of parts 1 and 2")
+    ap.add_argument("--gpu-images", type=int, default=50000, help="GPU mode: synthetic images per epoch")
+    ap.add_argument("--gpu-epochs", type=int, default=3, help="GPU mode: timed epochs per regime")
+    ap.add_argument("--pack", type=int, default=4, help="GPU mode: runs packed on the one GPU")
     ap.add_argument("--images", type=int, default=384, help="training images per epoch")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--reps", type=int, default=8, help="timed epochs per loop (alternating)")
@@ -176,6 +277,8 @@ def main() -> None:
                     help="latency execution modes (eager, channels_last, freeze, compile)")
     ap.add_argument("--skip-throughput", action="store_true", help="only the latency part")
     args = ap.parse_args()
+    if args.gpu:
+        raise SystemExit(gpu_main(args))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
     print("\n== training throughput: engine vs bare loop (median images/s) ==")
     for net in () if args.skip_throughput else ("resnet20", "resnet56"):

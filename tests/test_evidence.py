@@ -323,3 +323,50 @@ def test_base_accuracy_that_does_not_belong_to_the_named_weights(tmp_path):
     rep = check_entries(load_registry(d).entries)
     assert [(f.key, f.check, f.severity) for f in rep.findings] == [("p/a", "base-checkpoint", "warning")]
     assert "base top-1 76.15 does not belong to torchvision/resnet50/IMAGENET1K_V1 (76.13" in rep.findings[0].message
+
+
+def test_shipped_check_flags_the_seed_tab7_and_tab6_rows_and_nothing_right(shipped):
+    """Case X1: the seed's Tab. 7 prints at ratios 0.3/0.5/0.7/0.9 the counts of 0.1/0.3/0.5/0.7 (seed PDF
+    facts), and Tab. 6 prints 11.41x at r = 0.9 where conv + linear MACs give 11.58x."""
+    from audit.core.catalog import NETWORKS
+    from audit.registry.check import check_entries, mac_table_speedup
+
+    rep = check_entries(shipped.entries, speedup_at=mac_table_speedup, networks={**NETWORKS, **shipped.networks})
+    ratios = {f.key: f for f in rep.findings if f.check == "ratios"}
+    seed = "wang2023-why-pruning-confusing/"
+    t7 = {k: f for k, f in ratios.items() if k.startswith(seed + "t7-")}
+    assert len(t7) == 24
+    fits = {"r30": "ratio 0.1 fits", "r50": "ratio 0.3 fits", "r70": "ratio 0.5 fits", "r90": "ratio 0.7 fits"}
+    for key, f in t7.items():
+        assert fits[key.rsplit("-", 1)[1]] in f.message, f.message
+    t6 = {k for k in ratios if k.startswith(seed + "t6-")}
+    assert len(t6) == 6 and all(k.endswith("-r90") for k in t6)
+    # every other flagged row is the same printed 11.41x / 19.31x of the seed authors' TPP tables
+    others = {k for k in ratios if not k.startswith(seed)}
+    assert others and all(k.startswith("wang2023-tpp/") and ("pr0.9-" in k or "pr0.95-" in k) for k in others)
+    # a right row is not flagged: Tab. 4 at ratio 0.5 (1.93x) and GReg's layer-wise ResNet-50 rows
+    assert seed + "t4-p30f90-1e-2-r50" not in ratios and "wang2021-greg/resnet50-greg2-2.31x" not in ratios
+
+
+def test_same_rate_from_the_ratios_when_no_speedup_is_printed(tmp_path):
+    """Case C09: two results with ratio 0.5 on ResNet-56 and no printed speedup are at one rate, and the
+    speedup the ratio gives (1.99x, conv + linear MACs) is derived and marked."""
+    from conftest import write
+
+    from audit.core.classify import RATE, classify, features
+    from audit.registry.store import load_registry
+
+    d = tmp_path / "reg"
+    d.mkdir()
+    row = ("- {{id: {id}, method: {m}, dataset: cifar-10, network: resnet56, top1: {{mean: {t}}},\n"
+           "   compression: {{pruning_ratio: 0.5}}, sources: [{{where: T}}]}}\n")
+    write(d, "p.yaml", "paper: {id: p, title: T, authors: [A], venue: V, year: 2020}\n"
+                       "methods: [{name: M1}, {name: M2}]\nresults:\n" + row.format(id="a", m="M1", t=93.0)
+          + row.format(id="b", m="M2", t=92.5))
+    reg = load_registry(d)
+    a, b = (e.result for e in reg.entries)
+    assert a.speedup == pytest.approx(1.99, abs=0.005)
+    assert [d.rule for d in a.derived_values() if d.path == "compression.speedup"] == [
+        "from the pruning ratios (MAC tables, conv + linear)"]
+    c = classify(features(a), features(b))
+    assert c.criteria[RATE].outcome == "same"

@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from audit.cli.console import fits, make_console, widen
-from audit.core.fmt import accuracy
+from audit.core.fmt import DERIVED, accuracy
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -36,7 +36,7 @@ def _num(side: Side) -> str:
 
 
 def _sp(side: Side) -> str:
-    return "n/r" if side.speedup is None else f"{side.speedup:.2f}×"
+    return "n/r" if side.speedup is None else f"{side.speedup:.2f}×" + (DERIVED if side.speedup_derived else "")
 
 
 def pair_role(p: Pair) -> str:

@@ -7,7 +7,7 @@ commands only.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, Optional
 
 import typer
 
@@ -273,20 +273,42 @@ def crossval_cmd(
     typer.echo(f"written to {out}/")
 
 
+_RATIOS_HELP = (
+    "Uniform ratio (0.5); stage-wise list '0,0.6,0.6,0.6,0.21,0' (one entry per item of [ stem, layer1, ..., fc ]; "
+    "VGG-19: [ conv0, ..., conv15, fc ], VGG-16: [ conv0, ..., conv12, fc ]); per-conv list (one entry per conv in "
+    "module order, e.g. HRank's 55 for resnet56); or a mapping 'layer1=0.6,layer2=0.3' / '{\"layer3.residual\": 0.2}' "
+    "(keys: stage, block, layer, stem, layerN.residual, VGG conv index or range '7-12').")
+"""The ``--ratios`` help; ``[`` is followed by a space so that no markup renderer takes a list for a tag."""
+
+
 @app.command("flops", cls=Command)
 def flops_cmd(
     network: Annotated[Optional[str], typer.Option("--network", metavar="ID", show_default=False,
-                                                   help="Network id (resnet50, resnet56, vgg19, ...).")] = None,
-    ratios: Annotated[Optional[str], typer.Option(
-        "--ratios", metavar="RATIOS", show_default=False,
-        help="Uniform ratio (0.5) or stage-wise list '0,0.6,0.6,0.6,0.21,0' ([stem, layer1..., fc]); "
-             "VGG: 17 entries [conv0..conv15, fc] or a uniform ratio (convs 1-15).")] = None,
+                                                   help="Network id (resnet50, resnet56, vgg19, vgg16-2fc, ...).")]
+    = None,
+    ratios: Annotated[Optional[str], typer.Option("--ratios", metavar="RATIOS", show_default=False,
+                                                  help=_RATIOS_HELP)] = None,
+    skip: Annotated[Optional[list[str]], typer.Option(
+        "--skip", metavar="LAYERS", show_default=False,
+        help="Blocks or layers left unpruned, comma-separated and/or repeated (Li et al.: --skip "
+             "layer1.0,layer2.0,layer2.3,layer3.0,layer3.5).")] = None,
+    rounding: Annotated[str, typer.Option(
+        "--rounding", metavar="RULE",
+        help="Filters removed of C at ratio r: ceil-pruned = min(ceil(r*C), C-1) (the seed, GReg); floor-pruned "
+             "= min(floor(r*C), C-1) (Distiller, HRank); floor-kept keeps max(floor((1-r)*C), 1) (rethinking).")]
+    = "ceil-pruned",
+    convention: Annotated[Optional[str], typer.Option(
+        "--convention", metavar="NAME", show_default=False,
+        help="Counting convention: MACs (default: conv + linear), 2xMACs, ptflops (+ bias, BN, ReLU, pooling: "
+             "Torch-Pruning's counter), no-projection (Li et al.'s ResNet-34), outputs-only (HRank). With --result: "
+             "the result's own (MACs unless it states 2xMACs).")] = None,
     num_classes: Annotated[Optional[int], typer.Option(
         "--num-classes", metavar="N", show_default=False,
-        help="Classes (default: the network's customary 1000 / 10 / 100).")] = None,
+        help="Classes (default: the network's customary 1000 / 10 / 100; with --result the dataset's).")] = None,
     input_size: Annotated[Optional[int], typer.Option(
         "--input-size", metavar="PIXELS", show_default=False,
-        help="Input resolution (default 224 for torchvision ResNets, 32 for CIFAR nets).")] = None,
+        help="Input resolution (default 224 for torchvision ResNets, 32 for CIFAR nets; with --result the "
+             "dataset's).")] = None,
     as_json: JsonOpt = False,
     result: Annotated[Optional[str], typer.Option(
         "--result", metavar="PAPER/RESULT", show_default=False,
@@ -296,44 +318,72 @@ def flops_cmd(
 ) -> None:
     """Dense and pruned MACs, speedup, parameters and kept channels per layer.
 
-    With ``--result`` this is a check: the report is printed either way, then
+    Counted from the torch-free MAC tables (:mod:`audit.core.macs`) for every network that has one,
+    else by the engine.  With ``--result`` this is a check: the report is printed either way, then
     :class:`SpeedupCheckFailed` (exit status 1) is raised when the claimed speedup disagrees with
     the one the published ratios give (by more than 0.01x after rounding to two decimals, or 1 %)."""
-    from audit.rerun.errors import RerunError, require_torch
+    from audit.core import macs
+    from audit.rerun.errors import RerunError
 
     claimed = None
     key = None
+    skips = tuple(x.strip() for item in (skip or []) for x in item.split(",") if x.strip())
     if result is not None:
-        network, ratios, num_classes, claimed, key = _from_registry(result, network, ratios, num_classes, registry)
+        src = _from_registry(result, network, ratios, registry)
+        network, ratios, claimed, key = src.network, src.ratios, src.speedup, result
+        num_classes = num_classes or src.classes
+        input_size = input_size or src.input_size
+        convention = convention or src.convention
+        skips = skips or src.skip
     if network is None or ratios is None:
         raise RerunError("flops needs --network and --ratios (or --result PAPER/RESULT)")
     if num_classes is not None and num_classes < 1:
         raise RerunError(f"--num-classes must be positive, not {num_classes}")
     if input_size is not None and input_size < 8:
         raise RerunError(f"--input-size must be at least 8, not {input_size}")
-    require_torch()
-    from audit.rerun.flops import flops_report
-    from audit.rerun.models import network_info
+    convention = convention or "MACs"
+    if macs.has_table(network):
+        data = macs.flops_json(network, ratios, skip=skips, rounding=rounding, convention=convention,
+                               input_size=input_size, classes=num_classes)
+    else:
+        from audit.rerun.errors import require_torch
 
-    network_info(network)
-    rep = flops_report(network, ratios, num_classes, input_size)
-    data = rep.to_json()
+        require_torch()
+        from audit.rerun.flops import flops_report
+        from audit.rerun.models import network_info
+
+        network_info(network)
+        data = flops_report(network, ratios, num_classes, input_size, skip=skips, rounding=rounding,
+                            convention=convention).to_json()
+    speedup = data["speedup"]
     if claimed is not None:
-        agrees = abs(round(rep.speedup, 2) - round(claimed, 2)) <= 0.011 or abs(rep.speedup / claimed - 1) < 0.01
-        data["check"] = {"result": key, "claimed_speedup": claimed, "computed_speedup": rep.speedup,
+        agrees = abs(round(speedup, 2) - round(claimed, 2)) <= 0.011 or abs(speedup / claimed - 1) < 0.01
+        data["check"] = {"result": key, "claimed_speedup": claimed, "computed_speedup": speedup,
                          "agrees": agrees}
     if as_json:
         typer.echo(jsontext.dumps(data, indent=1), nl=False)
     else:
         _print_flops(data)
     if claimed is not None and not data["check"]["agrees"]:
-        raise SpeedupCheckFailed(f"{key}: claimed speedup {claimed}x, computed {rep.speedup:.4f}x from its "
+        raise SpeedupCheckFailed(f"{key}: claimed speedup {claimed}x, computed {speedup:.4f}x from its "
                                  "published ratios: they disagree")
 
 
-def _from_registry(key: str, network: str | None, ratios: str | None, num_classes: int | None,
-                   registry: Path | None) -> tuple[str, str, int | None, float, str]:
-    """Network, published ratios, classes and claimed speedup of registry result ``key``
+class _Published(NamedTuple):
+    """What ``flops --result`` takes from a registry result."""
+
+    network: str
+    ratios: str
+    speedup: float
+    classes: int
+    input_size: int
+    convention: str
+    skip: tuple[str, ...]
+
+
+def _from_registry(key: str, network: str | None, ratios: str | None, registry: Path | None) -> _Published:
+    """Network, published ratios and skip list, claimed speedup, the dataset's class count and input size,
+    and the FLOPs convention the result states (``MACs`` when none) of registry result ``key``
     (``paper/result``); raises RerunError when the result cannot be checked or contradicts the options."""
     from audit.core import catalog
     from audit.registry.store import load_registry
@@ -354,7 +404,10 @@ def _from_registry(key: str, network: str | None, ratios: str | None, num_classe
         raise RerunError(f"--network {network} contradicts result {key}, which is on {r.network}")
     if ratios is not None:
         raise RerunError("give either --ratios or --result (the result's published ratios are used)")
-    return r.network, pub, num_classes or catalog.dataset(r.dataset).classes, r.speedup, key
+    ds = catalog.dataset(r.dataset)
+    stated = comp.flops.convention if comp.flops is not None else None
+    skip = tuple(getattr(comp, "skip", None) or ())  # a registry schema with skip lists fills it
+    return _Published(r.network, pub, r.speedup, ds.classes, ds.input_size, stated or "MACs", skip)
 
 
 def _print_flops(d: dict[str, Any]) -> None:
@@ -366,12 +419,18 @@ def _print_flops(d: dict[str, Any]) -> None:
 
     c = make_console()
     c.print(Text.assemble((d["network"], "bold"), f", {d['num_classes']} classes, {d['input_size']}x"
-                                                  f"{d['input_size']} input; {d['convention']}"))
+                                                  f"{d['input_size']} input; {d['convention']}; rounding "
+                                                  f"{d['rounding']}"))
     t = Table(show_header=True)
     for col in ("", "dense", "pruned"):
         t.add_column(col, justify="right")
-    t.add_row("MACs (G)", f"{d['dense_macs'] / 1e9:.4f}", f"{d['pruned_macs'] / 1e9:.4f}")
-    t.add_row("2xMACs (G, alt.)", f"{d['dense_2x_macs'] / 1e9:.4f}", f"{d['pruned_2x_macs'] / 1e9:.4f}")
+    unit = {"MACs": "MACs", "2xMACs": "2xMACs", "ptflops": "ptflops ops", "no-projection": "MACs w/o proj.",
+            "outputs-only": "HRank MACs"}[d["convention_name"]]
+    t.add_row(f"{unit} (G)", f"{d['dense_macs'] / 1e9:.4f}", f"{d['pruned_macs'] / 1e9:.4f}")
+    if d["convention_name"] == "MACs":
+        t.add_row("2xMACs (G, alt.)", f"{d['dense_2x_macs'] / 1e9:.4f}", f"{d['pruned_2x_macs'] / 1e9:.4f}")
+    elif d["convention_name"] == "2xMACs":
+        t.add_row("MACs (G, alt.)", f"{d['dense_macs'] / 2e9:.4f}", f"{d['pruned_macs'] / 2e9:.4f}")
     t.add_row("params (M)", f"{d['dense_params'] / 1e6:.4f}", f"{d['pruned_params'] / 1e6:.4f}")
     t.add_row("params w/o BN (M)", f"{d['dense_params_no_bn'] / 1e6:.4f}", f"{d['pruned_params_no_bn'] / 1e6:.4f}")
     c.print(t)

@@ -87,6 +87,14 @@ class Network(StrictModel):
     ``stem, layer1 .. layer4, fc``); empty where the rerun engine has no ratio list for it."""
     engine: bool = False
     """True when the rerun engine builds, prunes and counts this network."""
+    shortcut: Literal["A", "B"] | None = None
+    """CIFAR ResNets: the shortcut where the shape changes, ``A`` (zero padding, He et al.'s CIFAR
+    default) or ``B`` (1x1 conv + BN projection); ``None`` = the family's own (A for CIFAR ResNets)."""
+    bottleneck: bool = False
+    """CIFAR ResNets: bottleneck blocks (1x1-3x3-1x1, depth 9n+2) instead of basic blocks."""
+    fc_hidden: tuple[int, ...] = ()
+    """CIFAR VGGs: widths of the hidden Linear+BN+ReLU layers before the classifier (Li et al.'s
+    VGG-16: ``(512,)``); empty = one Linear."""
     dense_macs: int | None = Field(default=None, ge=1)
     """Dense multiply-accumulates of conv and linear layers (no BN, ReLU, pooling, bias) at
     ``input_size`` and ``classes``; ``null`` = not measured."""

@@ -201,7 +201,7 @@ def features(result: Any, *, key: str = "", method: str | None = None, paper: st
         gain=r.top1_gain,
         std=None if top1 is None else top1.std,
         runs=None if top1 is None else top1.runs,
-        speedup=comp.effective_speedup(),
+        speedup=r.speedup,
         speedup_inf=why("compression.speedup"),
         pipeline=r.pipeline,
         paper=paper,

@@ -76,6 +76,8 @@ class Side(_Model):
     std: float | None
     runs: int | None
     speedup: float | None = Field(description="effective speedup (dense FLOPs / pruned FLOPs)")
+    speedup_derived: bool = Field(default=False, description="true when the speedup is not printed but derived "
+                                                              "(from the FLOPs reduction, counts or pruning ratios)")
     base: str | None = Field(description="base-model identity as reported")
     base_top1: float | None
     finetune: str = Field(description="finetuning recipe as text: '90 epochs, 0:1e-2,30:1e-3,...'")

@@ -14,6 +14,7 @@ Conventions that hold for every field:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
 
@@ -447,6 +448,23 @@ def _data_fields(model: type[BaseModel]) -> tuple[str, ...]:
     return fields
 
 
+@functools.lru_cache(maxsize=4096)
+def _ratio_speedup(network: str, ratios: Any, skip: tuple[str, ...], rounding: str, dataset: str) -> float | None:
+    from audit.core import catalog, macs
+    from audit.errors import AuditError
+
+    if not macs.has_table(network):
+        return None
+    ds = catalog.DATASETS.get(dataset)
+    try:
+        count = macs.count_macs(network, list(ratios) if isinstance(ratios, tuple) else ratios, skip=skip,
+                                rounding=rounding, input_size=None if ds is None or dataset == "digits" else ds.input_size,
+                                classes=None if ds is None else ds.classes)
+    except (AuditError, ValueError):
+        return None
+    return count.speedup
+
+
 def json_schema() -> dict[str, Any]:
     """JSON Schema of a paper file (draft 2020-12), every property described by its field docstring."""
     schema = PaperFile.model_json_schema()
@@ -671,8 +689,23 @@ class Result(StrictModel):
 
     @property
     def speedup(self) -> float | None:
-        """Effective FLOPs speedup (printed, else derived: see :meth:`Compression.effective_speedup`)."""
-        return self.compression.effective_speedup()
+        """Effective FLOPs speedup: printed, else derived from the FLOPs reduction or counts (see
+        :meth:`Compression.effective_speedup`), else from the printed pruning ratios on a catalog network
+        (:meth:`ratio_speedup`)."""
+        s = self.compression.effective_speedup()
+        return s if s is not None else self.ratio_speedup()
+
+    def ratio_speedup(self) -> float | None:
+        """The speedup the printed pruning ratios (uniform, stage-wise, per-conv, with the skip list and
+        rounding rule when given) give on the result's network at its dataset's input size, from the
+        torch-free MAC tables (:mod:`audit.core.macs`, conv + linear MACs); ``None`` when no ratio is
+        printed or no table covers the network or layout."""
+        c = self.compression
+        ratios: Any = c.conv_ratios or c.layerwise_ratios or c.pruning_ratio
+        if ratios is None:
+            return None
+        return _ratio_speedup(self.network, tuple(ratios) if isinstance(ratios, list) else ratios,
+                              tuple(c.skip or ()), c.rounding or "ceil-pruned", self.dataset)
 
     @property
     def top1_value(self) -> float | None:
@@ -708,6 +741,9 @@ class Result(StrictModel):
         if self.top1_change is None and self.top1_gain is not None:
             out.append(Derived("top1_change", self.top1_gain, "pruned - base top-1"))
         c = self.compression
+        if c.speedup is None and c.derived_speedup() is None and self.ratio_speedup() is not None:
+            out.append(Derived("compression.speedup", self.ratio_speedup(), "from the pruning ratios "  # type: ignore[arg-type]
+                               "(MAC tables, conv + linear)"))
         if c.speedup is None and c.derived_speedup() is not None:
             how = ("1 / (1 - FLOPs reduction)" if c.flops_reduction_pct is not None and c.flops_reduction_pct < 100
                    else "dense / pruned FLOPs")

@@ -86,6 +86,12 @@ def _sp(v: float | None) -> str:
     return fmt.speedup(v)
 
 
+def _sp_of(result: Any) -> str:
+    """A result's speedup with :data:`audit.core.fmt.DERIVED` when it is not printed (derived from the
+    FLOPs reduction, the absolute counts or the pruning ratios)."""
+    return fmt.speedup(result.speedup, derived=result.compression.speedup is None)
+
+
 def _resolve_claim(reg: Any, own: Any, against: str, tolerance: float, accept: bool) -> tuple:
     """(other entry, comparison, status, message, alternatives)."""
     candidates: list[Any]
@@ -462,7 +468,7 @@ def _side_table(c: Claim) -> Table:
         ["result", [("code", a.key)], [("code", b.key)]],
         ["method", a.label, b.label],
         ["top-1 (%)", _metric(a), _metric(b)],
-        ["speedup", _sp(a.result.speedup), _sp(b.result.speedup)],
+        ["speedup", _sp_of(a.result), _sp_of(b.result)],
         ["base model", _base_text(a), _base_text(b)],
         ["finetuning", _stage_text(a, "finetune"), _stage_text(b, "finetune")],
         ["pruning stage", _stage_text(a, "prune"), _stage_text(b, "prune")],

@@ -12,7 +12,9 @@ methods; GReg's penalty as a training hook), ``prune`` (filter selection and sur
 state), ``curve`` (learning-curve records, metrics.csv), ``grid`` (grid configs, expansion, dry
 run, dispatch), ``dense`` (shared dense runs), ``aggregate`` (grid tables and results),
 ``crossval`` (cross-validation of finetuning recipes), ``executor`` (local pool, SLURM), ``dist``
-(DDP, synchronized BatchNorm), ``data``, ``models``, ``flops``, ``errors``.
+(DDP, synchronized BatchNorm), ``data``, ``models``, ``flops``, ``mactables`` (writes the torch-free
+MAC tables of :mod:`audit.core.macs`), ``anycnn`` (any torchvision CNN: own selection, Torch-Pruning's
+surgery), ``errors``.
 """
 
 from __future__ import annotations

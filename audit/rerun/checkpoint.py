@@ -44,8 +44,33 @@ def read_torch_file(path: Path, what: str) -> Any:
     except FileNotFoundError:
         raise CheckpointError(f"{what} {path}: no such file") from None
     except Exception as exc:  # pickle errors, zip errors, truncated files, disallowed globals
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # torch colours its advice even into files
+        found = re.search(r"GLOBAL ([\w.]+)", text)
+        if found and _is_module_class(found[1]):
+            raise CheckpointError(
+                f"{what} {path} holds a pickled model object ({found[1]}), not weights: save model.state_dict() "
+                f"(torch.save(model.state_dict(), path)) and point the recipe at that file") from None
+        if found:
+            raise CheckpointError(f"{what} {path} is corrupt or not a plain weights file (it pickles {found[1]}, "
+                                  "which weights-only loading refuses)") from None
+        detail = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        detail = detail.split(". ")[0].rstrip(".")  # torch's first sentence, not its advice
         raise CheckpointError(f"{what} {path} is corrupt or not a plain weights file ({detail[:160]})") from None
+
+
+def _is_module_class(qualname: str) -> bool:
+    """True when ``qualname`` (``torchvision.models.resnet.ResNet``) names an ``nn.Module`` subclass that
+    can be imported without running anything beyond its module's import."""
+    import importlib
+
+    mod_name, _, cls_name = qualname.rpartition(".")
+    if mod_name.split(".")[0] not in ("torch", "torchvision", "audit"):
+        return cls_name[:1].isupper()  # a user's class: do not import user code; a class name is a model/object
+    try:
+        obj = getattr(importlib.import_module(mod_name), cls_name)
+    except Exception:
+        return False
+    return isinstance(obj, type) and issubclass(obj, nn.Module)
 
 
 def _torch_bytes(obj: Any) -> bytes:
@@ -63,19 +88,33 @@ def save_weights(path: Path, model: nn.Module) -> None:
     atomic_write_bytes(path, _torch_bytes(_cpu_state(model)))
 
 
+_WEIGHT_KEYS = ("state_dict", "model", "net", "model_state_dict", "weights")
+"""Keys under which checkpoints commonly keep the state_dict (the PyTorch ImageNet example and
+Regularization-Pruning: ``state_dict``; pytorch-cifar: ``net``)."""
+
+
 def load_weights(model: nn.Module, path: Path, network: str) -> None:
-    """Load a dense state_dict (or ``{'state_dict'|'model': ...}``, keys optionally prefixed ``module.``)
-    into ``model``; a file that is not such a state_dict, or does not fit ``network``, is a
+    """Load a dense state_dict (bare, or under one of :data:`_WEIGHT_KEYS`; keys optionally prefixed
+    ``module.``) into ``model``.  A CIFAR ResNet's classifier named ``linear`` (akamaster's and
+    Regularization-Pruning's CIFAR ResNets, HRank's) is mapped to ``fc``.  A file that is not such a
+    state_dict (the message lists the top-level keys found), or does not fit ``network``, is a
     :class:`CheckpointError`."""
     data = read_torch_file(path, "base checkpoint")
     if isinstance(data, dict) and not any(isinstance(v, torch.Tensor) for v in data.values()):
-        for key in ("state_dict", "model"):
+        for key in _WEIGHT_KEYS:
             if isinstance(data.get(key), dict):
                 data = data[key]
                 break
+        else:
+            keys = ", ".join(repr(k) for k in list(data)[:12]) if data else "none"
+            raise CheckpointError(f"base checkpoint {path} holds no state_dict of tensors (top-level keys: {keys}; "
+                                  f"expected a bare state_dict or one under {', '.join(_WEIGHT_KEYS)})")
     if not isinstance(data, dict) or not data or not all(isinstance(v, torch.Tensor) for v in data.values()):
         raise CheckpointError(f"base checkpoint {path} holds no state_dict of tensors")
     data = {re.sub(r"^module\.", "", k): v for k, v in data.items()}
+    if any(k.startswith("linear.") for k in data) and not any(k.startswith("fc.") for k in data) \
+            and "fc.weight" in model.state_dict():
+        data = {("fc." + k[len("linear."):] if k.startswith("linear.") else k): v for k, v in data.items()}
     try:
         model.load_state_dict(data, strict=True)
     except RuntimeError as exc:

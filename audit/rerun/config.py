@@ -284,9 +284,13 @@ def _ratio_rule(loaded: Loaded[Recipe]) -> list[Problem]:
 
     p = loaded.model.pruning
     try:
-        resolve_ratios(loaded.model.model.network, p.ratio, overrides=p.overrides, skip=p.skip)
+        ratios = resolve_ratios(loaded.model.model.network, p.ratio, overrides=p.overrides, skip=p.skip)
     except RatioError as exc:
-        return [loaded.problem(("pruning", "ratio"), str(exc))]
+        return [loaded.problem(("pruning", *exc.field), str(exc))]
+    streams = sorted(k for k in ratios if k == "stem" or k.endswith(".residual"))
+    if streams and ENGINE_METHODS[p.method].stage is not None:
+        return [loaded.problem(("pruning", "method"), f"{p.method}'s penalty covers the conv groups only; it cannot "
+                                                      f"prune the residual streams {', '.join(streams)}")]
     return []
 
 

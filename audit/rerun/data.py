@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -173,15 +174,20 @@ def _cifar(name: str, root: str | None, size: int, augment: bool) -> Data:
     import torchvision
 
     folder = "cifar-10-batches-py" if name == "cifar-10" else "cifar-100-python"
-    hint = (f"put the python-format archive extracted as {root}/{folder}/ "
-            f"({'data_batch_1..5, test_batch' if name == 'cifar-10' else 'train, test'}, meta); nothing is downloaded")
+    if root is not None and Path(root).name == folder and Path(root).is_dir():
+        root = str(Path(root).parent)  # root names the archive folder itself: the folder that contains it is meant
+    hint = (f"root is the folder that contains {folder}/ (the python-format archive extracted: "
+            f"{'data_batch_1..5, test_batch' if name == 'cifar-10' else 'train, test'}, meta); nothing is downloaded")
     if root is None or not Path(root).is_dir():
         raise DatasetMissing(f"{name}: dataset folder {root!r} does not exist: {hint}")
     cls = torchvision.datasets.CIFAR10 if name == "cifar-10" else torchvision.datasets.CIFAR100
+    problem = _cifar_problem(cls, Path(root) / folder)
+    if problem:
+        raise DatasetMissing(f"{name}: {problem}: {hint}")
     try:
         tr, te = cls(root, train=True, download=False), cls(root, train=False, download=False)
-    except RuntimeError as exc:
-        raise DatasetMissing(f"{name}: not found or corrupt under {root} ({exc}): {hint}") from None
+    except Exception as exc:  # a file that passes the checksum but does not unpickle
+        raise DatasetMissing(f"{name}: cannot read {Path(root) / folder} ({type(exc).__name__}): {hint}") from None
 
     def tensors(ds) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.from_numpy(ds.data).permute(0, 3, 1, 2).float() / 255.0
@@ -193,6 +199,22 @@ def _cifar(name: str, root: str | None, size: int, augment: bool) -> Data:
     xtr, xte = _standardise(xtr, xte, CIFAR_MEAN[name], CIFAR_STD[name])
     classes = 10 if name == "cifar-10" else 100
     return Data(name, TensorSplit(xtr, ytr, 4 if augment else 0, augment), TensorSplit(xte, yte), classes, size)
+
+
+def _cifar_problem(cls: Any, folder: Path) -> str | None:
+    """What is wrong with a CIFAR folder, by torchvision's own file list and MD5 sums: a missing folder,
+    the first missing file, or the first file whose checksum fails (only the official archive passes)."""
+    import hashlib
+
+    if not folder.is_dir():
+        return f"{folder} does not exist"
+    for fname, md5 in list(cls.train_list) + list(cls.test_list) + [(cls.meta["filename"], cls.meta["md5"])]:
+        f = folder / fname
+        if not f.is_file():
+            return f"{f} is missing"
+        if hashlib.md5(f.read_bytes()).hexdigest() != md5:
+            return f"{f} fails its MD5 checksum (not the official archive, or corrupt)"
+    return None
 
 
 def _imagefolder(name: str, root: str | None, size: int, augment: bool, workers: int) -> Data:

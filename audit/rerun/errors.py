@@ -13,7 +13,12 @@ class RerunError(AuditError):
 
 
 class RatioError(RerunError):
-    """A pruning ratio (or ratio list) that does not fit the network."""
+    """A pruning ratio (or ratio list) that does not fit the network; ``field`` locates it in a
+    recipe's ``pruning`` block (``("ratio",)``, ``("overrides", key)``, ``("skip", index)``)."""
+
+    def __init__(self, message: str, field: tuple[str | int, ...] = ("ratio",)):
+        super().__init__(message)
+        self.field = field
 
 
 class DatasetMissing(RerunError):

@@ -1,9 +1,16 @@
 """The networks the rerun engine trains and prunes.
 
 * CIFAR ResNets of He et al. (``resnet20/32/44/56/110``): 3 stages of basic blocks with 16/32/64
-  channels and the parameter-free identity shortcut with zero padding ("option A").
+  channels and the parameter-free identity shortcut with zero padding ("option A");
+  ``resnet56-optb`` / ``resnet110-optb`` replace it by a 1x1 conv + BN projection where the shape
+  changes ("option B", He et al. CVPR'16 Sec. 3.3); ``resnet164``: 18 bottleneck blocks per stage
+  (1x1-3x3-1x1, 16/32/64 inner and 64/128/256 output channels, option B; He et al. ECCV'16,
+  post-activation form -- the MACs do not depend on where BN and ReLU sit).
 * VGG-19 with BatchNorm for CIFAR (the variant of Liu et al.'s "rethinking" code): 16 convs, no
-  bias, four max-pools, global average pooling and a single ``Linear(512, classes)``.
+  bias, four max-pools, global average pooling and a single ``Linear(512, classes)``; VGG-16 the
+  same with 13 convs, either with that one-Linear head (``vgg16-1fc``: GReg, HRank) or with
+  ``Linear(512, 512) + BatchNorm1d + ReLU + Linear(512, classes)`` (``vgg16-2fc``: Li et al.'s
+  Tab. 2 and rethinking's ``cifar/l1-norm-pruning`` VGG-16).
 * torchvision's ``resnet18/34/50`` with any number of classes.
 
 Each network is described by its catalog entry (:class:`audit.core.catalog.Network`: family, default
@@ -23,12 +30,16 @@ from audit.names import did_you_mean
 
 from ..errors import UnknownName
 
-__all__ = ["NETWORKS", "VGG19_CFG", "CifarBasicBlock", "CifarResNet", "CifarVGG", "ShortcutA", "build_model",
-           "init_weights", "network_info"]
+__all__ = ["NETWORKS", "VGG16_CFG", "VGG19_CFG", "CifarBasicBlock", "CifarBottleneck", "CifarResNet", "CifarVGG",
+           "ShortcutA", "build_model", "init_weights", "network_info", "projection"]
 
 
 VGG19_CFG: tuple[int | str, ...] = (
     64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512,
+)
+
+VGG16_CFG: tuple[int | str, ...] = (
+    64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512,
 )
 
 NETWORKS: dict[str, Network] = {n: catalog.network(n) for n in catalog.engine_networks()}
@@ -59,8 +70,13 @@ class ShortcutA(nn.Module):
         return F.pad(x, (0, 0, 0, 0, self.pad_lo, self.pad_hi))
 
 
+def projection(in_planes: int, planes: int, stride: int) -> nn.Sequential:
+    """Option B: a 1x1 conv (stride ``stride``, no bias) and BN where the shape changes."""
+    return nn.Sequential(nn.Conv2d(in_planes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+
 class CifarBasicBlock(nn.Module):
-    def __init__(self, in_planes: int, planes: int, stride: int = 1):
+    def __init__(self, in_planes: int, planes: int, stride: int = 1, shortcut: str = "A"):
         super().__init__()
         self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -68,7 +84,8 @@ class CifarBasicBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(planes)
         self.shortcut: nn.Module = nn.Identity()
         if stride != 1 or in_planes != planes:
-            self.shortcut = ShortcutA(stride, in_planes, planes)
+            self.shortcut = ShortcutA(stride, in_planes, planes) if shortcut == "A" else projection(
+                in_planes, planes, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
@@ -76,23 +93,57 @@ class CifarBasicBlock(nn.Module):
         return F.relu(out + self.shortcut(x))
 
 
-class CifarResNet(nn.Module):
-    def __init__(self, depth: int, num_classes: int = 10):
+class CifarBottleneck(nn.Module):
+    """1x1 (``planes``) - 3x3 (``planes``, stride) - 1x1 (``4 * planes``), option-B projection."""
+
+    expansion = 4
+
+    def __init__(self, in_planes: int, planes: int, stride: int = 1):
         super().__init__()
-        if (depth - 2) % 6:
-            raise ValueError(f"a CIFAR ResNet has depth 6n+2, not {depth}")
-        n = (depth - 2) // 6
+        out = planes * self.expansion
+        self.conv1 = nn.Conv2d(in_planes, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, out, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or in_planes != out:
+            self.shortcut = projection(in_planes, out, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class CifarResNet(nn.Module):
+    """He et al.'s CIFAR ResNet: depth 6n+2 (basic blocks) or 9n+2 (``bottleneck``), shortcut option A or B."""
+
+    def __init__(self, depth: int, num_classes: int = 10, shortcut: str = "A", bottleneck: bool = False):
+        super().__init__()
+        per = 9 if bottleneck else 6
+        if (depth - 2) % per:
+            raise ValueError(f"a CIFAR ResNet with {'bottleneck' if bottleneck else 'basic'} blocks has depth "
+                             f"{per}n+2, not {depth}")
+        n = (depth - 2) // per
         self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(16)
         in_planes = 16
         for i, (planes, stride) in enumerate(((16, 1), (32, 2), (64, 2)), start=1):
-            blocks = []
+            blocks: list[nn.Module] = []
             for b in range(n):
-                blocks.append(CifarBasicBlock(in_planes, planes, stride if b == 0 else 1))
-                in_planes = planes
+                s = stride if b == 0 else 1
+                if bottleneck:
+                    blocks.append(CifarBottleneck(in_planes, planes, s))
+                    in_planes = planes * CifarBottleneck.expansion
+                else:
+                    blocks.append(CifarBasicBlock(in_planes, planes, s, shortcut))
+                    in_planes = planes
             setattr(self, f"layer{i}", nn.Sequential(*blocks))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(64, num_classes)
+        self.fc = nn.Linear(in_planes, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.bn1(self.conv1(x)))
@@ -103,7 +154,10 @@ class CifarResNet(nn.Module):
 
 # ---------------------------------------------------------------------- VGG-19 (CIFAR)
 class CifarVGG(nn.Module):
-    def __init__(self, cfg: tuple[int | str, ...] = VGG19_CFG, num_classes: int = 100):
+    """CIFAR VGG with BN: ``features`` from ``cfg``, global average pooling, and a classifier that is
+    one ``Linear`` (``hidden`` empty) or ``Linear, BatchNorm1d, ReLU`` per hidden width, then ``Linear``."""
+
+    def __init__(self, cfg: tuple[int | str, ...] = VGG19_CFG, num_classes: int = 100, hidden: tuple[int, ...] = ()):
         super().__init__()
         layers: list[nn.Module] = []
         in_ch = 3
@@ -116,7 +170,13 @@ class CifarVGG(nn.Module):
                 in_ch = v
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(in_ch, num_classes)
+        self.classifier: nn.Module = nn.Linear(in_ch, num_classes)
+        if hidden:
+            head: list[nn.Module] = []
+            for width in hidden:
+                head += [nn.Linear(in_ch, width), nn.BatchNorm1d(width), nn.ReLU(inplace=True)]
+                in_ch = width
+            self.classifier = nn.Sequential(*head, nn.Linear(in_ch, num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
@@ -164,9 +224,9 @@ def build_model(name: str, num_classes: int | None = None) -> nn.Module:
     if classes < 1:
         raise ValueError(f"num_classes must be positive (got {classes})")
     if info.family == "cifar-resnet":
-        model: nn.Module = CifarResNet(info.depth, classes)
+        model: nn.Module = CifarResNet(info.depth, classes, info.shortcut or "A", info.bottleneck)
     elif info.family == "vgg":
-        model = CifarVGG(VGG19_CFG, classes)
+        model = CifarVGG(VGG16_CFG if info.depth == 16 else VGG19_CFG, classes, info.fc_hidden)
     else:
         import torchvision.models as tvm
 

@@ -1,15 +1,20 @@
 """L1-norm filter pruning (Li et al., ICLR'17) as physical surgery, with the seed's conventions.
 
-* ResNet basic blocks (resnet18/34, CIFAR ResNets): only the first conv of each block is pruned; its
-  BN and the second conv's input channels follow.  Stem, second convs, downsample convs and the
-  classifier are never pruned.
-* ResNet-50 bottlenecks: conv1 and conv2 of each block, with the stage's ratio; conv3, downsample,
-  stem and fc never.
-* VGG-19: any of the 16 convs by index (``conv0`` .. ``conv15``); the uniform shorthand prunes
-  ``1-15`` (the first conv is kept); the last conv's consumer is the classifier.
+* ResNet basic blocks (resnet18/34, CIFAR ResNets): the first conv of each block is pruned; its
+  BN and the second conv's input channels follow.
+* Bottlenecks (ResNet-50, ResNet-164): conv1 and conv2 of each block, with the stage's ratio.
+* Residual streams (:func:`residual_groups`, only when named: ``layerN.residual`` or ``stem``; ResNets
+  with projection shortcuts): the second/third convs, the projection and the stem that write one
+  chain of additions lose the same channels, their readers' inputs follow (Li et al.'s
+  ResNet-34-pruned-C).  Option-A CIFAR ResNets have none; the classifier is never pruned.
+* VGG (19: ``conv0`` .. ``conv15``; 16: ``conv0`` .. ``conv12``): any conv by index or range; the
+  uniform shorthand prunes every conv but the first; the last conv's consumer is the classifier.
 
-Ratios are exact fractions of their decimal text: a layer of ``C`` filters at ratio ``r`` loses
-``min(ceil(r * C), C - 1)`` filters (0.7 of 10 is 7, never 8).  Filters are ranked by their L1
+The ratio forms (uniform, stage-wise, per-conv, mapping, overrides, skip) and the rounding rules are
+:mod:`audit.core.macs`'s, shared with the torch-free MAC tables.
+
+Ratios are exact fractions of their decimal text: by default a layer of ``C`` filters at ratio ``r``
+loses ``min(ceil(r * C), C - 1)`` filters (0.7 of 10 is 7, never 8).  Filters are ranked by their L1
 norm (computed in float64); ties keep the lower index.  The random-filter baseline shares all of
 this except the ranking.  The result is a small-dense network of new Conv/BN/Linear modules.
 """
@@ -17,8 +22,6 @@ this except the ranking.  The result is a small-dense network of new Conv/BN/Lin
 from __future__ import annotations
 
 import copy
-import math
-import re
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,8 +31,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from audit.core.catalog import Network
-from audit.names import did_you_mean, unknown_name
+from audit.core import macs
+from audit.names import unknown_name
 
 from .errors import RatioError
 from .models import build_model, init_weights, network_info
@@ -42,11 +45,14 @@ __all__ = [
     "kept_count",
     "l1_norms",
     "masked_copy",
+    "conv_names",
     "prune_groups",
+    "prune_units",
     "plan_from_ratios",
     "prune_kept",
     "prune_model",
     "pruned_architecture",
+    "residual_groups",
     "resolve_ratios",
     "select_filters",
     "slice_bn",
@@ -70,6 +76,18 @@ class PruneGroup:
     block: str | None  # "layer1.0" for ResNets
     label: str  # display name ("layer1.0.conv1", "conv1")
     channels: int
+    kind: str = "conv"  # "conv": one conv's filters; "residual": the channels of a residual stream
+    extra: tuple[tuple[str, str], ...] = ()  # further (conv, bn) pairs writing the same channels (residual)
+
+    @property
+    def members(self) -> tuple[tuple[str, str], ...]:
+        """(conv, bn) pairs whose outputs the group prunes, lead (the conv that ranks the filters) first."""
+        return ((self.name, self.bn),) + self.extra if self.kind == "conv" else self.extra
+
+    @property
+    def convs(self) -> tuple[str, ...]:
+        """Module paths of the convs whose output filters this group removes, lead first."""
+        return tuple(c for c, _ in self.members)
 
 
 @dataclass
@@ -88,39 +106,21 @@ class PruneReport:
 
 # ---------------------------------------------------------------------- ratios
 def to_ratio(value: Any, where: str) -> Fraction:
-    """An exact pruning ratio in [0, 1) from a number or its decimal text."""
-    if isinstance(value, bool) or value is None:
-        raise RatioError(f"pruning ratio for {where} must be a number in [0, 1), not {value!r}")
-    if isinstance(value, Fraction):
-        r = value
-    elif isinstance(value, int):
-        r = Fraction(value)
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise RatioError(f"pruning ratio {value!r} for {where} is outside [0, 1)")
-        r = Fraction(repr(value))  # the shortest decimal text of the float: 0.7 -> 7/10
-    elif isinstance(value, str):
-        text = value.strip()
-        if not re.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", text):
-            raise RatioError(f"pruning ratio {value!r} for {where} is not a number")
-        r = Fraction(text)
-    else:
-        raise RatioError(f"pruning ratio for {where} must be a number in [0, 1), not {type(value).__name__}")
-    if not 0 <= r < 1:
-        raise RatioError(f"pruning ratio {_fmt(r)} for {where} is outside [0, 1)")
-    return r
+    """An exact pruning ratio in [0, 1) from a number or its decimal text (:func:`audit.core.macs.to_ratio`);
+    :class:`RatioError` otherwise."""
+    return macs.to_ratio(value, where, RatioError)
 
 
-def _fmt(r: Fraction) -> str:
-    if r.denominator == 1:
-        return str(r.numerator)
-    return format(float(r), "g") if Fraction(format(float(r), "g")) == r else str(r)
+_fmt = macs.fmt_ratio
 
 
-def kept_count(channels: int, ratio: Fraction) -> int:
-    """Filters kept of ``channels`` at ``ratio``: ``C - min(ceil(r*C), C-1)`` (exact arithmetic)."""
-    removed = min(math.ceil(Fraction(ratio) * channels), channels - 1)
-    return channels - max(removed, 0)
+def kept_count(channels: int, ratio: Fraction, rounding: str = "ceil-pruned") -> int:
+    """Filters kept of ``channels`` at ``ratio`` (:func:`audit.core.macs.kept_count`; default
+    ``C - min(ceil(r*C), C-1)``, exact arithmetic)."""
+    try:
+        return macs.kept_count(channels, ratio, rounding)
+    except macs.LayoutError as exc:
+        raise RatioError(str(exc)) from None
 
 
 def _get(model: nn.Module, path: str) -> nn.Module:
@@ -141,17 +141,19 @@ def _set(model: nn.Module, path: str, module: nn.Module) -> None:
 
 
 def prune_groups(model: nn.Module, network: str) -> list[PruneGroup]:
-    """The prunable convs of ``model`` under the conventions above, in forward order."""
+    """The prunable convs of ``model`` under the conventions above, in forward order (``conv`` groups;
+    the residual streams are :func:`residual_groups`)."""
     info = network_info(network)
     groups: list[PruneGroup] = []
     if info.family == "vgg":
         convs = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
         mods = dict(model.named_modules())
+        head = "classifier" if isinstance(mods["classifier"], nn.Linear) else "classifier.0"
         for k, (name, conv) in enumerate(convs):
             prefix, _, idx = name.rpartition(".")
             bn = f"{prefix}.{int(idx) + 1}"
             assert isinstance(mods[bn], nn.BatchNorm2d)
-            consumer = convs[k + 1][0] if k + 1 < len(convs) else "classifier"
+            consumer = convs[k + 1][0] if k + 1 < len(convs) else head
             groups.append(PruneGroup(name, bn, (consumer,), f"conv{k}", None, f"conv{k}", conv.out_channels))
         return groups
     stages = [s for s in info.ratio_layout if s.startswith("layer")]
@@ -171,45 +173,76 @@ def prune_groups(model: nn.Module, network: str) -> list[PruneGroup]:
     return groups
 
 
-def _vgg_keys(key: str, groups: list[PruneGroup]) -> list[PruneGroup] | None:
-    k = key.strip()
-    m = re.fullmatch(r"(?:conv)?(\d+)\s*-\s*(?:conv)?(\d+)", k)
-    if m:
-        lo, hi = int(m[1]), int(m[2])
-        if lo > hi or hi >= len(groups):
-            raise RatioError(f"conv index range {key!r} is outside 0-{len(groups) - 1} of vgg19")
-        return groups[lo: hi + 1]
-    m = re.fullmatch(r"(?:conv)?(\d+)", k)
-    if m:
-        i = int(m[1])
-        if i >= len(groups):
-            raise RatioError(f"conv index {i} is outside 0-{len(groups) - 1} of vgg19")
-        return [groups[i]]
-    sel = [g for g in groups if g.name == k]
-    return sel or None
+def _projection_of(block: nn.Module) -> str | None:
+    """The attribute holding a block's 1x1 conv + BN projection shortcut (``downsample`` in
+    torchvision, ``shortcut`` in the CIFAR option-B blocks), or None for an identity/option-A one."""
+    for attr in ("downsample", "shortcut"):
+        sub = getattr(block, attr, None)
+        if isinstance(sub, nn.Sequential) and len(sub) == 2 and isinstance(sub[0], nn.Conv2d):
+            return attr
+    return None
 
 
-def _select(key: Any, info: Network, groups: list[PruneGroup]) -> list[PruneGroup]:
-    """The groups a ratio key names: a stage, a block, a layer path; for VGG a conv index or range."""
-    key = str(key)
-    if key in ("stem", "fc"):
+def residual_groups(model: nn.Module, network: str) -> list[PruneGroup]:
+    """The residual streams of a ResNet with projection shortcuts (torchvision ResNets, CIFAR option B).
+
+    A stream is the channel set that the convs writing into one chain of residual additions share:
+    the stem (up to the first projection), each stage's projection shortcut and the last conv of each
+    of its blocks (conv2 of a basic block, conv3 of a bottleneck).  Pruning it removes the same
+    indices from every writer (conv filters and BN) and from every reader's inputs (the next blocks'
+    conv1, the next stage's conv1 and projection, the classifier).  Named ``stem`` when it holds only
+    the stem, else ``layerN.residual`` (N = the last stage it spans); its ``stage`` is ``stem`` when it
+    holds the stem.  Filters are ranked by the lead writer: the projection that opens the stream, or
+    the stem.  Option-A CIFAR ResNets have none (the zero-padding shortcut fixes the channel count)."""
+    info = network_info(network)
+    if info.family == "vgg" or (info.family == "cifar-resnet" and (info.shortcut or "A") == "A"):
         return []
-    if info.family == "vgg":
-        sel = _vgg_keys(key, groups)
-    else:
-        sel = [g for g in groups if g.stage == key or g.block == key or g.name == key]
-    if not sel:
-        known = ["stem", "fc"] + sorted({g.stage for g in groups} | {g.block or g.name for g in groups}
-                                        | {g.name for g in groups})
-        raise RatioError(f"{key!r} names no prunable layer of {info.id}.{did_you_mean(key, known)}")
-    return sel
+    stages = [s for s in info.ratio_layout if s.startswith("layer")]
+    streams: list[dict[str, Any]] = []
+    cur: dict[str, Any] = {"writers": [("conv1", "bn1")], "readers": [], "name": "stem", "stage": "stem"}
+    for stage in stages:
+        layer = _get(model, stage)
+        assert isinstance(layer, nn.Sequential)
+        for b, block in enumerate(layer):
+            path = f"{stage}.{b}"
+            proj = _projection_of(block)
+            last = "3" if hasattr(block, "conv3") else "2"
+            cur["readers"].append(f"{path}.conv1")
+            if proj is not None:
+                if b:
+                    raise RatioError(f"{network}: a projection shortcut inside stage {stage} (block {b}) is not a "
+                                     "layout the engine knows")
+                cur["readers"].append(f"{path}.{proj}.0")
+                streams.append(cur)
+                cur = {"writers": [(f"{path}.{proj}.0", f"{path}.{proj}.1")], "readers": [],
+                       "name": f"{stage}.residual", "stage": stage}
+            elif b == 0:
+                cur["name"] = f"{stage}.residual"  # an identity shortcut: the stream runs on
+            cur["writers"].append((f"{path}.conv{last}", f"{path}.bn{last}"))
+    cur["readers"].append("fc")
+    streams.append(cur)
+    out = []
+    for st in streams:
+        lead = conv_at(model, st["writers"][0][0])
+        out.append(PruneGroup(st["name"], "", tuple(st["readers"]), st["stage"], None, st["name"], lead.out_channels,
+                              "residual", tuple(st["writers"])))
+    return out
 
 
-def _check_unprunable(key: str, r: Fraction, info: Network) -> None:
-    if r != 0 and key in ("stem", "fc"):
-        raise RatioError(
-            f"the {key} of {info.id} is never pruned under the L1-norm conventions (its ratio must be 0, got {_fmt(r)})"
-        )
+def prune_units(model: nn.Module, network: str) -> list[PruneGroup]:
+    """Every prune unit of ``model``: the conv groups (:func:`prune_groups`), then the residual
+    streams (:func:`residual_groups`)."""
+    return prune_groups(model, network) + residual_groups(model, network)
+
+
+def conv_names(model: nn.Module) -> list[str]:
+    """Module paths of every Conv2d of ``model`` in module order (the order of a per-conv ratio list)."""
+    return [n for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+
+
+def _meta_model(network: str) -> nn.Module:
+    with torch.device("meta"):
+        return build_model(network, network_info(network).classes)
 
 
 def resolve_ratios(
@@ -218,55 +251,26 @@ def resolve_ratios(
     groups: list[PruneGroup] | None = None,
     overrides: Mapping[Any, Any] | None = None,
     skip: Iterable[str] = (),
+    model: nn.Module | None = None,
 ) -> dict[str, Fraction]:
-    """Per-group ratios from a uniform ratio, a stage-wise list, or a mapping of keys to ratios.
+    """Per-group ratios from a uniform ratio, a stage-wise list, a per-conv list or a mapping of keys
+    to ratios (:func:`audit.core.macs.resolve`, the one implementation of these forms).
 
-    ``spec`` forms: ``0.5`` (uniform; VGG: convs 1-15), ``"0,0.6,0.6,0.6,0.21,0"`` or a list
-    (one entry per item of the network's ratio layout), ``{"layer1": 0.6, "layer4.2": 0}`` or for
-    VGG ``{"1-15": 0.5}``.  ``overrides`` (same key forms) apply after; ``skip`` lists blocks or
-    layers left unpruned (Li et al.'s ResNet-34 "pruned-B").
-    """
+    ``spec`` forms: ``0.5`` (uniform; VGG: every conv but the first), ``"0,0.6,0.6,0.6,0.21,0"`` or a
+    list (one entry per item of the network's ratio layout, or one per conv), ``{"layer1": 0.6,
+    "layer4.2": 0, "layer3.residual": 0.2}`` or for VGG ``{"1-15": 0.5}``.  ``overrides`` (same key
+    forms) apply after; ``skip`` lists blocks or layers left unpruned (Li et al.'s ResNet-34
+    "pruned-B").  The result names every conv group, and a residual stream only when it is pruned.
+    Errors: :class:`RatioError` (one line; ``.field`` locates it in a recipe), UnknownName."""
     info = network_info(network)
-    if groups is None:
-        with torch.device("meta"):
-            groups = prune_groups(build_model(network, info.classes), network)
-    ratios: dict[str, Fraction] = {g.name: Fraction(0) for g in groups}
-    layout = info.ratio_layout
-    if isinstance(spec, str) and ("," in spec or spec.strip().startswith("[")):
-        spec = [s for s in spec.strip().strip("[]").split(",")]
-    if isinstance(spec, (list, tuple)):
-        if len(spec) != len(layout):
-            raise RatioError(
-                f"a ratio list for {network} has {len(layout)} entries [{', '.join(layout)}], got {len(spec)}"
-            )
-        for key, value in zip(layout, spec):
-            r = to_ratio(value, f"{network} {key}")
-            _check_unprunable(key, r, info)
-            for g in _select(key, info, groups):
-                ratios[g.name] = r
-    elif isinstance(spec, Mapping):
-        _apply_mapping(spec, info, groups, ratios)
-    elif spec is not None:
-        r = to_ratio(spec, network)
-        for g in groups:
-            if info.family == "vgg" and g.stage == "conv0":
-                continue
-            ratios[g.name] = r
-    if overrides:
-        _apply_mapping(overrides, info, groups, ratios)
-    for key in skip:
-        for g in _select(key, info, groups):
-            ratios[g.name] = Fraction(0)
-    return ratios
-
-
-def _apply_mapping(spec: Mapping[Any, Any], info: Network, groups: list[PruneGroup],
-                   ratios: dict[str, Fraction]) -> None:
-    for key, value in spec.items():
-        r = to_ratio(value, f"{info.id} {key}")
-        _check_unprunable(str(key), r, info)
-        for g in _select(key, info, groups):
-            ratios[g.name] = r
+    if model is None:
+        model = _meta_model(network)
+    units = (groups if groups is not None else prune_groups(model, network)) + residual_groups(model, network)
+    try:
+        res = macs.resolve(info, units, spec, overrides, tuple(skip), conv_names(model))
+    except macs.LayoutError as exc:
+        raise RatioError(str(exc), exc.field) from None
+    return {u.name: r for u, r in ((u, res.units[u.name]) for u in units) if u.kind == "conv" or r}
 
 
 # ---------------------------------------------------------------------- selection and surgery
@@ -346,12 +350,13 @@ def _apply_kept(model: nn.Module, groups: list[PruneGroup], kept: Mapping[str, l
         idx = kept[g.name]
         if len(idx) == g.channels:
             continue
-        conv = _get(model, g.name)
-        assert isinstance(conv, nn.Conv2d)
-        _set(model, g.name, slice_conv(conv, out_idx=idx))
-        bn = _get(model, g.bn)
-        assert isinstance(bn, nn.BatchNorm2d)
-        _set(model, g.bn, slice_bn(bn, idx))
+        for conv_name, bn_name in g.members:
+            conv = _get(model, conv_name)
+            assert isinstance(conv, nn.Conv2d)
+            _set(model, conv_name, slice_conv(conv, out_idx=idx))
+            bn = _get(model, bn_name)
+            assert isinstance(bn, nn.BatchNorm2d)
+            _set(model, bn_name, slice_bn(bn, idx))
         for c in g.consumers:
             mod = _get(model, c)
             if isinstance(mod, nn.Conv2d):
@@ -369,13 +374,15 @@ def _generator(seed: int, name: str) -> torch.Generator:
 
 
 def _groups_named(model: nn.Module, network: str, names: Mapping[str, Any], what: str) -> list[PruneGroup]:
-    """The prunable groups of ``model``; :class:`RatioError` when ``names`` (the keys of the ratios or of
-    a plan; ``what`` says which, e.g. "ratios name") name a layer that ``network`` does not prune."""
+    """The groups in play: every conv group of ``model``, then the residual streams that ``names`` name;
+    :class:`RatioError` when ``names`` (the keys of the ratios or of a plan; ``what`` says which, e.g.
+    "ratios name") name a layer that ``network`` does not prune."""
     groups = prune_groups(model, network)
-    unknown = set(names) - {g.name for g in groups}
+    residual = [g for g in residual_groups(model, network) if g.name in names]
+    unknown = set(names) - {g.name for g in groups + residual}
     if unknown:
         raise RatioError(f"{what} layers that {network} does not prune: {', '.join(sorted(unknown))}")
-    return groups
+    return groups + residual
 
 
 def prune_model(
@@ -384,20 +391,22 @@ def prune_model(
     ratios: Mapping[str, Fraction],
     method: str = "l1",
     seed: int = 0,
+    rounding: str = "ceil-pruned",
 ) -> tuple[nn.Module, PruneReport]:
     """A small-dense copy of ``model`` with the selected filters physically removed.
 
-    ``ratios`` maps group names (see :func:`prune_groups`) to ratios (:func:`resolve_ratios`).
-    ``method`` is ``l1`` or ``random`` (seeded by ``seed`` and the layer name).  ``model`` is not
-    modified.
+    ``ratios`` maps group names (see :func:`prune_groups`, :func:`residual_groups`) to ratios
+    (:func:`resolve_ratios`); ``rounding`` is a rule of :data:`audit.core.macs.ROUNDINGS`.
+    ``method`` is ``l1`` or ``random`` (seeded by ``seed`` and the layer name); a group's filters are
+    ranked on its lead conv.  ``model`` is not modified.
     """
     if method not in RANKINGS:
         raise RatioError(unknown_name("filter-ranking method", method, RANKINGS))
     groups = _groups_named(model, network, ratios, "ratios name")
     kept = {}
     for g in groups:
-        n_keep = kept_count(g.channels, Fraction(ratios.get(g.name, 0)))
-        kept[g.name] = select_filters(conv_at(model, g.name).weight, n_keep, method,
+        n_keep = kept_count(g.channels, Fraction(ratios.get(g.name, 0)), rounding)
+        kept[g.name] = select_filters(conv_at(model, g.convs[0]).weight, n_keep, method,
                                       _generator(seed, g.name) if method == "random" else None)
     return prune_kept(model, network, ratios, method, kept)
 
@@ -407,7 +416,7 @@ def prune_kept(model: nn.Module, network: str, ratios: Mapping[str, Fraction], m
     """A small-dense copy of ``model`` keeping the filters ``kept[group]`` (chosen by ``method``,
     e.g. a pruning stage); a group missing from ``kept`` keeps all its filters.  ``model`` is not
     modified."""
-    groups = prune_groups(model, network)
+    groups = _groups_named(model, network, {**ratios, **kept}, "ratios name")
     report = PruneReport(network, method, {g.name: Fraction(ratios.get(g.name, 0)) for g in groups})
     for g in groups:
         report.channels[g.name] = g.channels
@@ -436,30 +445,34 @@ def pruned_architecture(network: str, num_classes: int, plan: Mapping[str, int])
     return model
 
 
-def plan_from_ratios(model: nn.Module, network: str, ratios: Mapping[str, Fraction]) -> dict[str, int]:
+def plan_from_ratios(model: nn.Module, network: str, ratios: Mapping[str, Fraction],
+                     rounding: str = "ceil-pruned") -> dict[str, int]:
     """Kept filters per group for ``ratios`` (no weights needed)."""
-    return {g.name: kept_count(g.channels, Fraction(ratios.get(g.name, 0))) for g in prune_groups(model, network)}
+    return {g.name: kept_count(g.channels, Fraction(ratios.get(g.name, 0)), rounding)
+            for g in _groups_named(model, network, ratios, "ratios name")}
 
 
 def masked_copy(model: nn.Module, report: PruneReport) -> nn.Module:
-    """The large model with the pruned filters zeroed (conv filter, BN weight and bias).
+    """The large model with the pruned filters zeroed (conv filter, BN weight and bias of every writer).
 
     In eval mode it computes the same function as the small-dense model of ``report``: a zeroed
-    channel leaves BN as 0, ReLU as 0, and contributes nothing to its consumer.
+    channel leaves BN as 0, ReLU as 0, and contributes nothing to its consumer (a residual stream's
+    channel is 0 in every writer, so its sums stay 0).
     """
     masked = copy.deepcopy(model)
-    for g in prune_groups(masked, report.network):
+    for g in _groups_named(masked, report.network, report.kept, "the report names"):
         keep = set(report.kept[g.name])
         drop = [i for i in range(g.channels) if i not in keep]
         if not drop:
             continue
         i = torch.tensor(drop, dtype=torch.long)
-        conv, bn = conv_at(masked, g.name), _get(masked, g.bn)
-        assert isinstance(bn, nn.BatchNorm2d)
-        with torch.no_grad():
-            conv.weight[i] = 0
-            if conv.bias is not None:
-                conv.bias[i] = 0
-            bn.weight[i] = 0
-            bn.bias[i] = 0
+        for conv_name, bn_name in g.members:
+            conv, bn = conv_at(masked, conv_name), _get(masked, bn_name)
+            assert isinstance(bn, nn.BatchNorm2d)
+            with torch.no_grad():
+                conv.weight[i] = 0
+                if conv.bias is not None:
+                    conv.bias[i] = 0
+                bn.weight[i] = 0
+                bn.bias[i] = 0
     return masked

@@ -11,6 +11,7 @@ torch = pytest.importorskip("torch")
 
 from torch import nn  # noqa: E402
 
+from audit.rerun.errors import RatioError  # noqa: E402
 from audit.rerun.models import NETWORKS, build_model, init_weights  # noqa: E402
 from audit.rerun.prune import (  # noqa: E402
     kept_count,
@@ -29,6 +30,13 @@ CASES = [
     ("resnet34", 0.5, 32),
     ("resnet50", [0, 0.6, 0.6, 0.6, 0.21, 0], 32),
     ("vgg19", {"1-15": 0.5}, 16),
+    # the layouts beyond the seed's: residual streams with the stem, option B, bottleneck CIFAR, VGG-16 heads
+    ("resnet18", {"stem": 0.5, "layer2.residual": 0.25, "layer3": 0.5, "layer4.residual": 0.3}, 32),
+    ("resnet50", {"stem": 0.3, "layer1.residual": 0.5, "layer2": 0.4, "layer4.residual": 0.2}, 32),
+    pytest.param("resnet56-optb", {"stem": 0.5, "layer2.residual": 0.4, "layer3": 0.5}, 16, marks=pytest.mark.slow),
+    pytest.param("resnet164", {"layer1": 0.5, "stem": 0.25, "layer3.residual": 0.5}, 16, marks=pytest.mark.slow),
+    ("vgg16-2fc", {"0": 0.5, "7-12": 0.5}, 16),
+    ("vgg16-1fc", 0.6, 16),
 ]
 
 
@@ -53,7 +61,9 @@ def test_small_dense_equals_masked_large(net, ratio, size):
     model.eval()
     pruned, report = prune_model(model, net, resolve_ratios(net, ratio))
     masked = masked_copy(model, report).eval()
-    x = torch.randn(4, 3, size, size, generator=torch.Generator().manual_seed(3))
+    if net == "resnet164":  # 164 layers of random BN: float32 rounding grows past the tolerance; compare in float64
+        masked, pruned = masked.double(), pruned.double()
+    x = torch.randn(4, 3, size, size, generator=torch.Generator().manual_seed(3), dtype=next(pruned.parameters()).dtype)
     with torch.no_grad():
         a, b = masked(x), pruned.eval()(x)
     torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
@@ -72,6 +82,8 @@ def test_keeps_exactly_the_largest_l1_filters(net, ratio, size):
     for g in prune_groups(model, net):
         w = model.get_submodule(g.name).weight.detach().numpy().astype(np.float64)
         norms = np.abs(w.reshape(w.shape[0], -1)).sum(axis=1)
+        if g.kind != "conv":
+            continue  # residual streams: ranked on their lead conv (test_residual_stream_surgery)
         n_removed = min(int(np.ceil(float(ratios[g.name]) * g.channels - 1e-9)), g.channels - 1)
         expected = np.sort(np.argsort(-norms, kind="stable")[: g.channels - n_removed])
         assert report.kept[g.name] == expected.tolist(), g.name
@@ -141,7 +153,7 @@ def test_scratch_architecture_is_freshly_initialised():
 
 
 @pytest.mark.parametrize("net,size", [(n, s) for n in sorted(NETWORKS) for s in (8, 16)
-                                      if not (n == "vgg19" and s < 16)])  # VGG-19's four max-pools need 16x16
+                                      if not (n.startswith("vgg") and s < 16)])  # VGGs: four max-pools need 16x16
 def test_models_small_inputs(net, size):
     torch.manual_seed(0)
     m = build_model(net, 13).eval()
@@ -168,3 +180,52 @@ def test_init_is_deterministic():
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
     init_weights(a, "cifar-resnet")
     assert kept_count(3, resolve_ratios("resnet20", 0.5)["layer1.0.conv1"]) == 1
+
+
+def test_residual_stream_surgery():
+    """Li et al.'s ResNet-34-pruned-C: layer3's second convs, projection and readers share the kept channels."""
+    torch.manual_seed(0)
+    m = build_model("resnet34", 10)
+    pruned, report = prune_model(m, "resnet34", resolve_ratios("resnet34", {"layer3.residual": 0.2}))
+    kept = report.kept["layer3.residual"]
+    assert len(kept) == 256 - 52  # ceil(0.2 * 256) = 52 removed
+    w = m.layer3[0].downsample[0].weight.detach().abs().flatten(1).sum(1)  # ranked on the projection
+    assert kept == sorted(torch.argsort(-w.double(), stable=True)[:len(kept)].tolist())
+    assert all(b.conv2.out_channels == len(kept) for b in pruned.layer3)
+    assert all(b.conv1.in_channels == len(kept) for b in list(pruned.layer3)[1:])
+    assert pruned.layer4[0].conv1.in_channels == pruned.layer4[0].downsample[0].in_channels == len(kept)
+    assert pruned.layer3[0].conv1.in_channels == 128 and pruned.layer3[0].conv1.out_channels == 256
+
+
+def test_per_conv_list_and_unprunable_convs():
+    r = resolve_ratios("resnet20", [0] + [0.5, 0] * 9)  # 19 convs: stem, then conv1/conv2 of 9 blocks
+    assert r == resolve_ratios("resnet20", 0.5)
+    with pytest.raises(RatioError, match="conv layer1.0.conv2 of resnet20 is not pruned by surgery"):
+        resolve_ratios("resnet20", [0] + [0.5, 0.5] * 9)
+    with pytest.raises(RatioError, match="share their output channels"):
+        resolve_ratios("resnet56-optb", [0.1] + [0.5, 0.4] * 27 + [0, 0])
+
+
+def test_recipe_skip_error_is_located(tmp_path):
+    from audit.rerun.config import load_recipe
+    from audit.rerun.errors import RecipeProblems
+
+    p = tmp_path / "r.yaml"
+    p.write_text("name: s\nmodel: {network: resnet20}\ndataset: {name: digits}\npruning:\n  ratio: 0.5\n"
+                 "  skip: [layer1.0, layer1.9]\npretrain: {epochs: 1, lr_schedule: \"0:1e-1\"}\n"
+                 "finetune: {epochs: 1, lr_schedule: \"0:1e-2\"}\n")
+    with pytest.raises(RecipeProblems) as info:
+        load_recipe(p)
+    assert str(info.value).startswith(f"{p}:6: pruning.skip[1]: 'layer1.9' names no prunable layer of resnet20. Did you mean")
+
+
+def test_greg_recipe_with_residual_streams_is_refused(tmp_path):
+    from audit.rerun.config import load_recipe
+    from audit.rerun.errors import RecipeProblems
+
+    p = tmp_path / "r.yaml"
+    p.write_text("name: s\nmodel: {network: resnet18}\ndataset: {name: digits}\npruning:\n  method: greg1\n"
+                 "  ratio: {layer2.residual: 0.3}\npretrain: {epochs: 1, lr_schedule: \"0:1e-1\"}\n"
+                 "finetune: {epochs: 1, lr_schedule: \"0:1e-2\"}\n")
+    with pytest.raises(RecipeProblems, match=r"r.yaml:5: pruning.method: greg1's penalty covers the conv groups only"):
+        load_recipe(p)
