@@ -367,6 +367,6 @@ def test_same_rate_from_the_ratios_when_no_speedup_is_printed(tmp_path):
     a, b = (e.result for e in reg.entries)
     assert a.speedup == pytest.approx(1.99, abs=0.005)
     assert [d.rule for d in a.derived_values() if d.path == "compression.speedup"] == [
-        "from the pruning ratios (MAC tables, conv + linear)"]
+        "from the pruning ratios (MAC tables, conv + linear); the seed's layout: first conv of each block"]
     c = classify(features(a), features(b))
     assert c.criteria[RATE].outcome == "same"

@@ -743,7 +743,9 @@ class Result(StrictModel):
         c = self.compression
         if c.speedup is None and c.derived_speedup() is None and self.ratio_speedup() is not None:
             out.append(Derived("compression.speedup", self.ratio_speedup(), "from the pruning ratios "  # type: ignore[arg-type]
-                               "(MAC tables, conv + linear)"))
+                               "(MAC tables, conv + linear)" + ("" if self.compression.layerwise_ratios
+                                                                 or self.compression.conv_ratios else
+                                                                 "; the seed's layout: first conv of each block")))
         if c.speedup is None and c.derived_speedup() is not None:
             how = ("1 / (1 - FLOPs reduction)" if c.flops_reduction_pct is not None and c.flops_reduction_pct < 100
                    else "dense / pruned FLOPs")
