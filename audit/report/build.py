@@ -174,8 +174,10 @@ def _base_text(entry: Any) -> str:
     return f"{ident} ({acc})"
 
 
-def _recipe(epochs: int | None, sched: Any) -> str:
+def _recipe(epochs: int | None, sched: Any, repeats: Any = None) -> str:
     ep = "epochs n/r" if epochs is None else f"{epochs} epochs"
+    if repeats is not None:
+        ep += f" {'x ' + str(repeats) if isinstance(repeats, int) else repeats.replace('per-', 'after each pruned ')}"
     if sched is None:
         return f"{ep}, LR schedule n/r"
     only_lr = sched.kind == "initial-only" and not sched.warmup_epochs
@@ -263,7 +265,7 @@ def _recipe_of(reg: Any, entry: Any) -> tuple[str, str]:
     r = entry.result
     st = r.finetune if r.pipeline == "pruning" else r.scratch
     if st is not None and st.epochs is not None and st.lr_schedule is not None and st.lr_schedule.is_complete:
-        return _recipe(st.epochs, st.lr_schedule), entry.key
+        return _recipe(st.epochs, st.lr_schedule, st.repeats), entry.key
     own = own_recipe(reg, entry.method, r.dataset, r.network, complete_only=True, by_key=True)
     if own is not None:
         return (_recipe(own.epochs, own.schedule),
