@@ -72,3 +72,24 @@ def test_check_mode_reports_stale_tables(tmp_path, monkeypatch, capsys):
     assert "stale MAC tables: resnet20" in capsys.readouterr().out
     (tmp_path / "resnet20.json").write_text(table_text("resnet20"), encoding="utf-8")
     assert main(["--check", "resnet20"]) == 0
+
+
+@pytest.mark.parametrize("net,size,ratios", [("resnet56", 32, 0), ("resnet56", 32, 0.5), ("vgg16-2fc", 32, 0.5),
+                                             ("resnet18", 64, {"layer2.residual": 0.5, "layer3": 0.3})])
+def test_ptflops_convention_is_what_torch_pruning_prints(net, size, ratios):
+    import warnings
+
+    import torch
+
+    tp = pytest.importorskip("torch_pruning")
+    from audit.rerun.prune import pruned_architecture, resolve_ratios
+
+    r = resolve_ratios(net, ratios)
+    c = macs.count_macs(net, ratios, convention="ptflops", input_size=size, classes=10)
+    plan = {k: int(row["kept"]) for k, row in zip(r, flops_report(net, ratios, 10, size).to_json()["layers"])}
+    torch.manual_seed(0)
+    model = pruned_architecture(net, 10, plan).eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ops, params = tp.utils.count_ops_and_params(model, torch.zeros(1, 3, size, size))
+    assert (int(ops), int(params)) == (c.pruned_macs, c.pruned_params)
