@@ -143,7 +143,7 @@ def _recipe_text(epochs: int | None, sched: Schedule | None) -> str:
 def _side(f: C.Feat, entry: Any) -> Side:
     r = entry.result
     return Side(key=f.key, method=f.method, label=f.label, top1=f.top1, gain=f.gain, std=f.std,
-                speedup_derived=r.compression.speedup is None and f.speedup is not None, runs=f.runs, speedup=f.speedup,
+                speedup_derived=f.speedup is not None and getattr(getattr(r, "compression", None), "speedup", 0) is None, runs=f.runs, speedup=f.speedup,
                 base=f.base_id, base_top1=f.base_top1, finetune=_recipe_text(f.ft_epochs, f.ft_sched),
                 reimplementation_of=r.reimplementation_of, setup_tag=r.setup_tag, source=f.source,
                 pipeline=f.pipeline, final_lr=None if f.ft_sched is None else f.ft_sched.final_lr,
