@@ -25,13 +25,12 @@ CHECK_MD_COMMAND = "prune-audit registry check --write registry/CHECK.md"
 def _entries_of(paths: list[Path], registry: Path | None) -> tuple[list[Any], dict[str, Any]]:
     """The entries of the given paper or submission files, read in the registry's context, and the
     networks they may use (catalog plus declarations)."""
-    from audit.core import catalog
     from audit.io import yamlio
     from audit.io.loader import display_path
     from audit.registry.store import validate
 
     entries: list[Any] = []
-    networks: dict[str, Any] = dict(catalog.NETWORKS)
+    networks: dict[str, Any] = {}
     papers: list[Path] = []
     for p in paths:
         data: Any = None
@@ -46,7 +45,7 @@ def _entries_of(paths: list[Path], registry: Path | None) -> tuple[list[Any], di
             sub = load_submission(p, registry)
             pid = sub.submission.paper.id
             entries.extend(e for e in sub.registry.entries if e.paper.id == pid)
-            networks.update(sub.registry.networks)
+            networks.update(sub.registry.all_networks)
         else:
             papers.append(p)
     if papers:
@@ -54,7 +53,7 @@ def _entries_of(paths: list[Path], registry: Path | None) -> tuple[list[Any], di
         shown = {display_path(p) for p in papers if p.is_file()}
         dirs = [p for p in papers if p.is_dir()]
         entries.extend(e for e in reg.entries if dirs or e.file in shown)
-        networks.update(reg.networks)
+        networks.update(reg.all_networks)
     return entries, networks
 
 
@@ -84,7 +83,7 @@ def registry_check(
         entries, networks = _entries_of(paths, registry)
     else:
         reg = load_registry(registry)
-        entries, networks = reg.entries, {**_catalog(), **reg.networks}
+        entries, networks = reg.entries, reg.all_networks
     report = check_entries(entries, speedup_at=mac_table_speedup, networks=networks)
     if write is not None or md:
         severities = ("error", "warning", "info") if notes else ("error", "warning")
@@ -112,8 +111,3 @@ def registry_check(
     if report.has_errors:
         raise typer.Exit(1)
 
-
-def _catalog() -> dict[str, Any]:
-    from audit.core import catalog
-
-    return dict(catalog.NETWORKS)

@@ -154,7 +154,7 @@ def registry_import(
         print(f"not entered: {f.text()}")
     ids = {d.paper_id for d in report.drafts}
     check = check_entries([e for e in merged.entries if e.paper.id in ids], speedup_at=mac_table_speedup,
-                          networks={**_catalog(), **merged.networks})
+                          networks=merged.all_networks)
     for finding in check.findings:
         if finding.severity != "info":
             print(f"check: {finding.text()}")
@@ -163,8 +163,3 @@ def registry_import(
           f"{len(report.findings)} cells or rows not entered; registry check: {check.count('error')} errors, "
           f"{check.count('warning')} warnings")
 
-
-def _catalog() -> dict[str, object]:
-    from audit.core import catalog
-
-    return dict(catalog.NETWORKS)

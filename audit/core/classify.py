@@ -59,7 +59,7 @@ __all__ = [
     "BASE", "CRITERIA", "FT_EPOCHS", "FT_LR", "NOT_AT_RATE", "NOT_COMPARABLE", "OUTCOMES", "PR_EPOCHS", "PR_LR",
     "RANDOM_INIT", "RATE", "RATE_UNKNOWN", "SPECS", "SX_A", "SX_B", "SX_SPECS", "Blocker", "Comparison", "accuracy_delta",
     "Criterion", "Feat", "Options", "PairTable", "Significance", "Spec", "classify", "classify_all", "features",
-    "features_of_entry", "is_scratch", "level_rank", "overall_schedule", "rank_name", "rel_mismatch",
+    "features_of_entry", "is_scratch", "level_rank", "overall_schedule", "rank_name", "ratio_text", "rel_mismatch",
     "schedules_same", "welch", "ARCH", "OVERALL",
 ]
 
@@ -103,6 +103,8 @@ class Feat:
     runs: int | None = None
     speedup: float | None = None
     speedup_inf: str | None = None
+    speedup_derived: bool = False
+    """True when the speedup is not printed but derived (FLOPs reduction, counts or pruning ratios)."""
     base_id: str | None = None
     """Base identity as reported (``None``: not reported)."""
     base_key: str | None = None
@@ -202,6 +204,7 @@ def features(result: Any, *, key: str = "", method: str | None = None, paper: st
         std=None if top1 is None else top1.std,
         runs=None if top1 is None else top1.runs,
         speedup=r.speedup,
+        speedup_derived=comp.speedup is None and r.speedup is not None,
         speedup_inf=why("compression.speedup"),
         pipeline=r.pipeline,
         paper=paper,
@@ -395,7 +398,7 @@ def _rate_cmp(x: Any, y: Any, opts: Options) -> int:
 
 def _rate_shown(f: Feat, opts: Options, met: bool) -> str | None:
     if f.speedup is None:
-        return None if f.ratio_key is None else _ratio_text(f)
+        return None if f.ratio_key is None else ratio_text(f)
     return _sp(f.speedup)
 
 
@@ -824,7 +827,7 @@ def _classify_scratch(fa: Feat, fb: Feat, opts: Options, delta: float | None, al
     arch_same = fa.ratio_key is not None and fa.ratio_key == fb.ratio_key
     rate = SPECS[0].explain(fa, fb, opts)
     if arch_same:
-        rate = Criterion(name=ARCH, outcome=Outcome.SAME, a=_txt(_ratio_text(fa)), b=_txt(_ratio_text(fb)),
+        rate = Criterion(name=ARCH, outcome=Outcome.SAME, a=_txt(ratio_text(fa)), b=_txt(ratio_text(fb)),
                          note="same pruned architecture: the same pruning ratios on the same network")
     oa, ob = overall_schedule(fa), overall_schedule(fb)
     o = UNKNOWN if oa is None or ob is None else (SAME if _same_lrs(oa, ob) else DIFFERS)
@@ -851,7 +854,8 @@ def _classify_scratch(fa: Feat, fb: Feat, opts: Options, delta: float | None, al
                       None, welch(fa, fb, alpha), None)
 
 
-def _ratio_text(f: Feat) -> str:
+def ratio_text(f: Feat) -> str:
+    """The printed pruning ratios of a result as text: ``ratio 0.5``, ``ratios [...]``, with its skip list."""
     if f.ratio_key is None:
         return "n/r"
     ratio, layers, skip, convs = f.ratio_key

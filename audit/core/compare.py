@@ -82,7 +82,7 @@ def value_of_pruning(entries: Sequence[Any], feats: Sequence[C.Feat], tolerance:
                 if cmp.rank <= 1:
                     continue  # another architecture
                 assert fp.top1 is not None and fs.top1 is not None
-                ratio = C._ratio_text(fp) if fp.ratio_key is not None else _sp_text(fp.speedup)
+                ratio = C.ratio_text(fp) if fp.ratio_key is not None else _sp_text(fp.speedup)
                 rows.append(ValueRow(ratio=ratio, speedup=fp.speedup, pruning=fp.key,
                                      pruning_label=fp.label + (f" [{fp.variant}]" if fp.variant else ""),
                                      scratch=fs.key, scratch_label=fs.label + (f" [{fs.variant}]" if fs.variant
@@ -143,7 +143,7 @@ def _recipe_text(epochs: int | None, sched: Schedule | None) -> str:
 def _side(f: C.Feat, entry: Any) -> Side:
     r = entry.result
     return Side(key=f.key, method=f.method, label=f.label, top1=f.top1, gain=f.gain, std=f.std,
-                speedup_derived=f.speedup is not None and getattr(getattr(r, "compression", None), "speedup", 0) is None, runs=f.runs, speedup=f.speedup,
+                speedup_derived=f.speedup_derived, runs=f.runs, speedup=f.speedup,
                 base=f.base_id, base_top1=f.base_top1, finetune=_recipe_text(f.ft_epochs, f.ft_sched),
                 reimplementation_of=r.reimplementation_of, setup_tag=r.setup_tag, source=f.source,
                 pipeline=f.pipeline, final_lr=None if f.ft_sched is None else f.ft_sched.final_lr,

@@ -51,7 +51,8 @@ from audit.core.fmt import half_unit
 from audit.registry.schema import Result
 
 __all__ = [
-    "CHECKS", "RATIO_FIT_TOL", "RATIO_GRID", "RATIO_REL_TOL", "TEST_SET_SIZE", "CheckReport", "Finding", "SpeedupAt",
+    "CHECKS", "RATIO_FIT_TOL", "RATIO_GRID", "RATIO_REL_TOL", "TEST_SET_SIZE", "CheckReport", "Finding", "Severity",
+    "SpeedupAt",
     "check_entries", "check_entry", "mac_table_speedup", "markdown",
 ]
 
@@ -116,10 +117,15 @@ class CheckReport(BaseModel):
 class _Val:
     """A printed number as the interval its rounding allows."""
 
-    def __init__(self, value: float, text: str | None):
+    def __init__(self, value: float, text: str | None, hu: float | None = None):
         self.value = float(value)
         self.text = text if text is not None else f"{value:g}"
-        self.hu = half_unit(text, value)
+        self.hu = half_unit(text, value) if hu is None else hu
+
+    def moved(self, value: float) -> _Val:
+        """Another value with this one's printed text and rounding interval (a printed drop read as a
+        gain, or the same number under the opposite sign convention)."""
+        return _Val(value, self.text, self.hu)
 
     @property
     def lo(self) -> float:
@@ -179,23 +185,20 @@ def _check_delta(c: _Ctx) -> None:
                                        ("top5", r.top5, r.top5_change, r.base.top5)):
         if change is None or metric is None or base is None:
             continue
-        acc_path = f"{name}.mean" if metric.mean is not None else f"{name}.error"
-        acc = c.val(acc_path, metric.value if metric.mean is not None else metric.error)  # type: ignore[arg-type]
-        if metric.mean is None:  # accuracy from the error rate: same interval width, mirrored
-            acc = _Val(metric.value, None)
-            acc.hu = half_unit(c.printed.get(acc_path), metric.error or 0.0)
+        if metric.mean is not None:
+            acc = c.val(f"{name}.mean", metric.mean)
+        else:  # accuracy from the error rate: the error's interval width, mirrored
+            assert metric.error is not None
+            acc = _Val(metric.value, None, half_unit(c.printed.get(f"{name}.error"), metric.error))
         b = c.val(f"base.{name}", base)
         printed = c.val(f"{name}_change.value", change.value)
-        gain = _Val(change.gain, printed.text)
-        gain.hu = printed.hu
+        gain = printed.moved(change.gain)
         lo, hi = _range(lambda p, q: p - q, acc, b)
         if _overlaps(gain, lo, hi):
             continue
         computed = metric.value - base
         convention = "gain = pruned - base" if change.sign == "gain" else "drop = base - pruned"
-        other = _Val(-change.gain, printed.text)
-        other.hu = printed.hu
-        hint = ("; it fits the opposite sign convention" if _overlaps(other, lo, hi) else "")
+        hint = "; it fits the opposite sign convention" if _overlaps(printed.moved(-change.gain), lo, hi) else ""
         tol = (hi - lo) / 2 + printed.hu
         shown = computed if change.sign == "gain" else -computed
         c.add("error", "delta", f"{name}_change.value",
@@ -245,26 +248,27 @@ def _check_compression(c: _Ctx) -> None:
                   f"{calc:.4g}x (tolerance ±{(hi - lo) / 2 + sp.hu:.3g})",
                   {"speedup": sp, "flops.dense": dense, "flops.pruned": pruned}, calc, (hi - lo) / 2 + sp.hu)
     if red is not None and dense is not None and pruned is not None:
-        lo, hi = _range(lambda d, p: 100.0 * (1.0 - p / d), dense, pruned)
-        if not _overlaps(red, lo, hi):
-            calc = 100.0 * (1.0 - pruned.value / dense.value)
-            c.add("error", "reduction-flops", "compression.flops_reduction_pct",
-                  f"printed FLOPs reduction {red.text}%, but 1 - {pruned.text} / {dense.text} = {calc:.4g}% "
-                  f"(tolerance ±{(hi - lo) / 2 + red.hu:.3g})",
-                  {"flops_reduction_pct": red, "flops.dense": dense, "flops.pruned": pruned}, calc,
-                  (hi - lo) / 2 + red.hu)
+        _check_reduction(c, "reduction-flops", "compression.flops_reduction_pct", "FLOPs reduction", red,
+                         dense, pruned, ("flops_reduction_pct", "flops.dense", "flops.pruned"))
     pa = comp.params
     pred = comp.params_reduction_pct
     if pa is not None and pa.dense is not None and pa.pruned is not None and pred is not None:
-        pd, pp = c.val("compression.params.dense", pa.dense), c.val("compression.params.pruned", pa.pruned)
-        pr = c.val("compression.params_reduction_pct", pred)
-        lo, hi = _range(lambda d, p: 100.0 * (1.0 - p / d), pd, pp)
-        if not _overlaps(pr, lo, hi):
-            calc = 100.0 * (1.0 - pa.pruned / pa.dense)
-            c.add("error", "params", "compression.params_reduction_pct",
-                  f"printed parameter reduction {pr.text}%, but 1 - {pp.text} / {pd.text} = {calc:.4g}% "
-                  f"(tolerance ±{(hi - lo) / 2 + pr.hu:.3g})",
-                  {"params_reduction_pct": pr, "params.dense": pd, "params.pruned": pp}, calc, (hi - lo) / 2 + pr.hu)
+        _check_reduction(c, "params", "compression.params_reduction_pct", "parameter reduction",
+                         c.val("compression.params_reduction_pct", pred), c.val("compression.params.dense", pa.dense),
+                         c.val("compression.params.pruned", pa.pruned),
+                         ("params_reduction_pct", "params.dense", "params.pruned"))
+
+
+def _check_reduction(c: _Ctx, check: str, field: str, noun: str, printed: _Val, dense: _Val, pruned: _Val,
+                     names: tuple[str, str, str]) -> None:
+    """A printed reduction in percent against ``1 - pruned / dense`` of the printed counts."""
+    lo, hi = _range(lambda d, p: 100.0 * (1.0 - p / d), dense, pruned)
+    if not _overlaps(printed, lo, hi):
+        calc = 100.0 * (1.0 - pruned.value / dense.value)
+        tol = (hi - lo) / 2 + printed.hu
+        c.add("error", check, field,
+              f"printed {noun} {printed.text}%, but 1 - {pruned.text} / {dense.text} = {calc:.4g}% "
+              f"(tolerance ±{tol:.3g})", dict(zip(names, (printed, dense, pruned))), calc, tol)
 
 
 _CONVENTIONS = (("MACs", 1.0, 1.0), ("2xMACs", 2.0, 2.0), ("MACs+elementwise", 1.0, 1.05))

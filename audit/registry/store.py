@@ -128,6 +128,11 @@ class Registry:
     networks: dict[str, Network] = field(default_factory=dict)
     """Networks declared by paper files (``networks:``), beside the catalog's."""
 
+    @property
+    def all_networks(self) -> dict[str, Network]:
+        """The catalog's networks and those the paper files declare, by id."""
+        return {**catalog.NETWORKS, **self.networks}
+
     def network(self, name: str) -> Network:
         """The network ``name`` from the catalog or a paper file's declaration; :class:`UnknownName`."""
         return catalog.network(name, self.networks)

@@ -17,10 +17,9 @@ __all__ = ["check_findings", "value_of_pruning_tables"]
 def check_findings(reg: Any) -> list[Finding]:
     """The error- and warning-level findings of ``registry check`` on ``reg``, one per result and check
     (the informational notes, e.g. an inferred FLOPs convention, are left to ``registry check --notes``)."""
-    from audit.core import catalog
     from audit.registry.check import check_entries, mac_table_speedup
 
-    report = check_entries(reg.entries, speedup_at=mac_table_speedup, networks={**catalog.NETWORKS, **reg.networks})
+    report = check_entries(reg.entries, speedup_at=mac_table_speedup, networks=reg.all_networks)
     return [Finding(subject=f.key, message=f"{f.severity} [{f.check}] {f.field}: {f.message}",
                     where=f"{f.file}:{f.line}") for f in report.findings if f.severity != "info"]
 
