@@ -143,6 +143,10 @@ DATASETS: Mapping[str, Dataset] = _index(
     Dataset("imagenet-100", "ImageNet-100: a 100-class subset of ImageNet-1K", 100, 224),
     Dataset("cifar-10", "CIFAR-10", 10, 32),
     Dataset("cifar-100", "CIFAR-100", 100, 32),
+    Dataset("mnist", "MNIST handwritten digits (28x28 grey images)", 10, 28),
+    Dataset("svhn", "SVHN (Street View House Numbers, cropped digits)", 10, 32),
+    Dataset("tiny-imagenet", "Tiny ImageNet: 200 ImageNet classes at 64x64", 200, 64),
+    Dataset("cub-200-2011", "Caltech-UCSD Birds-200-2011 (fine-grained, 200 classes)", 200, 224),
     Dataset("digits", "scikit-learn's bundled 8x8 handwritten digits (the rerun engine's embedded default)", 10, 16),
 )
 """Datasets by canonical id."""
