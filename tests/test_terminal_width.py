@@ -173,7 +173,7 @@ def test_json_alias_and_conflicting_formats(capsys, monkeypatch):
 
 
 def test_registry_list_sorts_and_counts(capsys, monkeypatch):
-    out = run(capsys, monkeypatch, 120, "registry", "list", "--dataset", "imagenet-1k", "--network", "resnet50",
+    out = run(capsys, monkeypatch, 140, "registry", "list", "--dataset", "imagenet-1k", "--network", "resnet50",
               "--sort", "top1")
     from audit.registry.store import load_registry
 
