@@ -130,6 +130,21 @@ def test_existing_paper_gets_its_file_with_rows_appended(cli, base_registry: Pat
     assert "appended to a copy of the registry's file" in stdout
 
 
+def test_reimport_skips_rows_the_file_already_holds(cli, base_registry: Path, tmp_path: Path) -> None:
+    """Importing the same table again after its draft was added appends nothing twice (no duplicate ids)."""
+    table = write(tmp_path, "t.md", "| Method | Base | Pruned | Δ | Speed Up |\n|--|--|--|--|--|\n"
+                                    "| L1-norm | 93.04 | 93.06 | +0.02 | 1.38x |\n")
+    args = ("registry", "import", str(table), "--paper-id", "li2017-l1-norm", "--dataset", "cifar-10", "--network",
+            "resnet56", "--registry", str(base_registry))
+    code, _, err = cli(*args, "--out", str(tmp_path / "first"))
+    assert code == 0, err
+    shutil.copy(tmp_path / "first" / "li2017-l1-norm.yaml", base_registry / "li2017-l1-norm.yaml")
+    code, stdout, err = cli(*args, "--out", str(tmp_path / "second"))
+    assert code == 1 and "no row could be imported" in err
+    assert "'li2017-l1-norm' already holds result 'cifar-10-resnet56-line3' (imported before)" in stdout + err
+    assert not (tmp_path / "second" / "li2017-l1-norm.yaml").exists()
+
+
 def test_markdown_readme_table(cli, base_registry: Path, tmp_path: Path) -> None:
     out = tmp_path / "drafts"
     code, stdout, err = cli("registry", "import", str(TABLE), *TP, "--out", str(out), "--registry", str(base_registry))

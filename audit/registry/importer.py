@@ -784,6 +784,10 @@ def import_table(table: Table, colmap: Mapping[str, str], opts: ImportOptions, r
             d.networks.append(known_nets[network])
         label = _slug(row.label.replace("line ", "line"))
         rid = f"{dataset.replace('imagenet-1k', 'imagenet')}-{network}-{'row' if table.format == 'shrinkbench' else ''}{label}"
+        if d.existing is not None and any(r.id == rid for r in d.existing.results):
+            d.skipped += 1
+            skip(row, None, f"{pid!r} already holds result {rid!r} (imported before): row not imported again")
+            continue
         res: dict[str, Any] = {"id": rid, "method": canonical or mname}
         vname, _ = text("variant", row)
         if vname:
