@@ -179,7 +179,7 @@ def test_unknown_dataset_did_you_mean(tmp_path):
     # paper files declare, so it is reported in the registry's context (with the file's other problems)
     got = [m.split("x.yaml:", 1)[1] for m in messages(p)]
     assert got == [
-        "10: results[0].dataset: unknown dataset 'imagenet'. Did you mean 'imagenet-1k', 'imagenet-100'?",
+        "10: results[0].dataset: unknown dataset 'imagenet'. Did you mean 'imagenet-1k', 'imagenet-100', 'tiny-imagenet'?",
         "11: results[0].network: unknown network 'ResNet-50'. Did you mean 'resnet50', 'resnet56', 'resnet20'? "
         "(declare it under 'networks:' when the catalog lacks it)",
     ]
