@@ -31,6 +31,7 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -688,6 +689,11 @@ class _DraftBuild:
     results: list[dict[str, Any]] = field(default_factory=list)
     skipped: int = 0
 
+    @cached_property
+    def existing_ids(self) -> frozenset[str]:
+        """Result ids the registry's file of this paper already holds (empty for a new paper)."""
+        return frozenset(r.id for r in self.existing.results) if self.existing is not None else frozenset()
+
 
 def import_table(table: Table, colmap: Mapping[str, str], opts: ImportOptions, registry: Any) -> ImportReport:
     """Turn ``table`` into one validated draft per paper.
@@ -750,6 +756,12 @@ def import_table(table: Table, colmap: Mapping[str, str], opts: ImportOptions, r
             skip(row, nref, f"network {nname!r} is not in the catalog (map it in a paper map, declaring it there "
                  "when the catalog lacks it): row not imported" if nname else "no network: row not imported")
             continue
+        label = _slug(row.label.replace("line ", "line"))
+        rid = f"{dataset.replace('imagenet-1k', 'imagenet')}-{network}-{'row' if table.format == 'shrinkbench' else ''}{label}"
+        if rid in d.existing_ids:  # before the cells are read: a row imported before yields no findings again
+            d.skipped += 1
+            skip(row, None, f"{pid!r} already holds result {rid!r} (imported before): row not imported again")
+            continue
         mname, mref = text("method", row)
         if not mname and entry is not None and entry.method is None:
             d.skipped += 1
@@ -782,12 +794,6 @@ def import_table(table: Table, colmap: Mapping[str, str], opts: ImportOptions, r
         if network not in catalog.NETWORKS and network not in registry.networks and network not in declared_nets:
             declared_nets.add(network)
             d.networks.append(known_nets[network])
-        label = _slug(row.label.replace("line ", "line"))
-        rid = f"{dataset.replace('imagenet-1k', 'imagenet')}-{network}-{'row' if table.format == 'shrinkbench' else ''}{label}"
-        if d.existing is not None and any(r.id == rid for r in d.existing.results):
-            d.skipped += 1
-            skip(row, None, f"{pid!r} already holds result {rid!r} (imported before): row not imported again")
-            continue
         res: dict[str, Any] = {"id": rid, "method": canonical or mname}
         vname, _ = text("variant", row)
         if vname:
