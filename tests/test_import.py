@@ -145,6 +145,52 @@ def test_reimport_skips_rows_the_file_already_holds(cli, base_registry: Path, tm
     assert not (tmp_path / "second" / "li2017-l1-norm.yaml").exists()
 
 
+def _grid_args(base_registry: Path, out: Path, tmp_path: Path) -> tuple[str, ...]:
+    pmap = write(tmp_path, "map.yaml", "papers:\n  pruning-filters: {id: li2017-l1-norm, method: L1-norm}\n")
+    return ("registry", "import", str(GRID), "--papers", str(PAPERS), "--paper-map", str(pmap), "--out", str(out),
+            "--registry", str(base_registry))
+
+
+def test_reimport_skips_a_row_merged_into_a_result_with_another_id(cli, base_registry: Path,
+                                                                    tmp_path: Path) -> None:
+    """A grid row an author merged into an existing result (which now cites that row as a source) is found
+    by its provenance, not by its id, and is not appended a second time."""
+    paper = base_registry / "li2017-l1-norm.yaml"
+    paper.write_text(paper.read_text(encoding="utf-8").replace(
+        "      - {where: Tab. 1, note: test fixture}\n",
+        "      - {where: Tab. 1, note: test fixture}\n"
+        "      - {paper: JJGO/shrinkbench, where: 'ShrinkBench results grid, row 494', secondary: true}\n"),
+        encoding="utf-8")
+    code, stdout, err = cli(*_grid_args(base_registry, tmp_path / "out", tmp_path))
+    assert code == 0, err
+    assert ("'li2017-l1-norm' result 'resnet34-pruned-b' already cites 'ShrinkBench results grid, row 494' "
+            "(imported before)") in stdout + err
+    data = _draft(tmp_path / "out" / "li2017-l1-norm.yaml")
+    ids = [r["id"] for r in data["results"]]
+    assert "cifar-10-resnet56-row494" not in ids and len(ids) == len(set(ids)) > 1
+
+
+@pytest.mark.parametrize("before", ["verified\n    differences: []", "differences\n    differences:\n"
+                                    "    - \"a difference a reader listed\""])
+def test_appending_to_a_read_file_marks_the_new_results_not_reread(cli, base_registry: Path, tmp_path: Path,
+                                                                  before: str) -> None:
+    """Rows appended to a file a second reader verified leave it ``differences``, naming the results the
+    reading did not cover; differences listed before are kept."""
+    paper = base_registry / "li2017-l1-norm.yaml"
+    paper.write_text(paper.read_text(encoding="utf-8").replace(
+        "  year: 2017\n", "  year: 2017\n  verification:\n    status: " + before + "\n"
+        "    date: '2026-11-30'\n    by: second reader\n    against: Tab. 1\n"), encoding="utf-8")
+    code, _, err = cli(*_grid_args(base_registry, tmp_path / "out", tmp_path))
+    assert code == 0, err
+    data = _draft(tmp_path / "out" / "li2017-l1-norm.yaml")
+    v = data["paper"]["verification"]
+    new = [r["id"] for r in data["results"][1:]]
+    assert v["status"] == "differences" and v["by"] == "second reader" and new
+    assert v["differences"][-1] == (f"{len(new)} result(s) appended by registry import after this reading "
+                                    f"({', '.join(new)}) were not re-read")
+    assert len(v["differences"]) == (2 if "a difference" in before else 1)
+
+
 def test_markdown_readme_table(cli, base_registry: Path, tmp_path: Path) -> None:
     out = tmp_path / "drafts"
     code, stdout, err = cli("registry", "import", str(TABLE), *TP, "--out", str(out), "--registry", str(base_registry))
@@ -246,3 +292,18 @@ def test_show_and_list_agree_on_derived_values(cli, tmp_path: Path) -> None:
     assert "93.06†" in show
     assert "1.37×†" in show or "1.37× (derived" in show
     assert "0.125" in show and "0.0910" in show
+
+
+def test_shipped_grid_paper_map_covers_every_file_with_grid_rows(shipped) -> None:
+    """The map the shipped grid rows were imported with validates, and names every registry file that
+    cites the grid, so a re-import appends to (and skips the rows of) the right files."""
+    from audit.registry.importer import load_paper_map
+    from tests.conftest import SHIPPED
+
+    pmap = load_paper_map(SHIPPED / "imports" / "shrinkbench-map.yaml")
+    assert pmap.papers["pruning-filters"].id == "li2017-l1-norm"
+    mapped = {e.id for e in pmap.papers.values()}
+    citing = {pid for pid, pf in shipped.papers.items()
+              if any(s.paper == "JJGO/shrinkbench" for r in pf.results for s in r.sources)}
+    assert len(citing) >= 30
+    assert citing <= mapped, sorted(citing - mapped)

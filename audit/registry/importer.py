@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -694,6 +695,19 @@ class _DraftBuild:
         """Result ids the registry's file of this paper already holds (empty for a new paper)."""
         return frozenset(r.id for r in self.existing.results) if self.existing is not None else frozenset()
 
+    @cached_property
+    def cited_places(self) -> dict[tuple[str | None, str], str]:
+        """``(document, where)`` of every source and alternative the registry's file of this paper already
+        cites, mapped to the result that cites it.  A row merged by hand into a result with another id
+        (e.g. a primary result that also cites the grid's row) is found by this provenance, not by its id."""
+        cited: dict[tuple[str | None, str], str] = {}
+        if self.existing is None:
+            return cited
+        for r in self.existing.results:
+            for place in (*r.sources, *r.alternatives):
+                cited.setdefault((place.paper, place.where), r.id)
+        return cited
+
 
 def import_table(table: Table, colmap: Mapping[str, str], opts: ImportOptions, registry: Any) -> ImportReport:
     """Turn ``table`` into one validated draft per paper.
@@ -758,9 +772,17 @@ def import_table(table: Table, colmap: Mapping[str, str], opts: ImportOptions, r
             continue
         label = _slug(row.label.replace("line ", "line"))
         rid = f"{dataset.replace('imagenet-1k', 'imagenet')}-{network}-{'row' if table.format == 'shrinkbench' else ''}{label}"
-        if rid in d.existing_ids:  # before the cells are read: a row imported before yields no findings again
+        # before the cells are read: a row imported before yields no findings again
+        where = opts.where.format(row=row.label, line=row.line, file=table.file)
+        if rid in d.existing_ids:
             d.skipped += 1
             skip(row, None, f"{pid!r} already holds result {rid!r} (imported before): row not imported again")
+            continue
+        citing = d.cited_places.get((opts.source_paper, where))
+        if citing is not None:
+            d.skipped += 1
+            skip(row, None, f"{pid!r} result {citing!r} already cites {where!r} (imported before): row not "
+                 "imported again")
             continue
         mname, mref = text("method", row)
         if not mname and entry is not None and entry.method is None:
@@ -805,7 +827,6 @@ def import_table(table: Table, colmap: Mapping[str, str], opts: ImportOptions, r
         res.update(b.result)
         if b.inferred:
             res["inferred"] = dict(b.inferred)
-        where = opts.where.format(row=row.label, line=row.line, file=table.file)
         source: dict[str, Any] = {"paper": opts.source_paper, "where": where}
         if opts.source_paper is None:
             del source["paper"]
@@ -865,6 +886,8 @@ def _finish(d: _DraftBuild, registry: Any) -> Draft:
             raise AuditError(f"{display_path(path)}: 'results:' is not the file's last key; the imported results "
                              "cannot be appended as text")
         lines[last_key] = "results:"
+        if d.existing.paper.verification is not None:
+            lines = _mark_unread(lines, [r["id"] for r in d.results], display_path(path))
         item = next((ln for ln in lines[last_key + 1:] if ln.lstrip().startswith("- ")), "- ")
         indent = " " * (len(item) - len(item.lstrip()))  # the file's own indentation of its results
         text = "\n".join(lines) + "\n" + "".join(indent + ln if ln.strip() else ln
@@ -886,6 +909,40 @@ def _finish(d: _DraftBuild, registry: Any) -> Draft:
     return Draft(paper_id=d.paper_id, file=model, text=text, existing=d.existing is not None, results=len(d.results),
                  declared_methods=[m.name for m in d.methods], declared_networks=[n.id for n in d.networks],
                  rows_skipped=d.skipped)
+
+
+def _mark_unread(lines: list[str], ids: Sequence[str], file: str) -> list[str]:
+    """``lines`` of a paper file whose ``paper.verification`` block now says that the results ``ids``
+    were appended after the second reading: ``status: differences`` and one line naming them under
+    ``differences`` (registry/README.md, "Verification").  The block must be written in block style
+    (``verification:`` then indented ``status:`` and ``differences:`` keys); raises :class:`AuditError`
+    naming ``file`` otherwise, since a half-marked file would claim a reading that never happened."""
+    out = list(lines)
+    start = next((i for i, ln in enumerate(out) if re.fullmatch(r"  verification:\s*", ln)), None)
+    if start is None:
+        raise AuditError(f"{file}: at paper.verification: not in block style; the appended results cannot be "
+                         "marked as not re-read (write it as 'verification:' with indented keys)")
+    end = next((i for i in range(start + 1, len(out)) if out[i].strip() and not out[i].startswith("    ")), len(out))
+    status = next((i for i in range(start + 1, end) if re.match(r"    status:", out[i])), None)
+    diffs = next((i for i in range(start + 1, end) if re.match(r"    differences:", out[i])), None)
+    if status is None or diffs is None:
+        raise AuditError(f"{file}: at paper.verification: no 'status:' or 'differences:' key; the appended results "
+                         "cannot be marked as not re-read")
+    line = "    - " + json.dumps(f"{len(ids)} result(s) appended by registry import after this reading "
+                                 f"({', '.join(ids)}) were not re-read", ensure_ascii=False)
+    out[status] = "    status: differences"
+    if re.fullmatch(r"    differences:\s*\[\s*\]\s*", out[diffs]):
+        out[diffs] = "    differences:"
+        out.insert(diffs + 1, line)
+        return out
+    if not re.fullmatch(r"    differences:\s*", out[diffs]):
+        raise AuditError(f"{file}: at paper.verification.differences: not a block list; the appended results "
+                         "cannot be marked as not re-read")
+    last = diffs
+    while last + 1 < end and (out[last + 1].startswith("    - ") or out[last + 1].startswith("      ")):
+        last += 1
+    out.insert(last + 1, line)
+    return out
 
 
 def _check_text(text: str, paper_id: str, registry: Any) -> PaperFile:
