@@ -189,3 +189,22 @@ def test_registry_list_sorts_and_counts(capsys, monkeypatch):
         per_benchmark.setdefault((r["dataset"], r["network"]), []).append(r["speedup"] or float("inf"))
     assert list(per_benchmark) == sorted(per_benchmark)
     assert all(v == sorted(v) for v in per_benchmark.values())
+
+
+def test_registry_list_per_paper_layout_keeps_the_sort_across_papers(capsys, monkeypatch):
+    """At a width where the list falls back to one section per paper, the sections follow the sort: each
+    paper sits where its best row does, so the first section holds the best top-1 of the benchmark."""
+    from audit.registry.store import load_registry
+
+    out = run(capsys, monkeypatch, 100, "registry", "list", "--dataset", "imagenet-1k", "--network", "resnet50",
+              "--sort", "top1")
+    here = [e for e in load_registry().entries if (e.result.dataset, e.result.network) == ("imagenet-1k", "resnet50")]
+    papers = {e.paper.id for e in here}
+    order = [t for ln in out.splitlines() for t in ln.split()[:1] if t in papers]
+    assert sorted(order) == sorted(papers), "not the per-paper layout at 100 columns"
+    best = {}
+    for e in here:
+        if e.result.top1_value is not None:
+            best[e.paper.id] = max(best.get(e.paper.id, 0.0), e.result.top1_value)
+    ranked = [p for p in order if p in best]
+    assert [best[p] for p in ranked] == sorted((best[p] for p in ranked), reverse=True)

@@ -111,9 +111,9 @@ def _list_table(entries: list[Entry], columns: tuple[str, ...], by_paper: bool) 
         t.add_column(col, no_wrap=col in _WHOLE,
                      justify="right" if col in ("top-1", "speedup", "base top-1") else "left")
     groups: dict[str, list[Entry]] = {}
-    for e in entries:
+    for e in entries:  # ``entries`` come sorted: each paper's section sits where its first (best) row does
         groups.setdefault(e.paper.id if by_paper else "", []).append(e)
-    for paper, rows in sorted(groups.items()) if by_paper else groups.items():
+    for paper, rows in groups.items():
         if by_paper:
             t.add_row(Text(paper, style="bold"), *["" for _ in columns])
             keep.append(paper)
