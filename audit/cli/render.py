@@ -20,7 +20,7 @@ from audit.core.fmt import DERIVED, accuracy
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from audit.core.views import AuditGroup, AuditReport, CompareReport, CrossValidation, Pair, Side
+    from audit.core.views import AuditGroup, AuditReport, CompareReport, CrossValidation, MethodPair, Pair, Side
 
 __all__ = ["DELTA_SIGN", "audit_tables", "compare_rows", "pair_role", "render_audit", "render_compare"]
 
@@ -287,10 +287,6 @@ def _cell_label(p: Any) -> str:
     return _SHORT.get(p.setup.value, p.label)
 
 
-def _group_pairs(rep: AuditReport, g: AuditGroup) -> dict[tuple[str, str], Any]:
-    return {(p.a, p.b): p for p in rep.pairs if (p.dataset, p.network) == (g.dataset, g.network)}
-
-
 def _matrix(console: Console, rep: AuditReport, g: AuditGroup, wide: bool) -> None:
     """The setup matrix of one dataset/network as a table, or -- when it does not fit -- one line per method
     listing its partners by setup, strongest first."""
@@ -298,7 +294,9 @@ def _matrix(console: Console, rep: AuditReport, g: AuditGroup, wide: bool) -> No
     from rich.table import Table
 
     methods = g.methods
-    cell = _group_pairs(rep, g)
+
+    def cell(m: str, n: str) -> MethodPair | None:
+        return rep.pair_of(g.dataset, g.network, m, n)
     t = Table(title=f"{g.dataset} / {g.network}", title_justify="left", padding=(0, 0))
     t.add_column("method", no_wrap=True)
     for i in range(len(methods)):
@@ -309,7 +307,7 @@ def _matrix(console: Console, rep: AuditReport, g: AuditGroup, wide: bool) -> No
             if i == j:
                 row.append("·")
                 continue
-            p = cell.get((m, n)) or cell.get((n, m))
+            p = cell(m, n)
             if p is None:
                 row.append("")
                 continue
@@ -327,19 +325,18 @@ def _matrix(console: Console, rep: AuditReport, g: AuditGroup, wide: bool) -> No
         by: dict[str, list[str]] = {}
         order: dict[str, int] = {}
         for n in methods:
-            p = None if n == m else (cell.get((m, n)) or cell.get((n, m)))
+            p = cell(m, n)
             if p is None:
                 continue
             label = _cell_label(p)
             by.setdefault(label, []).append(n)
             order[label] = max(order.get(label, -1), p.setup.rank)
-        parts = [f"[{_style(cell, m, by[lbl][0])}]{escape(lbl)}[/]: {escape(', '.join(by[lbl]))}"
+        parts = [f"[{_style(cell(m, by[lbl][0]))}]{escape(lbl)}[/]: {escape(', '.join(by[lbl]))}"
                  for lbl in sorted(by, key=lambda lbl: (-order[lbl], lbl))]
         _print(console, f"[bold]{escape(m)}[/bold] — " + "; ".join(parts), 2)
 
 
-def _style(cell: dict[tuple[str, str], Any], m: str, n: str) -> str:
-    p = cell.get((m, n)) or cell.get((n, m))
+def _style(p: MethodPair | None) -> str:
     return "default" if p is None else p.setup.style
 
 

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer
 
 from audit.core.classify import CRITERIA, Criterion, Significance
 from audit.core.rules import Rule1
@@ -382,6 +382,18 @@ class AuditReport(_Model):
                                                                                    "per ratio, under each setup")
     results: int
     classified_pairs: int
+    _pair_index: dict[tuple[str, str, str, str], MethodPair] | None = PrivateAttr(default=None)
+
+    def pair_of(self, dataset: str, network: str, a: str, b: str) -> MethodPair | None:
+        """The :class:`MethodPair` of methods ``a`` and ``b`` (either order) on ``dataset``/``network``;
+        ``None`` when the two have no result pair there (or ``a == b``).  The one lookup the terminal
+        matrix, its per-method lines and the site's matrix share."""
+        if a == b:
+            return None
+        index = self._pair_index
+        if index is None:
+            index = self._pair_index = {(p.dataset, p.network, p.a, p.b): p for p in self.pairs}
+        return index.get((dataset, network, a, b)) or index.get((dataset, network, b, a))
 
 
 # ---------------------------------------------------------------------- schemas

@@ -208,7 +208,6 @@ def _matrix(bench: _Bench, rep: Any, reasons: dict[tuple[str, str], str]) -> str
     methods = [g for g in rep.groups if (g.dataset, g.network) == (bench.dataset, bench.network)][0].methods
     if len(methods) < 2:
         return '<p class="note">One method only: no pair to classify.</p>'
-    cell = {(p.a, p.b): p for p in rep.pairs}
     short = {"not comparable at this rate": "rate", "not comparable": "—",
              "S1 not established (speedup not reported)": "n/r"}
     rows = []
@@ -218,7 +217,7 @@ def _matrix(bench: _Bench, rep: Any, reasons: dict[tuple[str, str], str]) -> str
             if i == j:
                 row.append('<td class="none">·</td>')
                 continue
-            p = cell.get((m, n)) or cell.get((n, m))
+            p = rep.pair_of(bench.dataset, bench.network, m, n)
             if p is None:
                 row.append("<td></td>")
                 continue
