@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FIXTURES, SHIPPED
+from conftest import BASE, FIXTURES, SHIPPED
 
 EVIDENCE = FIXTURES / "evidence"
 
@@ -176,6 +176,15 @@ def test_repeated_finetuning_budget_is_unknown_in_compare(reg):
 def test_stripe_granularity_and_2xmacs(reg):
     r = _result(reg, "stripe-2xmacs/r56-stripes")
     assert r.granularity == "stripe" and r.compression.flops.convention == "2xMACs"
+
+
+def test_granularity_not_stated_stays_unknown(reg, cli):
+    """A result that states no granularity is not presumed filter pruning (a transcribed table row rarely
+    says whether the method removes filters or single weights)."""
+    r = _result(reg, "per-conv/r56-per-layer")
+    assert r.granularity is None
+    code, out, _ = cli("registry", "show", "li2017-l1-norm/resnet34-pruned-b", "--registry", str(BASE))
+    assert code == 0 and "pruning, granularity not stated" in " ".join(out.split())
 
 
 def test_unknown_granularity_is_one_line(tmp_path, cli):

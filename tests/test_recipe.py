@@ -188,3 +188,12 @@ def test_derive_rules_hold(epochs, exp, cap):
         later = len(lengths) - 1 - i  # every later stage keeps at least one epoch
         assert n == max(1, min(halved, remaining - later))
         start += n
+
+
+def test_one_recipe_error_family():
+    """The rerun engine's RecipeError is also the rules' RecipeError: one ``except`` catches a recipe
+    refused by either layer (no two unrelated classes of one name)."""
+    from audit.rerun.errors import RecipeError as RerunRecipeError
+    from audit.rerun.errors import RerunError
+
+    assert issubclass(RerunRecipeError, RecipeError) and issubclass(RerunRecipeError, RerunError)

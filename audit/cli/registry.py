@@ -246,7 +246,7 @@ def _show_entry(console: Console, e: Entry) -> None:
         return out
 
     t.add_row("method", e.label + (f"  reimplementation of {r.reimplementation_of}" if r.reimplementation_of else ""))
-    t.add_row("pipeline", f"{r.pipeline}, {r.granularity}" + (f", setup tag {r.setup_tag}" if r.setup_tag else ""))
+    t.add_row("pipeline", f"{r.pipeline}, {r.granularity or 'granularity not stated'}" + (f", setup tag {r.setup_tag}" if r.setup_tag else ""))
     t.add_row("dataset / network", f"{r.dataset} / {r.network}")
     t.add_row("top-1", fmt.top1(r))
     if r.top1_change is not None or r.top5_change is not None:

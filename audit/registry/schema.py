@@ -567,9 +567,11 @@ class Result(StrictModel):
     """Method name or alias; must resolve to a method declared somewhere in the registry."""
     variant: OneLine | None = None
     """Variant or operating-point label used by the paper (e.g. ``P30F90, 1e-1``)."""
-    granularity: Granularity = "filter"
+    granularity: Granularity | None = None
     """Sparsity granularity (one of :data:`audit.core.catalog.GRANULARITIES`: ``filter``, ``channel``,
-    ``stripe``, ``kernel``, ``block``, ``layer``, ``pattern``, ``unstructured``, ``n:m``)."""
+    ``stripe``, ``kernel``, ``block``, ``layer``, ``pattern``, ``unstructured``, ``n:m``); ``null`` = the
+    file does not state it (a transcribed table row rarely does: unknown stays unknown, never presumed
+    ``filter``)."""
     pipeline: Literal["pruning", "scratch", "scratch-e", "scratch-b"] = "pruning"
     """A pruning pipeline, or scratch training of the pruned architecture (plain, Scratch-E or Scratch-B)."""
     reimplementation_of: OneLine | None = None

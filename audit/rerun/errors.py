@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from audit.core import rules
 from audit.errors import AuditError, ValidationFailed
 
 __all__ = ["CheckpointError", "DatasetMissing", "RatioError", "RecipeError", "RecipeProblems", "RerunError",
@@ -29,8 +30,10 @@ class CheckpointError(RerunError):
     """A corrupt, foreign or unfitting checkpoint."""
 
 
-class RecipeError(RerunError):
-    """A recipe that cannot be run (problems printed as ``file:line: field: message``)."""
+class RecipeError(RerunError, rules.RecipeError):
+    """A recipe that cannot be run (problems printed as ``file:line: field: message``).  Also a
+    :class:`audit.core.rules.RecipeError`, the rules' own rejection of an impossible schedule, so one
+    ``except audit.core.rules.RecipeError`` catches a recipe refused by either layer."""
 
 
 class RecipeProblems(RecipeError, ValidationFailed):
