@@ -294,6 +294,35 @@ def test_a_printed_199_against_a_computed_1993_is_fine(tmp_path):
     assert [f.key for f in rep.findings] == ["p/b"]
 
 
+def test_an_error_rate_in_an_accuracy_field_and_a_top5_below_top1(tmp_path):
+    """A base top-5 'accuracy' of 10.10 on ImageNet VGG-16 (a grid's top-5 error in its accuracy
+    column) is reported as a likely error rate; a top-5 below the top-1 of the same network is an
+    error; plausible values are left alone."""
+    from conftest import write
+
+    from audit.registry.check import check_entries
+    from audit.registry.store import load_registry
+
+    d = tmp_path / "reg"
+    d.mkdir()
+    write(d, "p.yaml", "paper: {id: p, title: T, authors: [A], venue: V, year: 2020}\nmethods: [{name: M}]\n"
+                       "results:\n"
+                       "- {id: err-in-acc, method: M, dataset: imagenet-1k, network: vgg16-imagenet,\n"
+                       "   base: {top5: 10.10}, top5_change: {value: -0.3, sign: gain}, sources: [{where: T}]}\n"
+                       "- {id: plausible, method: M, dataset: imagenet-1k, network: vgg16-imagenet,\n"
+                       "   top1: {mean: 68.1}, top5: {mean: 88.4}, base: {top1: 71.6, top5: 90.4},\n"
+                       "   sources: [{where: T}]}\n"
+                       "- {id: swapped, method: M, dataset: imagenet-1k, network: resnet50,\n"
+                       "   top1: {mean: 92.9}, top5: {mean: 76.1}, sources: [{where: T}]}\n")
+    rep = check_entries(load_registry(d).entries)
+    got = {(f.key, f.check, f.field) for f in rep.findings}
+    assert ("p/err-in-acc", "accuracy-form", "base.top5") in got
+    (form,) = [f for f in rep.findings if f.check == "accuracy-form" and f.key == "p/err-in-acc"]
+    assert form.severity == "warning" and "100 - 10.10 = 89.9" in form.message
+    assert ("p/swapped", "accuracy-order", "top5.mean") in got
+    assert not [f for f in rep.findings if f.key == "p/plausible"]
+
+
 def test_check_cli_exit_status_and_json(cli):
     code, out, _ = cli("registry", "check", "--registry", str(EVIDENCE), "--json")
     assert code == 1

@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 Severity = Literal["error", "warning", "info"]
-CHECKS = ("delta", "error-rate", "speedup-reduction", "speedup-flops", "reduction-flops", "params", "convention",
+CHECKS = ("delta", "error-rate", "accuracy-order", "accuracy-form", "speedup-reduction", "speedup-flops", "reduction-flops", "params", "convention",
           "base-checkpoint", "ratios", "std-zero", "test-grid")
 """Every check this module runs, in report order."""
 RATIO_GRID = tuple(round(0.05 * i, 2) for i in range(1, 20))
@@ -220,6 +220,69 @@ def _check_error(c: _Ctx) -> None:
                   f"printed accuracy {acc.text} and error {err.text} do not add up to 100 "
                   f"(100 - {err.text} = {100 - m.error:.4g}; tolerance ±{acc.hu + err.hu:.3g})",
                   {f"{name}.mean": acc, f"{name}.error": err}, 100 - m.error, acc.hu + err.hu)
+
+
+def _accuracies(r: Result) -> list[tuple[str, str, float]]:
+    """``(field, metric, accuracy %)`` of every accuracy the result prints as an accuracy (not as an
+    error rate): pruned top-1/top-5 ``mean`` and base top-1/top-5."""
+    out: list[tuple[str, str, float]] = []
+    for name, m in (("top1", r.top1), ("top5", r.top5)):
+        if m is not None and m.mean is not None:
+            out.append((f"{name}.mean", name, m.mean))
+    for name in ("top1", "top5"):
+        v = getattr(r.base, name)
+        if v is not None:
+            out.append((f"base.{name}", name, v))
+    return out
+
+
+def _check_accuracy_order(c: _Ctx) -> None:
+    """A top-5 accuracy below the top-1 accuracy of the same network is impossible (every top-1 hit is
+    a top-5 hit): one of the two is mistyped, or an error rate sits in an accuracy field."""
+    r = c.r
+    pairs = (("top1", r.top1.value if r.top1 else None, "top5", r.top5.value if r.top5 else None),
+             ("base.top1", r.base.top1, "base.top5", r.base.top5))
+    for f1, v1, f5, v5 in pairs:
+        if v1 is None or v5 is None:
+            continue
+        a1, a5 = c.val(f1 if f1.startswith("base") else f"{f1}.mean", v1), \
+            c.val(f5 if f5.startswith("base") else f"{f5}.mean", v5)
+        if v5 + a1.hu + a5.hu < v1:
+            c.add("error", "accuracy-order", f5 if f5.startswith("base") else f"{f5}.mean",
+                  f"top-5 accuracy {a5.text} is below the top-1 accuracy {a1.text} of the same network: "
+                  "impossible (a typo, or an error rate in an accuracy field?)", {f1: a1, f5: a5}, None, None)
+
+
+ACCURACY_FORM_GAP = 20.0
+"""Points (%) an accuracy must lie from its network's reference accuracy, while 100 minus it lies
+closer, before ``accuracy-form`` reports it as a likely error rate: pruning and other training
+recipes move accuracies by a few points, never by tens."""
+
+
+def _check_accuracy_form(c: _Ctx, networks: Mapping[str, Any]) -> None:
+    """An accuracy tens of points from every reference accuracy the catalog holds for the result's
+    network on its dataset (:attr:`audit.core.catalog.Network.checkpoints`), whose complement
+    ``100 - v`` lies closer to it, is most likely an error rate entered as an accuracy (ShrinkBench's
+    grid prints a VGG-16 top-5 error 10.10 % in its ``OrigTop5`` accuracy column)."""
+    r = c.r
+    net = networks.get(r.network)
+    refs: dict[str, list[tuple[float, str]]] = {"top1": [], "top5": []}
+    for ck in getattr(net, "checkpoints", None) or ():
+        if ck.dataset == r.dataset:
+            for metric in ("top1", "top5"):
+                ref = getattr(ck, metric)
+                if ref is not None:
+                    refs[metric].append((ref, ck.identity))
+    for fld, metric, v in _accuracies(r):
+        if not refs[metric]:
+            continue
+        ref, ident = min(refs[metric], key=lambda x: abs(x[0] - v))
+        if abs(v - ref) > ACCURACY_FORM_GAP and abs((100.0 - v) - ref) < abs(v - ref):
+            val = c.val(fld, v)
+            c.add("warning", "accuracy-form", fld,
+                  f"{metric.replace('top', 'top-')} accuracy {val.text} is {abs(v - ref):.1f} points from "
+                  f"{r.network}'s {ref:g} ({ident}), but 100 - {val.text} = {100 - v:.4g} is near it: an error "
+                  "rate entered as an accuracy?", {fld: val}, 100.0 - v, None)
 
 
 def _check_compression(c: _Ctx) -> None:
@@ -456,6 +519,8 @@ def check_entry(entry: Any, *, speedup_at: SpeedupAt | None = None,
     c = _Ctx(entry)
     _check_delta(c)
     _check_error(c)
+    _check_accuracy_order(c)
+    _check_accuracy_form(c, networks if networks is not None else catalog.NETWORKS)
     _check_compression(c)
     _check_convention(c, networks if networks is not None else catalog.NETWORKS)
     _check_checkpoint(c)
