@@ -75,6 +75,10 @@ def registry_import(
     flops_convention: Annotated[Optional[str], typer.Option(
         "--flops-convention", metavar="CONVENTION", show_default=False,
         help="MACs, 2xMACs, MACs+elementwise or MACs-no-projection, only when the table states it.")] = None,
+    keep_same_point: Annotated[bool, typer.Option(
+        "--keep-same-point", help="Append a row even when its paper's file already holds a result that looks "
+                                  "like the same published point (same method, dataset, network and accuracy; "
+                                  "by default such a row is listed and skipped).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace existing files of the same name.")] = False,
     registry: RegistryOpt = None,
 ) -> None:
@@ -120,7 +124,8 @@ def registry_import(
             source_paper=source_paper if source_paper is not None else (imp.SHRINKBENCH_SOURCE[0] if grid else None),
             where=where or (imp.SHRINKBENCH_SOURCE[1] if grid else "{file} line {line}"),
             secondary=secondary if secondary is not None else grid,
-            flops_scale=flops_scale, params_scale=params_scale, flops_convention=flops_convention))
+            flops_scale=flops_scale, params_scale=params_scale, flops_convention=flops_convention,
+            keep_same_point=keep_same_point))
     except ValidationError as exc:
         raise AuditError(f"options: {exc.errors()[0]['msg']}") from None
     report = imp.import_table(tab, colmap, opts, reg)

@@ -221,6 +221,9 @@ class ImportOptions(BaseModel):
     """Scale of parameter cells without a suffix."""
     flops_convention: Literal["MACs", "2xMACs", "MACs+elementwise", "MACs-no-projection", "unstated"] | None = None
     """The FLOPs convention when the table states it; ``None`` = not stated (never guessed)."""
+    keep_same_point: bool = False
+    """Append a row even when the paper's file (or the draft) already holds a result that looks like the
+    same published point (:func:`same_point`); by default such a row is listed and skipped."""
 
 
 class Draft(BaseModel):
@@ -688,7 +691,14 @@ class _DraftBuild:
     methods: list[MethodDecl] = field(default_factory=list)
     networks: list[Network] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
+    models: list[Any] = field(default_factory=list)  # the validated Result of each entry of ``results``
     skipped: int = 0
+
+    def comparable(self, registry: Any) -> list[tuple[str, Any]]:
+        """``(result id, Result)`` of the results a new row is compared with: the registry file's, then
+        the draft's own."""
+        held = [(r.id, r) for r in self.existing.results] if self.existing is not None else []
+        return held + [(r["id"], m) for r, m in zip(self.results, self.models, strict=True)]
 
     @cached_property
     def existing_ids(self) -> frozenset[str]:
@@ -836,7 +846,7 @@ def import_table(table: Table, colmap: Mapping[str, str], opts: ImportOptions, r
         source["note"] = f"{table.file} line {row.line}: " + "; ".join(b.cells)
         res["sources"] = [source]
         try:
-            _validate_result(res)
+            model = _validate_result(res)
         except ValidationError as exc:
             d.skipped += 1
             err = exc.errors()[0]
@@ -846,15 +856,65 @@ def import_table(table: Table, colmap: Mapping[str, str], opts: ImportOptions, r
                 d.methods.pop()
                 del declared_methods[name_key(mname)]
             continue
+        twin = None if opts.keep_same_point else next(
+            (rid2 for rid2, other in d.comparable(registry) if same_point(model, other, registry)), None)
+        if twin is not None:
+            d.skipped += 1
+            skip(row, None, f"looks like the same published point as {pid!r} result {twin!r} (same method, dataset "
+                 "and network, the same accuracy, no compression that differs): not appended; add the row to that "
+                 f"result as a source (where: {where!r}), or import with --keep-same-point")
+            if d.methods and d.methods[-1].name == mname and declared_methods.get(name_key(mname)) == pid \
+                    and not any(r["method"] == mname for r in d.results):
+                d.methods.pop()
+                del declared_methods[name_key(mname)]
+            continue
         d.results.append(res)
+        d.models.append(model)
     return ImportReport(table=table, drafts=[_finish(d, registry) for d in drafts.values() if d.results],
                         findings=findings)
 
 
-def _validate_result(res: dict[str, Any]) -> None:
+def _validate_result(res: dict[str, Any]) -> Any:
     from audit.registry.schema import Result
 
-    Result.model_validate(_plain(res))
+    return Result.model_validate(_plain(res))
+
+
+SAME_POINT_ACC_TOL = 0.011
+"""Percentage points two accuracies may differ and still be read as one printed value (two values
+printed to two decimals each round by up to 0.005)."""
+SAME_POINT_REL_TOL = 0.03
+"""Relative difference (3 %) of a compression quantity both results state beyond which they are two
+operating points (a speedup printed as 2.25x by one table and 2.26x by another is one point)."""
+
+
+def same_point(a: Any, b: Any, registry: Any) -> bool:
+    """Whether results ``a`` and ``b`` (:class:`audit.registry.schema.Result`) look like one published
+    operating point printed twice (a paper's table and a later transcription of it): the same method
+    (after aliases), dataset and network, no differing variant, the same top-1 accuracy (else top-5;
+    printed or ``100 - error``, within :data:`SAME_POINT_ACC_TOL`), and no speedup, FLOPs reduction or
+    parameter reduction that both state and that differ by more than :data:`SAME_POINT_REL_TOL`.
+    A base accuracy may differ: transcriptions often print another base."""
+    def method(r: Any) -> str:
+        try:
+            return str(registry.resolve_method(r.method))
+        except UnknownName:
+            return str(r.method)
+
+    if (a.dataset, a.network, a.pipeline) != (b.dataset, b.network, b.pipeline) or method(a) != method(b):
+        return False
+    if a.variant and b.variant and a.variant != b.variant:
+        return False
+    va, vb = a.top1_value, b.top1_value
+    if va is None or vb is None:
+        va = a.top5.value if a.top5 is not None else None
+        vb = b.top5.value if b.top5 is not None else None
+    if va is None or vb is None or abs(va - vb) > SAME_POINT_ACC_TOL:
+        return False
+    pairs = ((a.speedup, b.speedup), (a.compression.flops_reduction_pct, b.compression.flops_reduction_pct),
+             (a.compression.params_reduction_pct, b.compression.params_reduction_pct))
+    return not any(x is not None and y is not None and abs(x - y) > SAME_POINT_REL_TOL * max(abs(x), abs(y), 1e-9)
+                   for x, y in pairs)
 
 
 def _plain(obj: Any) -> Any:
