@@ -323,6 +323,33 @@ def test_an_error_rate_in_an_accuracy_field_and_a_top5_below_top1(tmp_path):
     assert not [f for f in rep.findings if f.key == "p/plausible"]
 
 
+def test_base_printed_as_an_error_rate(tmp_path, cli):
+    """A base printed only as an error rate is entered as printed; its accuracy is derived (100 -
+    error) for every consumer; both printed and not adding up to 100 is an error of the source."""
+    from conftest import write
+
+    from audit.registry.check import check_entries
+    from audit.registry.store import load_registry
+
+    d = tmp_path / "reg"
+    d.mkdir()
+    write(d, "p.yaml", "paper: {id: p, title: T, authors: [A], venue: V, year: 2020}\nmethods: [{name: M}]\n"
+                       "results:\n"
+                       "- {id: err-only, method: M, dataset: imagenet-1k, network: resnet50, top1: {error: 25.05},\n"
+                       "   base: {top1_error: 23.99, top5_error: 7.07}, sources: [{where: Tab. 5}]}\n"
+                       "- {id: both-wrong, method: M, dataset: imagenet-1k, network: resnet50, top1: {mean: 74.9},\n"
+                       "   base: {top1: 76.15, top1_error: 24.99}, sources: [{where: Tab. 5}]}\n")
+    reg = load_registry(d)
+    r = next(e.result for e in reg.entries if e.result.id == "err-only")
+    assert r.base.top1 == pytest.approx(76.01) and r.base.top5 == pytest.approx(92.93)
+    assert r.top1_gain == pytest.approx(-1.06)
+    rep = check_entries(reg.entries)
+    (f,) = [f for f in rep.findings if f.check == "error-rate"]
+    assert f.key == "p/both-wrong" and f.field == "base.top1" and "76.15" in f.message and "24.99" in f.message
+    code, out, _ = cli("registry", "show", "p/err-only", "--registry", str(d))
+    assert code == 0 and "76.01 (100 - printed error 23.99)" in " ".join(out.split())
+
+
 def test_check_cli_exit_status_and_json(cli):
     code, out, _ = cli("registry", "check", "--registry", str(EVIDENCE), "--json")
     assert code == 1

@@ -66,9 +66,14 @@ def test_grid_error_rates_changes_and_speedups_as_printed(grid) -> None:
     out, _ = grid
     ding = _result(_draft(out / "ding-auto-balanced.yaml"), "cifar-10-resnet56-row558")
     assert ding["top1"] == {"error": 7.06}
-    assert ding["base"] == {"top1": 93.90}  # 100 - OrigErr1 6.10%: the schema has no base error rate
-    assert ding["inferred"]["base.top1"].startswith("100 - the printed base error rate (OrigErr1 '6.10%', row 558")
-    assert "base.top1" not in ding["sources"][0]["fields"]
+    assert ding["base"] == {"top1_error": 6.10}  # OrigErr1 '6.10%' in its printed form: a base error rate
+    assert "inferred" not in ding and "base.top1_error" in ding["sources"][0]["fields"]
+    assert "OrigErr1 '6.10%' -> base.top1_error (base error rate, %)" in ding["sources"][0]["note"]
+    from audit.registry.store import check_file
+
+    loaded = check_file(out / "ding-auto-balanced.yaml").require()
+    base = next(r for r in loaded.results if r.id == "cifar-10-resnet56-row558").base
+    assert base.top1 == pytest.approx(93.90) and base.top1_error == pytest.approx(6.10)  # derived on loading
     dcp = _result(_draft(out / "zhuang-discriminative-channel.yaml"), "cifar-10-resnet56-row362")
     assert dcp["top1_change"] == {"value": -0.31, "sign": "gain"}
     assert dcp["compression"]["speedup"] == 1.99

@@ -258,7 +258,13 @@ def _show_entry(console: Console, e: Entry) -> None:
         t.add_row("trainability acc.", fmt.num(r.trainability_acc))
     t.add_row("base model", mark("base.identity", r.base.identity or fmt.NR)
               + (f" — {r.base.description}" if r.base.description else ""))
-    t.add_row("base top-1 / top-5", mark("base.top1", f"{fmt.num(r.base.top1)} / {fmt.num(r.base.top5)}"))
+    def base_acc(name: str) -> str:
+        value, err = getattr(r.base, name), getattr(r.base, f"{name}_error")
+        if err is not None and f"base.{name}" not in e.printed:
+            return f"{fmt.num(value)} (100 - printed error {e.printed.get(f'base.{name}_error', fmt.num(err))})"
+        return fmt.num(value)
+
+    t.add_row("base top-1 / top-5", mark("base.top1", f"{base_acc('top1')} / {base_acc('top5')}"))
     c = r.compression
     printed = e.printed
 

@@ -254,7 +254,8 @@ def features_of_entry(entry: Any) -> Feat:
                  source="; ".join(sources[:2]))
     f.sources = sources
     if f.base_top1 is not None:
-        f.base_hu = half_unit(getattr(entry, "printed", {}).get("base.top1"), f.base_top1)
+        printed = getattr(entry, "printed", {})  # the accuracy's own text, else the error rate it comes from
+        f.base_hu = half_unit(printed.get("base.top1") or printed.get("base.top1_error"), f.base_top1)
     return f
 
 

@@ -168,7 +168,11 @@ class _Ctx:
         self.out: list[Finding] = []
 
     def val(self, path: str, value: float) -> _Val:
-        return _Val(value, self.printed.get(path))
+        text = self.printed.get(path)
+        if text is None and path in ("base.top1", "base.top5"):  # 100 - a printed error: its precision
+            err = self.printed.get(f"{path}_error")
+            return _Val(value, None, half_unit(err, 100.0 - value) if err is not None else None)
+        return _Val(value, text)
 
     def add(self, severity: Severity, check: str, field: str, message: str, printed: dict[str, _Val],
             recomputed: float | None, tolerance: float | None) -> None:
@@ -210,6 +214,18 @@ def _check_delta(c: _Ctx) -> None:
 
 
 def _check_error(c: _Ctx) -> None:
+    base = c.r.base
+    for name in ("top1", "top5"):
+        err = getattr(base, f"{name}_error")
+        if err is None or f"base.{name}" not in c.printed:
+            continue  # no error printed, or the accuracy is derived from it
+        acc, e = c.val(f"base.{name}", getattr(base, name)), c.val(f"base.{name}_error", err)
+        lo, hi = _range(lambda x: 100.0 - x, e)
+        if not _overlaps(acc, lo, hi):
+            c.add("error", "error-rate", f"base.{name}",
+                  f"printed base accuracy {acc.text} and base error {e.text} do not add up to 100 "
+                  f"(100 - {e.text} = {100 - err:.4g}; tolerance ±{acc.hu + e.hu:.3g})",
+                  {f"base.{name}": acc, f"base.{name}_error": e}, 100 - err, acc.hu + e.hu)
     for name, m in (("top1", c.r.top1), ("top5", c.r.top5)):
         if m is None or m.mean is None or m.error is None:
             continue

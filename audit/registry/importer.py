@@ -561,14 +561,10 @@ def _read_row(row: TableRow, colmap: Mapping[str, str], table: Table, opts: Impo
         got = percent(name)
         if got is not None:
             b.put(path, _p(got[1].value, got[1].text), got[0], "error rate, %" if "err" in name else "%")
-    for name, target in (("base_err1", "base.top1"), ("base_err5", "base.top5")):
+    for name, target in (("base_err1", "base.top1_error"), ("base_err5", "base.top5_error")):
         got = percent(name)
-        if got is not None:
-            if b.has(target):
-                b.cells.append(f"{got[0].column} {got[0].text!r} (base error rate; {target} printed too)")
-                continue
-            b.infer(target, _fmt(100.0 - got[1].value, _decimals(got[1].text)), got[0],
-                    "100 - the printed base error rate")
+        if got is not None:  # the printed form: the base accuracy is derived from it on loading
+            b.put(target, _p(got[1].value, got[1].text), got[0], "base error rate, %")
     for name, target in (("flops_kept", "compression.flops_reduction_pct"),
                          ("params_kept", "compression.params_reduction_pct")):
         got = percent(name)

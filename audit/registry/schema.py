@@ -230,9 +230,32 @@ class BaseModelInfo(StrictModel):
     description: str | None = None
     """How the base model was obtained, in the paper's words."""
     top1: Percent | None = None
-    """Base top-1 accuracy as the paper reports it; ``null`` = not reported."""
+    """Base top-1 accuracy in percent as the paper reports it; ``null`` = not reported.  When only
+    ``top1_error`` is printed, this is ``100 - top1_error`` (derived on loading, never written)."""
     top5: Percent | None = None
-    """Base top-5 accuracy as the paper reports it; ``null`` = not reported."""
+    """Base top-5 accuracy in percent as the paper reports it; ``null`` = not reported (derived from
+    ``top5_error`` like ``top1``)."""
+    top1_error: Percent | None = None
+    """Base top-1 error rate in percent, for a paper that prints its base as an error rate (DCP Tab. 5's
+    '0% (baseline)' row, ShrinkBench's ``OrigErr1``).  Both printed: ``registry check`` tests that they
+    add up to 100."""
+    top5_error: Percent | None = None
+    """Base top-5 error rate in percent (as ``top1_error``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accuracy_from_error(cls, data: Any) -> Any:
+        """``top1``/``top5`` = 100 - the printed error rate when the accuracy itself is not printed (a
+        malformed error value is left for the field's own validation to report)."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name in ("top1", "top5"):
+            err = out.get(f"{name}_error")
+            if out.get(name) is None and isinstance(err, (int, float)) and not isinstance(err, bool) \
+                    and 0 <= err <= 100:
+                out[name] = round(100.0 - float(err), 10)
+        return out
 
 
 FLOPS_CONVENTIONS = ("MACs", "2xMACs", "MACs+elementwise", "MACs-no-projection", "unstated")
@@ -655,8 +678,8 @@ class Result(StrictModel):
             values = obj.__dict__
             for name in _data_fields(type(obj)):
                 value = values[name]
-                if value is None:
-                    continue
+                if value is None or values.get(f"{name}_error") is not None:
+                    continue  # absent, or a base accuracy that comes with (or from) its printed error rate
                 if isinstance(value, BaseModel):
                     walk(value, f"{prefix}{name}.")
                 elif name == "identity" or (isinstance(value, (int, float, _sched.Schedule, list))
