@@ -436,3 +436,15 @@ def test_same_rate_from_the_ratios_when_no_speedup_is_printed(tmp_path):
         "from the pruning ratios (MAC tables, conv + linear); the seed's layout: first conv of each block"]
     c = classify(features(a), features(b))
     assert c.criteria[RATE].outcome == "same"
+
+
+def test_a_repeated_stage_shows_its_repeats():
+    """A finetuning stage run once per pruned layer (HRank's '30×#layers', seed Tab. 3) is never shown as
+    a plain 30 epochs."""
+    from audit.core import fmt
+    from audit.registry.schema import Stage
+
+    assert fmt.stage(Stage(epochs=30, repeats="per-layer", lr_schedule="0.01, step (10/20)")).startswith(
+        "30 ep per layer, ")
+    assert fmt.stage(Stage(epochs=30, repeats=4)) == "30 ep ×4, LR n/r"
+    assert fmt.stage(Stage(epochs=90)) == "90 ep, LR n/r"

@@ -83,10 +83,14 @@ def speedup(value: float | None, derived: bool = False) -> str:
 
 
 def stage(st: Any) -> str:
-    """``90 ep, 0:1e-2,30:1e-3,60:1e-4,75:1e-5`` / ``20 ep, LR n/r`` / ``n/r``."""
+    """``90 ep, 0:1e-2,30:1e-3,60:1e-4,75:1e-5`` / ``20 ep, LR n/r`` / ``n/r``; a repeated stage shows its
+    repeats: ``30 ep ×4`` (four times), ``30 ep per layer`` (once per pruned layer, HRank)."""
     if st is None:
         return NR
     ep = NR if st.epochs is None else f"{st.epochs} ep"
+    repeats = getattr(st, "repeats", None)
+    if st.epochs is not None and repeats is not None:
+        ep += f" ×{repeats}" if isinstance(repeats, int) else f" {repeats.replace('-', ' ')}"
     if st.lr_schedule is None:
         return f"{ep}, LR n/r" if st.epochs else ep
     return f"{ep}, {st.lr_schedule.body_text()}"
