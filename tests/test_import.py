@@ -312,3 +312,21 @@ def test_shipped_grid_paper_map_covers_every_file_with_grid_rows(shipped) -> Non
               if any(s.paper == "JJGO/shrinkbench" for r in pf.results for s in r.sources)}
     assert len(citing) >= 30
     assert citing <= mapped, sorted(citing - mapped)
+
+
+def test_papers_table_bibtex_escapes_become_text(tmp_path: Path) -> None:
+    """A BibTeX author or title with LaTeX escapes (an accent in braces, an escaped ampersand) is read as
+    the text it prints, never as the escape with its braces dropped."""
+    import csv
+
+    from audit.registry.importer import read_shrinkbench_papers
+
+    path = tmp_path / "papers.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Name", "Date", "Venue", "BibTeX"])
+        w.writerow(["lc", "2018-1", "CVPR", "@inproceedings{x,\n  title={{LC}: Learning \\& compressing},\n"
+                    "  author={Carreira-Perpin{\\'a}n, Miguel A and Idelbayev, Yerlan},\n  year={2018}\n}"])
+    bib = read_shrinkbench_papers(path)["lc"]
+    assert bib.authors == ["Miguel A Carreira-Perpinán", "Yerlan Idelbayev"]
+    assert bib.title == "LC: Learning & compressing"

@@ -418,10 +418,19 @@ def read_shrinkbench_papers(path: Path) -> dict[str, Bibliography]:
         names = []
         for a in authors.group(1).split(" and "):
             last, _, first = a.partition(",")
-            names.append(" ".join(p for p in (first.strip(), last.strip()) if p).replace("{", "").replace("}", ""))
-        out[rec["Name"]] = Bibliography(title=title.group(1).replace("{", "").replace("}", ""), authors=names,
+            names.append(_latex_text(" ".join(p for p in (first.strip(), last.strip()) if p)))
+        out[rec["Name"]] = Bibliography(title=_latex_text(title.group(1)), authors=names,
                                         venue=(rec.get("Venue") or "").strip() or "unknown", year=int(year.group(1)))
     return out
+
+
+def _latex_text(text: str) -> str:
+    """A BibTeX field as plain text: accents and escapes decoded (``Carreira-Perpin{\\'a}n`` ->
+    ``Carreira-Perpinán``, ``\\&`` -> ``&``), case-protecting braces dropped, whitespace collapsed.
+    Decoding LaTeX is not this project's business: pylatexenc does it."""
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return " ".join(LatexNodes2Text().latex_to_text(text).split())
 
 
 # ---------------------------------------------------------------------- reading cells
