@@ -256,17 +256,17 @@ def _check_accuracy_order(c: _Ctx) -> None:
     """A top-5 accuracy below the top-1 accuracy of the same network is impossible (every top-1 hit is
     a top-5 hit): one of the two is mistyped, or an error rate sits in an accuracy field."""
     r = c.r
-    pairs = (("top1", r.top1.value if r.top1 else None, "top5", r.top5.value if r.top5 else None),
+    pairs = (("top1.mean", r.top1.value if r.top1 else None, "top5.mean", r.top5.value if r.top5 else None),
              ("base.top1", r.base.top1, "base.top5", r.base.top5))
     for f1, v1, f5, v5 in pairs:
         if v1 is None or v5 is None:
             continue
-        a1, a5 = c.val(f1 if f1.startswith("base") else f"{f1}.mean", v1), \
-            c.val(f5 if f5.startswith("base") else f"{f5}.mean", v5)
+        a1, a5 = c.val(f1, v1), c.val(f5, v5)
         if v5 + a1.hu + a5.hu < v1:
-            c.add("error", "accuracy-order", f5 if f5.startswith("base") else f"{f5}.mean",
+            c.add("error", "accuracy-order", f5,
                   f"top-5 accuracy {a5.text} is below the top-1 accuracy {a1.text} of the same network: "
-                  "impossible (a typo, or an error rate in an accuracy field?)", {f1: a1, f5: a5}, None, None)
+                  "impossible (a typo, or an error rate in an accuracy field?)",
+                  {f1.removesuffix(".mean"): a1, f5.removesuffix(".mean"): a5}, None, None)
 
 
 ACCURACY_FORM_GAP = 20.0

@@ -699,7 +699,7 @@ class _DraftBuild:
     models: list[Any] = field(default_factory=list)  # the validated Result of each entry of ``results``
     skipped: int = 0
 
-    def comparable(self, registry: Any) -> list[tuple[str, Any]]:
+    def comparable(self) -> list[tuple[str, Any]]:
         """``(result id, Result)`` of the results a new row is compared with: the registry file's, then
         the draft's own."""
         held = [(r.id, r) for r in self.existing.results] if self.existing is not None else []
@@ -749,6 +749,14 @@ def import_table(table: Table, colmap: Mapping[str, str], opts: ImportOptions, r
             return "", None
         raw = row.cells.get(column, "")
         return _clean(raw), CellRef(file=table.file, line=row.line, row=row.label, column=column, text=raw)
+
+    def undeclare(d: _DraftBuild, mname: str, pid: str) -> None:
+        """Take back the declaration of ``mname`` that this row made, when the row is not entered after all
+        and no entered row of the draft uses the method."""
+        if d.methods and d.methods[-1].name == mname and declared_methods.get(name_key(mname)) == pid \
+                and not any(r["method"] == mname for r in d.results):
+            d.methods.pop()
+            del declared_methods[name_key(mname)]
 
     def skip(row: TableRow, ref: CellRef | None, message: str) -> None:
         findings.append(ImportFinding(cell=ref or CellRef(file=table.file, line=row.line, row=row.label,
@@ -856,22 +864,16 @@ def import_table(table: Table, colmap: Mapping[str, str], opts: ImportOptions, r
             d.skipped += 1
             err = exc.errors()[0]
             skip(row, None, f"{'.'.join(str(x) for x in err['loc']) or 'row'}: {err['msg']}: row not imported")
-            if d.methods and d.methods[-1].name == mname and declared_methods.get(name_key(mname)) == pid \
-                    and not any(r["method"] == mname for r in d.results):
-                d.methods.pop()
-                del declared_methods[name_key(mname)]
+            undeclare(d, mname, pid)
             continue
         twin = None if opts.keep_same_point else next(
-            (rid2 for rid2, other in d.comparable(registry) if same_point(model, other, registry)), None)
+            (rid2 for rid2, other in d.comparable() if same_point(model, other, registry)), None)
         if twin is not None:
             d.skipped += 1
             skip(row, None, f"looks like the same published point as {pid!r} result {twin!r} (same method, dataset "
                  "and network, the same accuracy, no compression that differs): not appended; add the row to that "
                  f"result as a source (where: {where!r}), or import with --keep-same-point")
-            if d.methods and d.methods[-1].name == mname and declared_methods.get(name_key(mname)) == pid \
-                    and not any(r["method"] == mname for r in d.results):
-                d.methods.pop()
-                del declared_methods[name_key(mname)]
+            undeclare(d, mname, pid)
             continue
         d.results.append(res)
         d.models.append(model)
